@@ -1,0 +1,80 @@
+# r1.cpp build.
+#   make             build build/r1 (CUDA sources too when nvcc is on the PATH)
+#   make test        build and run the GoogleTest suites (build/r1_tests)
+#   make bench       run the benchmarks
+#   make run         the main job: the most complete pipeline that exists
+#   make clean
+#   make CUDA=0      force a CPU-only build
+# Every output is written to a temp name and renamed, so concurrent makes never
+# leave a half-written object behind.
+
+CXX      ?= g++
+NVCC     ?= nvcc
+BUILD    := build
+CUDA     ?= $(if $(shell command -v $(NVCC) 2>/dev/null),1,0)
+
+CXXFLAGS := -std=c++17 -O3 -march=native -fopenmp -Wall -Wextra -Isrc -Icuda -MMD -MP
+LDFLAGS  := -fopenmp -pthread
+LDLIBS   :=
+
+# --- sources ---------------------------------------------------------------
+SRCS      := $(shell find src -name '*.cpp' ! -path 'src/cli/main.cpp' | sort)
+OBJS      := $(SRCS:%.cpp=$(BUILD)/%.o)
+MAIN_OBJ  := $(BUILD)/src/cli/main.o
+TEST_SRCS := $(sort $(wildcard tests/*.cpp))
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
+
+ifeq ($(CUDA),1)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC)))
+CU_SRCS   := $(sort $(wildcard cuda/*.cu))
+OBJS      += $(CU_SRCS:%.cu=$(BUILD)/%.o)
+CXXFLAGS  += -DR1_CUDA=1 -I$(CUDA_HOME)/include
+NVCCFLAGS := -std=c++17 -O3 -Isrc -Icuda -DR1_CUDA=1 -MMD -MP \
+             -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80 \
+             -Xcompiler -fopenmp
+LDLIBS    += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcublas -lcudart
+endif
+
+GTEST_HEADER := $(firstword $(wildcard /usr/include/gtest/gtest.h /usr/local/include/gtest/gtest.h))
+
+.PHONY: all test bench run clean check-gtest
+all: $(BUILD)/r1
+
+$(BUILD)/r1: $(OBJS) $(MAIN_OBJ)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) -o $@.tmp$$$$ $^ $(LDLIBS) && mv -f $@.tmp$$$$ $@
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -MF $(BUILD)/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -MF $(BUILD)/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+
+# --- tests -------------------------------------------------------------------
+check-gtest:
+	@if [ -z "$(GTEST_HEADER)" ]; then \
+	  echo "GoogleTest is missing: install it with 'apt-get install -y libgtest-dev'"; exit 1; fi
+
+$(BUILD)/tests/%.o: tests/%.cpp | check-gtest
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -Itests -MF $(BUILD)/tests/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+
+$(BUILD)/r1_tests: $(OBJS) $(TEST_OBJS)
+	$(CXX) $(LDFLAGS) -o $@.tmp$$$$ $^ -lgtest_main -lgtest $(LDLIBS) && mv -f $@.tmp$$$$ $@
+
+# The CLI tests run build/r1, so it is built first.
+test: $(BUILD)/r1 $(BUILD)/r1_tests
+	R1_BIN=$(abspath $(BUILD)/r1) R1_ROOT=$(CURDIR) $(BUILD)/r1_tests $(if $(T),--gtest_filter='$(T)')
+
+bench: $(BUILD)/r1
+	$(BUILD)/r1 bench gemm --sizes 256,512,1024
+
+run: $(BUILD)/r1
+	@bash data/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

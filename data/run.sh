@@ -1,0 +1,1 @@
+echo "make run: nothing to run yet"
