@@ -61,6 +61,7 @@ class Json {
   size_t size() const;  // array or object length
   const Json& operator[](size_t i) const;
   const Json& operator[](int i) const { return (*this)[size_t(i)]; }  // so j[0] is not a key
+  Json& operator[](int i) { return as_array().at(size_t(i)); }
   void push_back(Json v);
 
   // Objects. find() returns nullptr when absent; at() throws "missing field 'key'".
