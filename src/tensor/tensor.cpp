@@ -1,0 +1,233 @@
+// Tensor construction, storage, host/device copies and printing. See tensor.h.
+#include "tensor/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "util/error.h"
+#include "util/rng.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
+
+namespace r1 {
+
+// --- names and shapes ---------------------------------------------------------
+
+const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
+
+Device parse_device(const std::string& s) {
+  if (s == "cpu") return Device::CPU;
+  if (s == "cuda") return Device::CUDA;
+  throw Error(cat("unknown device '", s, "' (expected cpu or cuda)"));
+}
+
+std::string shape_str(const Shape& s) {
+  std::string out = "(";
+  for (size_t i = 0; i < s.size(); i++) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + (s.size() == 1 ? ",)" : ")");
+}
+
+int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+static void check_shape(const Shape& s) {
+  if (s.size() > 4) throw Error(cat("tensor shape ", shape_str(s), " has more than 4 dims"));
+  for (int64_t d : s)
+    if (d < 0) throw Error(cat("tensor shape ", shape_str(s), " has a negative dim"));
+}
+
+// --- storage ----------------------------------------------------------------------
+
+Storage::Storage(int64_t n, Device dev) : numel(n), device(dev) {
+  size_t bytes = size_t(n > 0 ? n : 1) * sizeof(float);
+  if (dev == Device::CPU) {
+    bytes = (bytes + 63) / 64 * 64;  // aligned_alloc needs a multiple of the alignment
+    data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!data) throw Error(cat("out of host memory allocating ", bytes, " bytes"));
+    return;
+  }
+#ifdef R1_CUDA
+  if (!cuda::available()) throw Error(cat("--device cuda: ", cuda::unavailable_reason()));
+  data = static_cast<float*>(cuda::malloc(bytes));
+#else
+  throw Error("--device cuda: this r1 was built without CUDA (build with nvcc on the PATH, or make CUDA=1)");
+#endif
+}
+
+Storage::~Storage() {
+  if (device == Device::CPU) {
+    std::free(data);
+    return;
+  }
+#ifdef R1_CUDA
+  cuda::free(data);
+#endif
+}
+
+// Copies bytes between any two devices.
+static void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_dev == Device::CPU && src_dev == Device::CPU) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#ifdef R1_CUDA
+  if (dst_dev == Device::CUDA && src_dev == Device::CPU) cuda::memcpy_h2d(dst, src, bytes);
+  else if (dst_dev == Device::CPU && src_dev == Device::CUDA) cuda::memcpy_d2h(dst, src, bytes);
+  else cuda::memcpy_d2d(dst, src, bytes);
+#else
+  throw Error("this r1 was built without CUDA");
+#endif
+}
+
+// --- construction -------------------------------------------------------------------
+
+Tensor Tensor::empty(const Shape& shape, Device device) {
+  check_shape(shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->storage = std::make_shared<Storage>(shape_numel(shape), device);
+  return Tensor(impl);
+}
+
+Tensor Tensor::zeros(const Shape& shape, Device device) { return full(shape, 0.0f, device); }
+Tensor Tensor::ones(const Shape& shape, Device device) { return full(shape, 1.0f, device); }
+
+Tensor Tensor::full(const Shape& shape, float value, Device device) {
+  Tensor t = empty(shape, device);
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::from_vector(const Shape& shape, const std::vector<float>& values, Device device) {
+  check_shape(shape);
+  if (int64_t(values.size()) != shape_numel(shape))
+    throw Error(cat("from_vector: ", values.size(), " values for shape ", shape_str(shape)));
+  Tensor t = empty(shape, device);
+  copy_bytes(t.data(), device, values.data(), Device::CPU, values.size() * sizeof(float));
+  return t;
+}
+
+Tensor Tensor::scalar(float value, Device device) { return full({}, value, device); }
+
+Tensor Tensor::randn(const Shape& shape, Rng& rng, float std, Device device) {
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (float& x : v) x = float(rng.normal() * std);
+  return from_vector(shape, v, device);
+}
+
+Tensor Tensor::uniform(const Shape& shape, Rng& rng, float lo, float hi, Device device) {
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (float& x : v) x = float(lo + (hi - lo) * rng.uniform());
+  return from_vector(shape, v, device);
+}
+
+// --- access -------------------------------------------------------------------------
+
+TensorImpl& Tensor::impl() const {
+  if (!impl_) throw Error("use of an undefined tensor");
+  return *impl_;
+}
+
+int64_t Tensor::size(int d) const {
+  int n = dim();
+  int i = d < 0 ? d + n : d;
+  if (i < 0 || i >= n) throw Error(cat("dim ", d, " out of range for shape ", shape_str(shape())));
+  return shape()[size_t(i)];
+}
+
+std::vector<float> Tensor::to_vector() const {
+  std::vector<float> v(static_cast<size_t>(numel()));
+  copy_bytes(v.data(), Device::CPU, data(), device(), v.size() * sizeof(float));
+  return v;
+}
+
+float Tensor::item() const {
+  if (numel() != 1) throw Error(cat("item() of a tensor of shape ", shape_str(shape())));
+  return to_vector()[0];
+}
+
+float Tensor::at(std::initializer_list<int64_t> index) const {
+  if (int(index.size()) != dim()) throw Error(cat("at(): ", index.size(), " indices for shape ", shape_str(shape())));
+  int64_t flat = 0, i = 0;
+  for (int64_t x : index) {
+    int64_t n = shape()[size_t(i++)];
+    if (x < 0 || x >= n) throw Error(cat("at(): index ", x, " out of range for shape ", shape_str(shape())));
+    flat = flat * n + x;
+  }
+  float v;
+  copy_bytes(&v, Device::CPU, data() + flat, device(), sizeof(float));
+  return v;
+}
+
+Tensor Tensor::to(Device dev) const {
+  if (dev == device()) return *this;
+  Tensor t = empty(shape(), dev);
+  copy_bytes(t.data(), dev, data(), device(), size_t(numel()) * sizeof(float));
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape(), device());
+  copy_bytes(t.data(), device(), data(), device(), size_t(numel()) * sizeof(float));
+  return t;
+}
+
+void Tensor::copy_from(const Tensor& src) {
+  if (src.shape() != shape())
+    throw Error(cat("copy_from: shape ", shape_str(src.shape()), " into ", shape_str(shape())));
+  copy_bytes(data(), device(), src.data(), src.device(), size_t(numel()) * sizeof(float));
+}
+
+void Tensor::fill_(float value) {
+  int64_t n = numel();
+  if (device() == Device::CPU) {
+    float* p = data();
+    for (int64_t i = 0; i < n; i++) p[i] = value;
+    return;
+  }
+#ifdef R1_CUDA
+  if (value == 0.0f) {
+    cuda::memset_zero(data(), size_t(n) * sizeof(float));
+  } else {
+    std::vector<float> host(size_t(n), value);
+    copy_bytes(data(), device(), host.data(), Device::CPU, host.size() * sizeof(float));
+  }
+#endif
+}
+
+std::string Tensor::str(int max_per_dim) const {
+  std::ostringstream os;
+  os << "Tensor" << shape_str(shape()) << " " << device_name(device()) << " [";
+  std::vector<float> v = to_vector();
+  int64_t n = int64_t(v.size()), shown = std::min<int64_t>(n, max_per_dim * max_per_dim);
+  for (int64_t i = 0; i < shown; i++) os << (i ? ", " : "") << v[size_t(i)];
+  if (shown < n) os << ", ...";
+  os << "]";
+  return os.str();
+}
+
+// --- autograd fields --------------------------------------------------------------
+
+Tensor& Tensor::set_requires_grad(bool on) {
+  impl().requires_grad = on;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return Tensor(impl().grad); }
+
+void Tensor::zero_grad() { impl().grad.reset(); }
+
+Tensor Tensor::detach() const {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape();
+  impl->storage = impl_->storage;
+  return Tensor(impl);
+}
+
+}  // namespace r1
