@@ -3,7 +3,7 @@
 // Backward of C = op(A) op(B) with dC:
 //   dA = dC op(B)^T   (stored transposed when trans_a: dA = op(B) dC^T)
 //   dB = op(A)^T dC   (stored transposed when trans_b: dB = dC^T op(A))
-// A 2-d B shared by a batched A gets the sum over the batch.
+// A 2-d operand shared by a batched one gets the sum over the batch.
 #include "autograd/autograd.h"
 #include "cpu/gemm.h"
 #include "ops/op_util.h"
@@ -30,6 +30,12 @@ static void gemm_dispatch(Device dev, bool ta, bool tb, int64_t batch, int64_t M
 #endif
 }
 
+// Sums a batched gradient (..., R, C) over its batch dims when the operand was a shared 2-d matrix.
+static Tensor unbatch(const Tensor& g, const Tensor& operand) {
+  if (operand.dim() == 2 && g.dim() > 2) return sum(reshape(g, {-1, g.size(-2), g.size(-1)}), 0);
+  return g;
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   Device dev = same_device("matmul", {&a, &b});
   auto fail = [&](const char* why) {
@@ -41,40 +47,39 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   int64_t Kb = tb ? b.size(-1) : b.size(-2), N = tb ? b.size(-2) : b.size(-1);
   if (Ka != Kb) fail("inner dims differ");
   int64_t K = Ka;
-  Shape batch_shape(a.shape().begin(), a.shape().end() - 2);
-  int64_t batch = shape_numel(batch_shape);
-  bool b_batched = b.dim() > 2;
-  if (b_batched && Shape(b.shape().begin(), b.shape().end() - 2) != batch_shape) fail("batch dims differ");
-  Shape out_shape = batch_shape;
+  // Batch dims: those of the batched operand; a 2-d operand is shared by every batch entry.
+  Shape a_batch(a.shape().begin(), a.shape().end() - 2), b_batch(b.shape().begin(), b.shape().end() - 2);
+  if (!a_batch.empty() && !b_batch.empty() && a_batch != b_batch) fail("batch dims differ");
+  Shape out_shape = a_batch.empty() ? b_batch : a_batch;
+  int64_t batch = shape_numel(out_shape);
   out_shape.push_back(M);
   out_shape.push_back(N);
   Tensor out = Tensor::empty(out_shape, dev);
   int64_t lda = a.size(-1), ldb = b.size(-1);
-  if (!b_batched && !ta) {
+  if (b_batch.empty() && !ta) {
     // One GEMM over the flattened batch: (batch*M, K) @ op(B).
     gemm_dispatch(dev, false, tb, 1, batch * M, N, K, a.data(), lda, 0, b.data(), ldb, 0, out.data(), N, 0);
   } else {
-    gemm_dispatch(dev, ta, tb, batch, M, N, K, a.data(), lda, M * K, b.data(), ldb, b_batched ? K * N : 0,
-                  out.data(), N, M * N);
+    gemm_dispatch(dev, ta, tb, batch, M, N, K, a.data(), lda, a_batch.empty() ? 0 : M * K, b.data(), ldb,
+                  b_batch.empty() ? 0 : K * N, out.data(), N, M * N);
   }
   if (needs_grad({a, b})) {
     Tensor ad = a.detach(), bd = b.detach();
-    record(out, "matmul", {a, b}, [a, b, ad, bd, ta, tb, b_batched](const Tensor& g) {
+    record(out, "matmul", {a, b}, [a, b, ad, bd, ta, tb](const Tensor& g) {
       if (a.requires_grad()) {
         Tensor ga = ta ? matmul(bd, g, tb, true) : matmul(g, bd, false, !tb);
-        accumulate_grad(a, ga);
+        accumulate_grad(a, unbatch(ga, a));
       }
       if (b.requires_grad()) {
         Tensor gb;
-        if (!b_batched && !ta) {
+        if (b.dim() == 2 && !ta) {
           // Flatten the batch so one GEMM sums over it.
           Tensor a2 = reshape(ad, {-1, ad.size(-1)}), g2 = reshape(g, {-1, g.size(-1)});
           gb = tb ? matmul(g2, a2, true, false) : matmul(a2, g2, true, false);
         } else {
           gb = tb ? matmul(g, ad, true, ta) : matmul(ad, g, !ta, false);
-          if (!b_batched) gb = sum(reshape(gb, {-1, gb.size(-2), gb.size(-1)}), 0);
         }
-        accumulate_grad(b, gb);
+        accumulate_grad(b, unbatch(gb, b));
       }
     });
   }

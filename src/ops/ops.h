@@ -60,7 +60,8 @@ Tensor mean(const Tensor& x, int axis, bool keepdim = false);
 
 // --- matmul -----------------------------------------------------------------------
 // a: (..., M, K) or, with trans_a, (..., K, M);  b: (K, N) or, with trans_b, (N, K);
-// b may also be batched (..., K, N) with the same leading dims as a.  -> (..., M, N)
+// Either operand may be batched (leading dims); when both are, the leading dims must match.
+// A 2-d operand is shared by every batch entry.  -> (..., M, N)
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // x: (..., in), w: (out, in) (Hugging Face Linear layout), bias: (out) or undefined -> (..., out)
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor());
