@@ -1,0 +1,295 @@
+// Tests for the math verifier (reward/math_verifier, reward/math_value, reward/bigint):
+// equivalences checked in both directions, near misses that must stay wrong, extraction
+// and hedging rules, bounded work on hostile inputs.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "reward/bigint.h"
+#include "reward/math_value.h"
+#include "reward/math_verifier.h"
+
+using r1::BigInt;
+using r1::math_equivalent;
+using r1::Rational;
+
+// --- BigInt / Rational ---------------------------------------------------------------
+
+TEST(MathVerifierBigInt, ArithmeticMatchesKnownValues) {
+  BigInt a = BigInt::from_digits("123456789012345678901234567890");
+  BigInt b = BigInt::from_digits("987654321098765432109876543210");
+  EXPECT_EQ((a * b).str(), "121932631137021795226185032733622923332237463801111263526900");
+  EXPECT_EQ((b - a).str(), "864197532086419753208641975320");
+  EXPECT_EQ((a - b).str(), "-864197532086419753208641975320");
+  EXPECT_EQ((b / a).str(), "8");
+  EXPECT_EQ((b % a).str(), "9000000000900000000090");
+  EXPECT_EQ((BigInt(-7) / BigInt(2)).str(), "-3");  // truncating, like C++
+  EXPECT_EQ((BigInt(-7) % BigInt(2)).str(), "-1");
+  EXPECT_EQ(BigInt::gcd(BigInt(2).pow(100), BigInt(6).pow(50)).str(), BigInt(2).pow(50).str());
+  EXPECT_EQ(BigInt(2).pow(64).str(), "18446744073709551616");
+  EXPECT_EQ(BigInt(0).str(), "0");
+  EXPECT_EQ(BigInt(-1000000000).str(), "-1000000000");
+}
+
+TEST(MathVerifierBigInt, RationalsReduceAndCompare) {
+  EXPECT_EQ(Rational(BigInt(6), BigInt(-8)).str(), "-3/4");
+  EXPECT_EQ(Rational::from_decimal("0.125").str(), "1/8");
+  EXPECT_EQ(Rational::from_decimal(".5").str(), "1/2");
+  EXPECT_EQ(Rational::from_decimal("-2.50").str(), "-5/2");
+  EXPECT_EQ((Rational(1) / Rational(3) + Rational(1) / Rational(6)).str(), "1/2");
+  EXPECT_TRUE(Rational::from_decimal("0.333") < Rational(1) / Rational(3));
+  EXPECT_THROW(Rational(1) / Rational(0), r1::MathLimit);
+}
+
+TEST(MathVerifierBigInt, SizeAndWorkAreBounded) {
+  EXPECT_THROW(BigInt(10).pow(1000), r1::MathLimit);  // 1001 digits > the 540-digit cap
+  r1::WorkBudget budget(100);
+  BigInt big = BigInt(10).pow(100);
+  EXPECT_THROW(for (int i = 0; i < 100; i++) { BigInt c = big * big; }, r1::MathLimit);
+}
+
+// --- equivalence table ------------------------------------------------------------------
+
+struct Case {
+  const char* gold;
+  const char* pred;
+  bool equal;
+};
+
+// Each equivalence is also checked with gold and prediction swapped.
+static const std::vector<Case> kCases = {
+    // integers of any size, signs
+    {"42", "42", true},
+    {"42", "+42", true},
+    {"-7", "-7", true},
+    {"-7", "7", false},
+    {"123456789012345678901234567890", "123456789012345678901234567890", true},
+    {"123456789012345678901234567890", "123456789012345678901234567891", false},
+    {"0", "-0", true},
+    {"10", "010", true},
+    // decimals, leading dot, trailing zeros
+    {"0.5", ".5", true},
+    {"0.5", "0.50", true},
+    {"2.5", "5/2", true},
+    {"-0.25", "-\\frac{1}{4}", true},
+    {"3", "3.0", true},
+    {"5", "5.", true},
+    // thousands separators
+    {"1000", "1,000", true},
+    {"1000", "1\\,000", true},
+    {"1000", "1\\!000", true},
+    {"1000", "1{,}000", true},
+    {"1234567", "1,234,567", true},
+    {"1234.5", "1,234.5", true},
+    {"1000", "1,00", false},
+    // fractions
+    {"\\frac{1}{2}", "1/2", true},
+    {"\\frac{1}{2}", "\\dfrac{1}{2}", true},
+    {"\\frac{1}{2}", "\\tfrac{1}{2}", true},
+    {"\\frac{1}{2}", "\\frac12", true},
+    {"\\frac{3}{4}", "\\frac34", true},
+    {"\\frac{2}{4}", "\\frac{1}{2}", true},
+    {"-\\frac{2}{3}", "\\frac{-2}{3}", true},
+    {"-\\frac{2}{3}", "\\frac{2}{-3}", true},
+    {"\\frac{2}{3}", "\\frac{3}{2}", false},
+    {"\\frac{1}{2}", "0.5", true},
+    {"\\frac{\\frac{1}{2}}{3}", "\\frac{1}{6}", true},
+    // powers
+    {"8", "2^3", true},
+    {"1024", "2^{10}", true},
+    {"\\frac{1}{8}", "2^{-3}", true},
+    {"9", "(-3)^2", true},
+    {"-9", "-3^2", true},
+    {"1", "7^0", true},
+    {"2^{100}", "1267650600228229401496703205376", true},
+    // square roots and products with rationals
+    {"3\\sqrt{13}", "\\sqrt{117}", true},
+    {"\\frac{\\sqrt2}{2}", "\\frac{1}{\\sqrt2}", true},
+    {"\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", true},
+    {"2\\sqrt{2}", "\\sqrt{8}", true},
+    {"\\sqrt{4}", "2", true},
+    {"\\sqrt{\\frac{1}{4}}", "\\frac{1}{2}", true},
+    {"\\sqrt{2}\\sqrt{3}", "\\sqrt{6}", true},
+    {"\\sqrt{12}+\\sqrt{3}", "3\\sqrt{3}", true},
+    {"(1+\\sqrt{2})^2", "3+2\\sqrt{2}", true},
+    {"\\sqrt{2}^2", "2", true},
+    {"4^{1/2}", "2", true},
+    {"\\sqrt{13}", "13", false},       // dropped \sqrt
+    {"3\\sqrt{13}", "3\\sqrt{12}", false},
+    {"\\sqrt{2}", "1.414", false},
+    // pi kept symbolic
+    {"2\\pi", "2\\pi", true},
+    {"2\\pi", "\\pi \\cdot 2", true},
+    {"\\frac{\\pi}{2}", "\\frac{1}{2}\\pi", true},
+    {"\\frac{\\pi}{2}", "0.5\\pi", true},
+    {"\\pi", "3.14", false},
+    {"\\pi", "3.14159", false},
+    {"\\pi^2", "\\pi\\pi", true},
+    // percent (the % sign is dropped), degrees, units, currency
+    {"50", "50\\%", true},
+    {"50\\%", "50", true},
+    {"50", "0.5", false},
+    {"30", "30^\\circ", true},
+    {"30", "30^{\\circ}", true},
+    {"30", "30\xc2\xb0", true},
+    {"12", "12\\text{ cm}", true},
+    {"12", "12 \\mbox{inches}", true},
+    {"5", "\\$5", true},
+    {"5.50", "\\$5.50", true},
+    {"5", "5\\text{ dollars}", true},
+    // x = 5 vs 5; wrong variable name
+    {"5", "x = 5", true},
+    {"x=5", "5", true},
+    {"x = 5", "x=5", true},
+    {"x = 5", "y = 5", false},
+    {"y = 2x+1", "2x+1", true},
+    // tuples (ordered), sets (unordered), intervals (bracket kinds matter)
+    {"(1,2)", "(1, 2)", true},
+    {"(1,2)", "(2,1)", false},
+    {"(1,2,3)", "\\left(1,2,3\\right)", true},
+    {"\\{1,2\\}", "\\{2,1\\}", true},
+    {"\\{1,2\\}", "\\{1,2,3\\}", false},
+    {"\\{1,2\\}", "(1,2)", false},
+    {"1, 2", "2, 1", true},
+    {"[1,2)", "[1,2)", true},
+    {"[1,2)", "(1,2)", false},
+    {"[1,2)", "[1,2]", false},
+    {"(-\\infty, 3]", "(-\\infty,3]", true},
+    {"(-\\infty, 3]", "(-\\infty,3)", false},
+    {"(-\\infty,1)\\cup(2,\\infty)", "(2,\\infty)\\cup(-\\infty,1)", true},
+    {"(\\frac{1}{2}, \\sqrt{8})", "(0.5, 2\\sqrt{2})", true},
+    {"\\emptyset", "\\{\\}", true},
+    // matrices
+    {"\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}", true},
+    {"\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 3 \\\\ 2 & 4 \\end{pmatrix}", false},
+    {"\\begin{pmatrix} \\frac12 \\\\ 1 \\end{pmatrix}", "\\begin{pmatrix} 0.5 \\\\ 1 \\end{pmatrix}", true},
+    {"\\begin{pmatrix} 1 & 2 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", false},
+    // polynomial expressions in named variables (canonical expanded form)
+    {"x^2+2x+1", "(x+1)^2", true},
+    {"(x+1)(x-1)", "x^2-1", true},
+    {"2x+1", "1+2x", true},
+    {"2x+1", "2y+1", false},          // wrong variable name
+    {"xy", "yx", true},
+    {"x^2 y", "y x x", true},
+    {"\\frac{x}{2}", "0.5x", true},
+    {"\\frac{x+1}{2}", "\\frac{1}{2}x+\\frac{1}{2}", true},
+    {"a^2-b^2", "(a-b)(a+b)", true},
+    {"x^2+1", "x^2+2", false},
+    {"x_1+x_2", "x_2+x_1", true},
+    {"3\\alpha", "\\alpha+2\\alpha", true},
+    // near misses stay wrong
+    {"\\frac{1}{3}", "0.333", false},
+    {"\\frac{1}{3}", "0.3333333333", false},
+    {"5", "5.001", false},
+    {"5", "4.999", false},
+    {"-5", "5", false},
+    {"\\frac{1}{2}", "\\frac{2}{1}", false},
+    // text answers fall back to normalized strings
+    {"\\text{Yes}", "yes", true},
+    {"\\text{(A)}", "(A)", true},
+    {"\\text{yes}", "no", false},
+};
+
+TEST(MathVerifierTable, EquivalencesBothWaysAndNearMisses) {
+  int checked = 0;
+  for (const Case& c : kCases) {
+    EXPECT_EQ(math_equivalent(c.gold, c.pred), c.equal) << "gold: " << c.gold << "  pred: " << c.pred;
+    EXPECT_EQ(math_equivalent(c.pred, c.gold), c.equal) << "swapped: gold: " << c.pred << "  pred: " << c.gold;
+    checked++;
+  }
+  EXPECT_GE(checked, 100);
+}
+
+TEST(MathVerifierValue, CanonicalKeys) {
+  EXPECT_EQ(r1::parse_math_answer("3\\sqrt{13}").value.key(), "3*sqrt(13)");
+  EXPECT_EQ(r1::parse_math_answer("\\frac{1}{\\sqrt2}").value.key(), "1/2*sqrt(2)");
+  EXPECT_EQ(r1::parse_math_answer("(x+1)^2").value.key(), "1 + 2*x^1 + 1*x^2");
+  EXPECT_EQ(r1::parse_math_answer("x = 3").var, "x");
+}
+
+TEST(MathVerifierTolerance, OffByDefaultExplicitWhenOn) {
+  r1::MathOptions tol;
+  tol.rel_tol = 1e-3;
+  EXPECT_FALSE(math_equivalent("\\pi", "3.1416"));
+  EXPECT_TRUE(math_equivalent("\\pi", "3.1416", tol));  // |err| = 7e-6 relative
+  EXPECT_TRUE(math_equivalent("\\frac{1}{3}", "0.3333", tol));
+  EXPECT_FALSE(math_equivalent("\\frac{1}{3}", "0.33", tol));  // 1% off
+  EXPECT_FALSE(math_equivalent("x", "1.0001x", tol));        // symbolic: always exact
+}
+
+// --- extraction --------------------------------------------------------------------------
+
+TEST(MathVerifierExtraction, AnswerTagBoxesAndThink) {
+  using r1::verify_math;
+  EXPECT_TRUE(verify_math("7", "<think>3+4</think><answer>7</answer>", false).correct);
+  EXPECT_EQ(verify_math("7", "<think>3+4</think><answer> 7 </answer>", false).extracted, "7");
+  EXPECT_TRUE(verify_math("7", "so the answer is \\boxed{7}.", false).correct);
+  EXPECT_TRUE(verify_math("7", "\\fbox{7}", false).correct);
+  EXPECT_TRUE(verify_math("\\frac{1}{2}", "<answer>\\boxed{\\frac{1}{2}}</answer>", false).correct);
+  EXPECT_TRUE(verify_math("7", "first \\boxed{7} then again \\boxed{ 7 }", false).correct);
+  EXPECT_EQ(verify_math("\\frac{1}{2}", "\\boxed{\\frac{1}{2}}", false).extracted, "\\frac{1}{2}");
+  // The answer tag wins over boxes outside it.
+  EXPECT_TRUE(verify_math("7", "\\boxed{8} <answer>7</answer>", false).correct);
+  // Nothing inside <think> counts.
+  EXPECT_EQ(verify_math("7", "<think>\\boxed{7}</think>", false).verdict, "no_answer");
+  EXPECT_EQ(verify_math("7", "<think><answer>7</answer></think>", false).verdict, "no_answer");
+  EXPECT_EQ(verify_math("7", "<think>unclosed \\boxed{7}", false).verdict, "no_answer");
+  // A stray </think> (the opening tag was in the prompt): only what follows counts.
+  EXPECT_TRUE(verify_math("7", "\\boxed{8} wait</think><answer>7</answer>", false).correct);
+  // No answer at all: the trainer's strict mode finds nothing, the CLI mode takes the text.
+  EXPECT_EQ(verify_math("7", "7", false).verdict, "no_answer");
+  EXPECT_TRUE(verify_math("7", "7", true).correct);
+  // Unclosed box or tag is not an answer.
+  EXPECT_EQ(verify_math("7", "\\boxed{7", false).verdict, "no_answer");
+  EXPECT_EQ(verify_math("7", "<answer>7", false).verdict, "no_answer");
+  EXPECT_EQ(verify_math("7", "<think>x</think><answer></answer>", false).verdict, "no_answer");
+}
+
+TEST(MathVerifierExtraction, HedgingFails) {
+  using r1::verify_math;
+  EXPECT_EQ(verify_math("3", "\\boxed{3} or \\boxed{4}", false).verdict, "hedged");
+  EXPECT_EQ(verify_math("4", "\\boxed{3} or \\boxed{4}", false).verdict, "hedged");
+  EXPECT_EQ(verify_math("3", "<answer>3</answer><answer>4</answer>", false).verdict, "hedged");
+  EXPECT_EQ(verify_math("3", "<answer>\\boxed{3} \\boxed{4}</answer>", false).verdict, "hedged");
+  EXPECT_FALSE(verify_math("3", "<answer>3 or 4</answer>", false).correct);
+}
+
+TEST(MathVerifierExtraction, VerdictsNameTheReason) {
+  using r1::verify_math;
+  EXPECT_EQ(verify_math("5", "\\boxed{6}", false).verdict, "not_equivalent");
+  EXPECT_EQ(verify_math("x=5", "\\boxed{y=5}", false).verdict, "wrong_variable");
+  EXPECT_EQ(verify_math("5", "\\boxed{\\sin x}", false).verdict, "unparsable");
+  EXPECT_EQ(verify_math("", "\\boxed{5}", false).verdict, "bad_gold");
+  EXPECT_EQ(verify_math("5", "\\boxed{5}", false).verdict, "equivalent");
+}
+
+// --- bounded work ----------------------------------------------------------------------------
+
+TEST(MathVerifierLimits, HostileInputsAreRejectedFast) {
+  std::string deep(5000, '(');
+  std::vector<std::string> hostile = {
+      "2^{2^{2^{2^{2^{2}}}}}",
+      "10^{100000}",
+      "9^{999}",
+      "(x+y+z+w)^{16}",
+      "(x+1)^{1000}",
+      "\\sqrt{123456789012345678901234567890}",
+      "0^{-1}",
+      "\\frac{1}{0}",
+      deep,
+      std::string(400, '(') + "1" + std::string(400, ')'),
+      std::string(999, '9') + "^{99}",
+      "\\frac{" + std::string(300, '7') + "}{" + std::string(300, '3') + "}" + "^{50}",
+  };
+  for (const std::string& h : hostile) {
+    auto t0 = std::chrono::steady_clock::now();
+    bool eq = math_equivalent(h, "1");
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_FALSE(eq) << h.substr(0, 60);
+    // Generous bound (a loaded 2-core CI box): the budget keeps each call near ~10 ms.
+    EXPECT_LT(ms, 1000.0) << h.substr(0, 60);
+  }
+  EXPECT_FALSE(math_equivalent(std::string(5000, '1'), std::string(5000, '1') + "2"));
+}
