@@ -30,7 +30,7 @@ int64_t st_numel(const std::vector<int64_t>& shape) {
   return n;
 }
 
-static std::string shape_str(const std::vector<int64_t>& shape) {
+static std::string dims_str(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); i++) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
@@ -116,9 +116,9 @@ void save_safetensors(const std::string& path, const std::vector<StTensor>& tens
     check(!t.name.empty(), path, ": cannot save a tensor with an empty name");
     check(t.name != "__metadata__", path, ": '__metadata__' is reserved and cannot name a tensor");
     check(i == 0 || order[i - 1]->name != t.name, path, ": duplicate tensor name '", t.name, "'");
-    for (int64_t d : t.shape) check(d >= 0, path, ": tensor '", t.name, "': negative dimension in shape ", shape_str(t.shape));
+    for (int64_t d : t.shape) check(d >= 0, path, ": tensor '", t.name, "': negative dimension in shape ", dims_str(t.shape));
     check(int64_t(t.data.size()) == st_numel(t.shape), path, ": tensor '", t.name, "' has ", t.data.size(),
-          " values but shape ", shape_str(t.shape), " needs ", st_numel(t.shape));
+          " values but shape ", dims_str(t.shape), " needs ", st_numel(t.shape));
     uint64_t bytes = uint64_t(t.data.size()) * 4;
     if (header.size() > 1) header += ",";
     json_escape(t.name, header);
@@ -190,7 +190,7 @@ Entry parse_entry(const std::string& name, const Json& v, const std::string& ctx
     else numel *= uint64_t(d);
   }
   check(fits && numel * uint64_t(size) == span, ctx, ": data_offsets [", e.begin, ", ", e.end, "] hold ", span,
-        " bytes but shape ", shape_str(e.shape), " of ", e.dtype, " needs ",
+        " bytes but shape ", dims_str(e.shape), " of ", e.dtype, " needs ",
         fits ? cat(numel * uint64_t(size)) : std::string("more"));
   return e;
 }
