@@ -1,0 +1,45 @@
+// CPU kernels for the neural-net row ops: RMSNorm, rotary embedding (RoPE), softmax,
+// log-softmax and cross-entropy, forward and backward. Plain functions over float arrays;
+// shapes are checked by the caller (src/ops/nn.cpp), which also writes the math of each
+// backward next to its forward. Every kernel is deterministic: each output element is
+// computed by one thread in a fixed order, so the thread count never changes a bit.
+// Does not do: autograd, shape checks, other dtypes.
+#pragma once
+#include <cstdint>
+
+namespace r1::cpu {
+
+// --- rmsnorm ---------------------------------------------------------------------------
+// x: (N, D), w: (D) -> y: (N, D), rstd: (N) = 1 / sqrt(mean(x^2) + eps) (saved for backward).
+void rmsnorm_forward(const float* x, const float* w, float eps, int64_t N, int64_t D, float* y, float* rstd);
+// g: (N, D) = dL/dy. dx: (N, D) overwritten (may be null); dw: (D) overwritten (may be null).
+void rmsnorm_backward(const float* x, const float* w, const float* rstd, const float* g, int64_t N, int64_t D,
+                      float* dx, float* dw);
+
+// --- rope ------------------------------------------------------------------------------
+// x, out: (B, T, H, Dh), Dh even; positions: T entries (per_batch false) or B*T entries.
+// Rotates pair (i, i + Dh/2) by direction * pos * inv_freq_i (direction +1 forward; -1 is the
+// backward, the transpose of the rotation). out may alias x.
+void rope(const float* x, const int32_t* positions, bool per_batch, float theta, float direction, int64_t B,
+          int64_t T, int64_t H, int64_t Dh, float* out);
+
+// --- softmax and log-softmax over the last dim ----------------------------------------
+// x, y: (N, D).
+void softmax_forward(const float* x, int64_t N, int64_t D, float* y);
+// y: (N, D) the softmax output, g: (N, D) = dL/dy -> dx: (N, D).
+void softmax_backward(const float* y, const float* g, int64_t N, int64_t D, float* dx);
+void log_softmax_forward(const float* x, int64_t N, int64_t D, float* y);
+// y: (N, D) the log-softmax output, g: (N, D) = dL/dy -> dx: (N, D).
+void log_softmax_backward(const float* y, const float* g, int64_t N, int64_t D, float* dx);
+
+// --- cross-entropy ----------------------------------------------------------------------
+// logits: (N, V), targets: (N) already checked to be in [0, V) or == ignore_index.
+// lse: (N) log-sum-exp of each row (saved for backward); loss: (N) = lse - logit[target],
+// 0 for ignored rows.
+void cross_entropy_forward(const float* logits, const int32_t* targets, int32_t ignore_index, int64_t N,
+                           int64_t V, float* lse, float* loss);
+// dlogits: (N, V) = coef * (softmax(logits) - onehot(target)) on counted rows, 0 on ignored rows.
+void cross_entropy_backward(const float* logits, const int32_t* targets, int32_t ignore_index, const float* lse,
+                            float coef, int64_t N, int64_t V, float* dlogits);
+
+}  // namespace r1::cpu
