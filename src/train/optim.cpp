@@ -22,7 +22,7 @@ void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, float
   for (int64_t i = 0; i < n; i++) {
     float gi = g[i];
     float pi = weight_decay != 0.0f ? p[i] * decay : p[i];
-    float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+    float mi = m[i] + (1.0f - beta1) * (gi - m[i]);  // = beta1 m + (1 - beta1) g, PyTorch's lerp form
     float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
     float denom = std::sqrt(vi) / bias2_sqrt + eps;
     p[i] = pi - step_size * (mi / denom);

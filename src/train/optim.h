@@ -2,10 +2,10 @@
 // model's parameter Tensors and their .grad. The update itself is adamw_update(), a plain loop
 // over float arrays that a CUDA kernel can mirror line by line.
 //
-// The arithmetic follows PyTorch's torch.optim.AdamW (foreach=False), so numbers can be
-// compared with it:
+// The equations and their order follow PyTorch's torch.optim.AdamW (single-tensor path), so
+// numbers can be compared with it to float32 rounding (not bit for bit):
 //   p <- p * (1 - lr * wd)                           (decoupled decay, skipped when wd = 0)
-//   m <- beta1 * m + (1 - beta1) * g
+//   m <- m + (1 - beta1) * (g - m)                   (= beta1 * m + (1 - beta1) * g)
 //   v <- beta2 * v + (1 - beta2) * g^2
 //   p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 // where t is the parameter's own 1-based step count. A parameter whose grad is undefined
