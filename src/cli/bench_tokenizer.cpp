@@ -3,12 +3,11 @@
 // data/tokenizer/bench_js.mjs; the best of --repeat runs is reported.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/bench.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace r1 {
 
@@ -21,11 +20,7 @@ static int run(Args& args) {
   check(repeat >= 1, "--repeat: must be at least 1");
 
   Tokenizer tok = Tokenizer::load(tok_path);
-  std::ifstream f(input, std::ios::binary);
-  check(bool(f), input, ": cannot open");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  std::string text = ss.str();
+  std::string text = read_file(input);
 
   double best = 1e30;
   size_t tokens = 0;

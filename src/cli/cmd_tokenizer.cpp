@@ -4,12 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include "cli/command.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/fs.h"
+#include "util/progress.h"
 #include "util/json.h"
 
 namespace r1 {
@@ -28,14 +28,6 @@ static const char* kUsage =
     "      for each line {\"text\": ...} print one line {\"ids\": [...]}\n"
     "  r1 tokenizer decode --tokenizer FILE --ids 1,2,3\n"
     "      print the decoded bytes";
-
-static std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  check(bool(f), path, ": cannot open");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 static std::string ids_json(const std::vector<int>& ids) {
   std::string s = "{\"ids\": [";
@@ -61,15 +53,13 @@ static int run_train(Args& args) {
     bytes += texts.back().size();
   }
   std::fprintf(stderr, "training on %zu file(s), %.1f MB\n", inputs.size(), bytes / 1e6);
-  opts.progress = [&](int done, int total) {
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "\rmerges %d/%d  %.1f s", done, total, s);
-    if (done == total) std::fprintf(stderr, "\n");
-  };
+  Progress bar(opts.vocab_size - 256, "merges");
+  opts.progress = [&](int done, int) { bar.update(done); };
   Tokenizer tok = Tokenizer::train(texts, opts);
+  bar.finish();
   tok.save(out);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "\nwrote %s: vocab size %d in %.1f s\n", out.c_str(), tok.vocab_size(), s);
+  std::fprintf(stderr, "wrote %s: vocab size %d in %.1f s\n", out.c_str(), tok.vocab_size(), s);
   return 0;
 }
 

@@ -7,13 +7,9 @@
 //   post_processor  null, ByteLevel, TemplateProcessing (kept for saving; encode() adds no tokens)
 //   decoder         ByteLevel
 // normalizer, pre_tokenizer, post_processor and decoder are written back as they were read.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdio>
-
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace r1 {
 
@@ -242,24 +238,7 @@ Json Tokenizer::to_json() const {
   return j;
 }
 
-void Tokenizer::save(const std::string& path) const {
-  std::string text = to_json().dump(2) + "\n";
-  std::string tmp = cat(path, ".tmp", getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  check(fd >= 0, path, ": cannot write (", tmp, ")");
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-    if (w <= 0) break;
-    done += size_t(w);
-  }
-  bool ok = done == text.size() && ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(cat(path, ": write failed"));
-  }
-}
+void Tokenizer::save(const std::string& path) const { write_file_atomic(path, to_json().dump(2) + "\n"); }
 
 // The sections of our own trained tokenizers: Qwen2 split + ByteLevel, NFC or none.
 void Tokenizer::set_default_sections() {
