@@ -1,0 +1,123 @@
+// CPU attention kernels (see attention.h). The math, per query head h reading kv head g:
+//
+//   forward   S_ = scale * Q K^T            (T, S)   GEMM
+//             P  = softmax over seen keys   (T, S)   row max subtracted; unseen keys get 0
+//             O  = P V                      (T, Dv)  GEMM
+//   backward  dP = dO V^T                   (T, S)   GEMM
+//             dS = P * (dP - rowsum(P * dP))         softmax backward (0 where P is 0)
+//             dQ = scale * dS K             (T, Dk)  GEMM
+//             dK = scale * dS^T Q           (S, Dk)  GEMM, summed over the heads sharing g
+//             dV = P^T dO                   (S, Dv)  GEMM, summed over the heads sharing g
+//
+// Parallel work: the forward runs one (batch, query head) block per OpenMP iteration; the
+// backward runs one (batch, kv head) block per iteration and loops over that kv head's query
+// heads in order, so dK and dV accumulate without races and in a fixed order. The GEMMs inside
+// a block run on the calling thread (block_gemm). Results do not depend on the thread count.
+#include "cpu/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "cpu/gemm.h"
+
+namespace r1::cpu {
+
+// sgemm on the calling thread, from inside our parallel loops. sgemm splits its work with
+// orphaned `omp for`s, which bind to the innermost enclosing team: called directly from one
+// iteration of our loop they would bind to our team, which is not running them together. A team
+// of one makes the binding explicit (it costs about a microsecond per call).
+static void block_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                       const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+#pragma omp parallel num_threads(1)
+  sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// Turns one row of scores (S) into probabilities over the keys the query sees: keys s <= last
+// with key_mask[s] != 0 (key_mask may be null). A query that sees no key gets an all-zero row.
+static void masked_softmax_row(float* row, int64_t S, int64_t last, const uint8_t* key_mask) {
+  auto seen = [&](int64_t s) { return s <= last && (!key_mask || key_mask[s] != 0); };
+  float m = -std::numeric_limits<float>::infinity();
+  bool any = false;
+  for (int64_t s = 0; s < S; s++)
+    if (seen(s)) {
+      m = std::max(m, row[s]);
+      any = true;
+    }
+  if (!any) {
+    std::fill(row, row + S, 0.0f);
+    return;
+  }
+  double sum = 0;
+  for (int64_t s = 0; s < S; s++) {
+    row[s] = seen(s) ? std::exp(row[s] - m) : 0.0f;
+    sum += row[s];
+  }
+  float inv = float(1.0 / sum);
+  for (int64_t s = 0; s < S; s++) row[s] *= inv;
+}
+
+void attention_forward(const AttentionShape& sh, const float* q, const float* k, const float* v, bool causal,
+                       float scale, const uint8_t* key_mask, float* out, float* probs) {
+  const int64_t B = sh.B, H = sh.H, Hkv = sh.Hkv, T = sh.T, S = sh.S, Dk = sh.Dk, Dv = sh.Dv;
+  const int64_t rep = H / Hkv;  // query heads per kv head
+#pragma omp parallel
+  {
+    std::vector<float> scratch(probs ? 0 : size_t(T * S));  // (T, S) when P is not kept
+#pragma omp for schedule(static)
+    for (int64_t bh = 0; bh < B * H; bh++) {
+      const int64_t b = bh / H, h = bh % H, g = h / rep;
+      const float* qh = q + bh * T * Dk;               // (T, Dk)
+      const float* kh = k + (b * Hkv + g) * S * Dk;    // (S, Dk)
+      const float* vh = v + (b * Hkv + g) * S * Dv;    // (S, Dv)
+      float* P = probs ? probs + bh * T * S : scratch.data();  // (T, S)
+      block_gemm(false, true, T, S, Dk, scale, qh, Dk, kh, Dk, 0.0f, P, S);
+      const uint8_t* mask_b = key_mask ? key_mask + b * S : nullptr;  // (S)
+      for (int64_t t = 0; t < T; t++) {
+        int64_t last = causal ? S - T + t : S - 1;  // query t sits at absolute position S - T + t
+        masked_softmax_row(P + t * S, S, last, mask_b);
+      }
+      block_gemm(false, false, T, Dv, S, 1.0f, P, S, vh, Dv, 0.0f, out + bh * T * Dv, Dv);
+    }
+  }
+}
+
+void attention_backward(const AttentionShape& sh, const float* q, const float* k, const float* v,
+                        const float* probs, const float* dout, float scale, float* dq, float* dk, float* dv) {
+  const int64_t B = sh.B, H = sh.H, Hkv = sh.Hkv, T = sh.T, S = sh.S, Dk = sh.Dk, Dv = sh.Dv;
+  const int64_t rep = H / Hkv;
+#pragma omp parallel
+  {
+    std::vector<float> dS(size_t(T * S));  // (T, S): dP, then the score gradient
+#pragma omp for schedule(static)
+    for (int64_t bg = 0; bg < B * Hkv; bg++) {
+      const int64_t b = bg / Hkv, g = bg % Hkv;
+      const float* kh = k + bg * S * Dk;  // (S, Dk)
+      const float* vh = v + bg * S * Dv;  // (S, Dv)
+      float* dkh = dk + bg * S * Dk;      // (S, Dk)
+      float* dvh = dv + bg * S * Dv;      // (S, Dv)
+      for (int64_t r = 0; r < rep; r++) {
+        const int64_t bh = b * H + g * rep + r;
+        const float* P = probs + bh * T * S;    // (T, S)
+        const float* dO = dout + bh * T * Dv;   // (T, Dv)
+        const float* qh = q + bh * T * Dk;      // (T, Dk)
+        float beta = r == 0 ? 0.0f : 1.0f;      // the first head overwrites dK, dV; the others add
+        block_gemm(false, true, T, S, Dv, 1.0f, dO, Dv, vh, Dv, 0.0f, dS.data(), S);  // dP = dO V^T
+        for (int64_t t = 0; t < T; t++) {
+          const float* pr = P + t * S;
+          float* dr = dS.data() + t * S;
+          double dot = 0;
+          for (int64_t s = 0; s < S; s++) dot += double(pr[s]) * double(dr[s]);
+          float fdot = float(dot);
+          for (int64_t s = 0; s < S; s++) dr[s] = pr[s] * (dr[s] - fdot);
+        }
+        block_gemm(false, false, T, Dk, S, scale, dS.data(), S, kh, Dk, 0.0f, dq + bh * T * Dk, Dk);  // dQ
+        block_gemm(true, false, S, Dk, T, scale, dS.data(), S, qh, Dk, beta, dkh, Dk);              // dK
+        block_gemm(true, false, S, Dv, T, 1.0f, P, S, dO, Dv, beta, dvh, Dv);                      // dV
+      }
+    }
+  }
+}
+
+}  // namespace r1::cpu
