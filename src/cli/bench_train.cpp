@@ -1,0 +1,88 @@
+// `r1 bench train`: training-step throughput of a model directory: forward + backward + AdamW
+// step (+ the router bias update) on random tokens. The first step is a warm-up and is not
+// timed. Reports tokens/s = B*T / mean step time.
+// Does not do: data loading, gradient clipping, learning-rate schedules (src/train/ does).
+//
+//   r1 bench train --model DIR --batch B --seq T [--steps N] [--threads N] [--seed S] [--json]
+//   --model    model directory (config.json + model.safetensors)
+//   --batch    sequences per step;  --seq  tokens per sequence
+//   --steps    timed steps after one warm-up step (default 10)
+//   --threads  OpenMP threads (default: all)
+//   --seed     seed of the random tokens (default 0)
+//   --json     one JSON object {"tokens_per_s", "ms_per_step", "batch", "seq", ...}
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "autograd/autograd.h"
+#include "cli/bench.h"
+#include "model/checkpoint.h"
+#include "train/optim.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/rng.h"
+
+namespace r1 {
+namespace {
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+int run(Args& args) {
+  std::string dir = args.str("model");
+  const int64_t B = args.integer("batch"), T = args.integer("seq"), steps = args.integer("steps", 10);
+  const int threads = int(args.integer("threads", omp_get_max_threads()));
+  const int64_t seed = args.integer("seed", 0);
+  bool json = args.flag("json");
+  args.finish();
+  check(B >= 1 && T >= 2 && steps >= 1 && threads >= 1,
+        "r1 bench train: need --batch >= 1, --seq >= 2, --steps >= 1, --threads >= 1");
+  omp_set_num_threads(threads);
+
+  Transformer model = load_model(dir);
+  const Config& c = model.config();
+  AdamW opt(model.parameters(), AdamWConfig{});
+  Rng rng(static_cast<uint64_t>(seed));
+  double loss_sum = 0, t_total = 0;
+  for (int64_t step = 0; step <= steps; step++) {
+    Ids ids(size_t(B * T));
+    for (int32_t& id : ids) id = int32_t(rng.below(uint64_t(c.vocab_size)));
+    double t0 = now();
+    opt.zero_grad();
+    Tensor loss = lm_loss(model.forward(ids, B, T), next_token_targets(ids, B, T));
+    backward(loss);
+    opt.step();
+    model.update_router_bias();
+    float l = loss.item();
+    double dt = now() - t0;
+    if (step == 0) continue;  // warm-up
+    t_total += dt;
+    loss_sum += l;
+    std::fprintf(stderr, "step %lld: %.1f ms, loss %.4f\n", (long long)step, dt * 1e3, l);
+  }
+  double ms = t_total / double(steps) * 1e3, tps = double(B * T) * double(steps) / t_total;
+  if (json) {
+    Json j = Json::object();
+    j["tokens_per_s"] = tps;
+    j["ms_per_step"] = ms;
+    j["batch"] = B;
+    j["seq"] = T;
+    j["steps"] = steps;
+    j["threads"] = threads;
+    j["parameters"] = c.num_parameters();
+    j["active_parameters"] = c.num_active_parameters();
+    j["mean_loss"] = loss_sum / double(steps);
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s, %lld params (%lld active), B=%lld T=%lld, %d threads: %.1f ms/step, %.0f tokens/s\n",
+                c.model_type.c_str(), (long long)c.num_parameters(), (long long)c.num_active_parameters(),
+                (long long)B, (long long)T, threads, ms, tps);
+  }
+  return 0;
+}
+
+}  // namespace
+
+static const bool registered = register_bench({"train", "training step (forward + backward + AdamW) tokens/s", run});
+
+}  // namespace r1

@@ -1,0 +1,43 @@
+// Grouped-query self-attention with RoPE (Llama / Qwen2 style), the attention of every r1
+// model until MLA is added beside it as its own struct:
+//   q = x Wq^T (+ bq), k = x Wk^T (+ bk), v = x Wv^T (+ bv)     split into heads of width Dh
+//   q, k = rope(q, pos), rope(k, pos)                           (HF rotate-half, rope_theta)
+//   o_h = softmax(q_h k_g^T / sqrt(Dh) + causal mask) v_g       g = h / (H / Hkv)
+//   y = concat_h(o_h) Wo^T
+// With a LayerKV the new keys/values are appended to the cached ones and the queries attend
+// over all of them (prefill and decode share this path). Does not do: MLA, sliding windows,
+// o_proj bias.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "model/config.h"
+#include "model/param.h"
+#include "ops/ops.h"
+
+namespace r1 {
+
+// One layer's cached keys and values for a batch of B sequences over S slots so far.
+struct LayerKV {
+  Tensor k;  // (B, Hkv, S, Dh), RoPE already applied; undefined before the first step
+  Tensor v;  // (B, Hkv, S, Dh)
+};
+
+struct Attention {
+  int64_t n_heads, n_kv_heads, head_dim;  // H, Hkv, Dh
+  float rope_theta;
+  Tensor wq, wk, wv, wo;  // (H*Dh, D), (Hkv*Dh, D), (Hkv*Dh, D), (D, H*Dh)
+  Tensor bq, bk, bv;      // (H*Dh), (Hkv*Dh), (Hkv*Dh) when attention_bias, else undefined
+
+  explicit Attention(const Config& c);
+  void collect(const std::string& prefix, TensorSlots& out);  // prefix "model.layers.{i}.self_attn."
+
+  // x: (B, T, D); positions: T entries (same for every row) or B*T entries -> (B, T, D).
+  // cache: when given, attention runs over cache + new keys (S_total = S + T), and key_mask
+  // (B*S_total entries, empty = all valid) hides padding slots. The causal mask places the
+  // new queries at the last T slots.
+  Tensor forward(const Tensor& x, const Ids& positions, LayerKV* cache = nullptr,
+                 const std::vector<uint8_t>& key_mask = {}) const;
+};
+
+}  // namespace r1

@@ -1,0 +1,76 @@
+// Model configuration: the fields of a Hugging Face config.json that r1's decoder uses, with
+// HF's field names, parsed strictly. One Config describes three families:
+//   "llama"        dense pre-norm decoder, GQA + RoPE, SwiGLU FFN
+//   "qwen2"        the same with q/k/v bias (attention_bias defaults to true)
+//   "deepseek_v3"  the same attention (MLA is a separate piece of work) with DeepSeekMoE FFNs:
+//                  shared + routed SwiGLU experts, sigmoid/softmax router, group-limited top-k,
+//                  auxiliary-loss-free balancing bias, optional sequence-wise balance loss.
+// Parsing rejects unknown fields (naming them) and inconsistent values (e.g. heads not dividing
+// hidden_size). Fields that real HF configs carry but that do not change the math here
+// (architectures, torch_dtype, token ids, ...) are accepted and ignored: the list is
+// kIgnoredConfigFields in config.cpp and docs/model.md.
+// Does not do: MLA (q_lora_rank, kv_lora_rank ... are accepted and ignored for now; a checkpoint
+// with MLA tensors is then rejected by name when loaded), rope_scaling other than null.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "util/json.h"
+
+namespace r1 {
+
+struct Config {
+  std::string model_type = "llama";  // "deepseek_v3" | "qwen2" | "llama"
+
+  // --- dense transformer ---
+  int64_t vocab_size = 0;                // V: token ids are in [0, V)
+  int64_t hidden_size = 0;               // D: width of the residual stream
+  int64_t num_hidden_layers = 0;         // L: number of decoder blocks
+  int64_t num_attention_heads = 0;       // H: query heads
+  int64_t num_key_value_heads = 0;       // Hkv: key/value heads (GQA); default H; H % Hkv == 0
+  int64_t head_dim = 0;                  // Dh: per-head width; default D / H; must be even (RoPE)
+  int64_t intermediate_size = 0;         // width of the dense SwiGLU FFN
+  double rms_norm_eps = 1e-6;            // eps inside RMSNorm's rsqrt
+  double rope_theta = 10000.0;           // RoPE base: pair i rotates by pos * theta^(-2i/Dh)
+  int64_t max_position_embeddings = 2048;  // longest position the model is meant to see
+  bool tie_word_embeddings = false;      // lm_head shares model.embed_tokens.weight
+  bool attention_bias = false;           // q/k/v projections have a bias (qwen2: default true)
+  double initializer_range = 0.02;       // std of the normal init of every weight matrix
+
+  // --- DeepSeekMoE (deepseek_v3 only; n_routed_experts == 0 means every layer is dense) ---
+  int64_t moe_intermediate_size = 0;     // width of each routed expert's SwiGLU
+  int64_t n_routed_experts = 0;          // N_r: routed experts per MoE layer
+  int64_t n_shared_experts = 0;          // shared experts, fused into one SwiGLU of width n * moe_intermediate_size
+  int64_t num_experts_per_tok = 0;       // K_r: routed experts per token (top-k)
+  int64_t first_k_dense_replace = 0;     // layers < this are dense
+  int64_t moe_layer_freq = 1;            // a layer i >= first_k_dense_replace is MoE when i % freq == 0
+  double routed_scaling_factor = 1.0;    // gate values are multiplied by this
+  std::string scoring_func = "sigmoid";  // "sigmoid" (V3) | "softmax" (V2) affinity of token to expert
+  std::string topk_method = "noaux_tc";  // "noaux_tc": select on score + bias b | "greedy": on score
+  bool norm_topk_prob = true;            // gate values renormalized to sum 1 over the selected experts
+  int64_t n_group = 1;                   // experts split into n_group groups ...
+  int64_t topk_group = 1;                // ... and a token may only use experts of its best topk_group groups
+  double aux_loss_alpha = 0.0;           // alpha of the sequence-wise balance loss (0 = off)
+  double bias_update_speed = 0.0;        // gamma of the auxiliary-loss-free bias update (0 = off)
+
+  // Derived.
+  bool is_moe() const { return n_routed_experts > 0; }
+  bool is_moe_layer(int64_t layer) const {
+    return is_moe() && layer >= first_k_dense_replace && layer % moe_layer_freq == 0;
+  }
+  bool has_router_bias() const { return is_moe() && topk_method == "noaux_tc"; }
+
+  // Parses and validates; `source` (a path) names the file in error messages.
+  static Config from_json(const Json& j, const std::string& source = "config.json");
+  static Config load(const std::string& path);
+  // Throws r1::Error naming the offending field when values are inconsistent.
+  void validate(const std::string& source = "config") const;
+  // HF-style config.json content (MoE fields only for deepseek_v3).
+  Json to_json() const;
+
+  // Parameter counts: all tensors, and those one token uses (shared + top-k routed experts).
+  int64_t num_parameters() const;
+  int64_t num_active_parameters() const;
+};
+
+}  // namespace r1
