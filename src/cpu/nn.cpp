@@ -72,25 +72,31 @@ void rmsnorm_backward(const float* x, const float* w, const float* rstd, const f
 void rope(const float* x, const int32_t* positions, bool per_batch, float theta, float direction, int64_t B,
           int64_t T, int64_t H, int64_t Dh, float* out) {
   const int64_t half = Dh / 2;
+  const int64_t R = per_batch ? B * T : T;  // rows of distinct positions
   // Hugging Face's float32 recipe: inv_freq = 1 / theta^(float(2i) / Dh) in float, and the angle
   // float(inv_freq) * float(pos) rounded to float. cos and sin of that float angle are evaluated
   // in double and rounded, i.e. correctly rounded (torch's float cos/sin are within an ulp).
   std::vector<float> inv_freq(static_cast<size_t>(half));  // (Dh/2)
-  for (int64_t i = 0; i < half; i++)
-    inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(Dh));
+  for (int64_t i = 0; i < half; i++) inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(Dh));
+  std::vector<float> cos_t(static_cast<size_t>(R * half)), sin_t(static_cast<size_t>(R * half));  // (R, Dh/2)
+#pragma omp parallel for schedule(static) if (R * half >= 4096)
+  for (int64_t r = 0; r < R; r++)
+    for (int64_t i = 0; i < half; i++) {
+      float angle = inv_freq[size_t(i)] * float(positions[r]);
+      cos_t[size_t(r * half + i)] = float(std::cos(double(angle)));
+      sin_t[size_t(r * half + i)] = direction * float(std::sin(double(angle)));
+    }
 #pragma omp parallel for schedule(static) if (B * T * H * Dh >= kParallelMin)
   for (int64_t bt = 0; bt < B * T; bt++) {
-    float pos = float(positions[per_batch ? bt : bt % T]);
-    const float* xr = x + bt * H * Dh;  // (H, Dh)
-    float* orow = out + bt * H * Dh;    // (H, Dh)
-    for (int64_t i = 0; i < half; i++) {
-      float angle = inv_freq[size_t(i)] * pos;
-      float c = float(std::cos(double(angle)));
-      float s = direction * float(std::sin(double(angle)));
-      for (int64_t h = 0; h < H; h++) {
-        float x1 = xr[h * Dh + i], x2 = xr[h * Dh + i + half];
-        orow[h * Dh + i] = x1 * c - x2 * s;
-        orow[h * Dh + i + half] = x2 * c + x1 * s;
+    const float* c = cos_t.data() + (per_batch ? bt : bt % T) * half;  // (Dh/2)
+    const float* s = sin_t.data() + (per_batch ? bt : bt % T) * half;  // (Dh/2)
+    for (int64_t h = 0; h < H; h++) {
+      const float* xh = x + (bt * H + h) * Dh;  // (Dh)
+      float* oh = out + (bt * H + h) * Dh;      // (Dh)
+      for (int64_t i = 0; i < half; i++) {
+        float x1 = xh[i], x2 = xh[i + half];
+        oh[i] = x1 * c[i] - x2 * s[i];
+        oh[i + half] = x2 * c[i] + x1 * s[i];
       }
     }
   }
