@@ -2,7 +2,9 @@
 // must equal, exactly, the ids @huggingface/tokenizers gives with the real Qwen3
 // tokenizer.json (committed in data/tokenizer/expected_qwen3.json by make_expected.mjs).
 // The 11 MB tokenizer.json itself is not committed: `make fetch-qwen3` puts it in .cache/
-// (CI does this); without it these tests skip with a message saying so.
+// (CI does this); without it those tests skip with a message saying so.
+// Also: a tokenizer our trainer made (data/tokenizer/trained_small.json, committed) must give
+// the reference's ids too, which checks that the files we save mean the same thing to HF.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -98,5 +100,18 @@ TEST_F(TokenizerHf, Qwen3SaveLoadKeepsIds) {
   for (size_t i = 0; i < cases.size(); i++) {
     const std::string& text = cases[i].at("text").as_string();
     EXPECT_EQ(again.encode(text), ids_of(cases[i].at("ids"))) << "case " << i;
+  }
+}
+
+TEST(TokenizerHfTrained, OurSavedFileEncodesLikeReference) {
+  Tokenizer tok = Tokenizer::load(root() + "/data/tokenizer/trained_small.json");
+  Json expected = Json::parse_file(root() + "/data/tokenizer/expected_trained_small.json");
+  const Json& cases = expected.at("cases");
+  ASSERT_GE(cases.size(), 50u);
+  for (size_t i = 0; i < cases.size(); i++) {
+    const std::string& text = cases[i].at("text").as_string();
+    std::vector<int> got = tok.encode(text);
+    EXPECT_EQ(got, ids_of(cases[i].at("ids"))) << "case " << i << ": " << Json(text).dump();
+    EXPECT_EQ(tok.decode(got), r1::unicode::nfc(text)) << "case " << i;
   }
 }
