@@ -3,6 +3,8 @@
 // linear through the exact math parser, countdown through the countdown verifier).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -126,5 +128,45 @@ TEST(TasksLinear, AnswersSolveTheEquation) {
     }
     if (difficulty == 1) EXPECT_EQ(fractional, 0);
     else EXPECT_GT(fractional, 0);
+  }
+}
+
+TEST(TasksSplit, TrainAndEvalNeverSharePrompts) {
+  for (const std::string task : {"arith", "countdown", "linear"}) {
+    std::set<std::string> eval_prompts;
+    for (const Json& row : r1::generate_tasks(task, 300, 1, 1, r1::Split::Eval)) {
+      EXPECT_TRUE(r1::in_eval_split(row));
+      eval_prompts.insert(row.at("prompt").as_string());
+    }
+    int all_eval = 0;
+    for (const Json& row : r1::generate_tasks(task, 1000, 2, 1, r1::Split::Train)) {
+      EXPECT_FALSE(r1::in_eval_split(row));
+      EXPECT_EQ(eval_prompts.count(row.at("prompt").as_string()), 0u) << row.dump();
+    }
+    for (const Json& row : r1::generate_tasks(task, 1000, 2, 1, r1::Split::All)) all_eval += r1::in_eval_split(row);
+    EXPECT_GT(all_eval, 100) << task;  // about 1 in 5
+    EXPECT_LT(all_eval, 300) << task;
+  }
+  EXPECT_THROW(r1::parse_split("test"), r1::Error);
+}
+
+// The committed eval sets are what the documented command produces (docs/tasks.md):
+//   r1 data gen --task T --n 500 --seed 1000000007 --split eval --out data/eval/T.jsonl
+TEST(TasksEvalSets, CommittedFilesMatchTheGenerators) {
+  const char* root = std::getenv("R1_ROOT");
+  std::string dir = std::string(root ? root : ".") + "/data/eval/";
+  std::ifstream probe(dir + "arith.jsonl");
+  if (!probe) GTEST_SKIP() << "data/eval/ not found from " << dir << " (set R1_ROOT to the repository root)";
+  for (const std::string task : {"arith", "countdown", "linear"}) {
+    std::ifstream in(dir + task + ".jsonl");
+    ASSERT_TRUE(in) << dir + task + ".jsonl";
+    std::vector<Json> rows = r1::generate_tasks(task, 500, 1000000007, 1, r1::Split::Eval);
+    std::string line;
+    size_t i = 0;
+    for (; std::getline(in, line); i++) {
+      ASSERT_LT(i, rows.size());
+      EXPECT_EQ(line, rows[i].dump()) << task << " row " << i;
+    }
+    EXPECT_EQ(i, 500u) << task;
   }
 }

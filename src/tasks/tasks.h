@@ -30,9 +30,20 @@ std::vector<Json> generate_countdown_tasks(int64_t n, uint64_t seed, int difficu
 // difficulty 1..3 (1: integer solutions only). Rows also carry "a", "b", "c".
 std::vector<Json> generate_linear_tasks(int64_t n, uint64_t seed, int difficulty);
 
+// Held-out split by content: a row belongs to the eval split when the FNV-1a hash of its
+// prompt is 0 mod 5. Train rows never share a prompt with eval rows, whatever the seeds
+// (the small tasks have only thousands of distinct problems, so seeds alone would not
+// keep the eval set unseen).
+enum class Split { Train, Eval, All };
+Split parse_split(const std::string& name);  // "train" | "eval" | "all"
+bool in_eval_split(const Json& row);
+
 // The task names generate_tasks knows, and the dispatch by name ("arith", "countdown",
-// "linear", "code"). Throws r1::Error on an unknown task or difficulty.
+// "linear", "code"): the first n rows of the task's stream (the per-task generators
+// above, or generate_code_tasks) that fall in `split`. Deterministic, with the same
+// prefix property. Throws r1::Error on an unknown task or difficulty.
 std::vector<std::string> task_names();
-std::vector<Json> generate_tasks(const std::string& task, int64_t n, uint64_t seed, int difficulty);
+std::vector<Json> generate_tasks(const std::string& task, int64_t n, uint64_t seed, int difficulty,
+                                 Split split = Split::Train);
 
 }  // namespace r1

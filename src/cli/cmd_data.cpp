@@ -1,0 +1,62 @@
+// `r1 data gen`: writes procedurally generated task rows (tasks/) as JSONL. The frozen
+// eval sets under data/eval/ are made with this command (see docs/tasks.md).
+// Does not do: tokenization, SFT formatting, mixing tasks in one file.
+#include <cstdio>
+
+#include "cli/command.h"
+#include "tasks/tasks.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace r1 {
+
+static const char* kUsage =
+    "usage: r1 data gen --task NAME --n N --seed S [--difficulty D] [--split S] --out FILE.jsonl [--json]\n"
+    "  --task        arith | countdown | linear | code\n"
+    "  --n           number of rows (row i depends only on seed, i and difficulty)\n"
+    "  --seed        generator seed (the eval sets use seed 1000000007; train with others)\n"
+    "  --difficulty  1 = the default, learnable by a tiny model; arith and countdown 1..4,\n"
+    "                linear and code 1..3 (docs/tasks.md lists what each level means)\n"
+    "  --split       train (default) | eval | all: rows whose prompt hashes to the eval split\n"
+    "                (1 in 5) are never in train, so eval sets stay unseen whatever the seeds\n"
+    "  --out         output JSONL file, written atomically\n"
+    "  --json        print {\"task\", \"n\", \"seed\", \"difficulty\", \"split\", \"out\"} on stdout";
+
+static int run_gen(Args& args) {
+  std::string task = args.str("task");
+  int64_t n = args.integer("n");
+  int64_t seed = args.integer("seed");
+  int64_t difficulty = args.integer("difficulty", kDefaultDifficulty);
+  Split split = parse_split(args.str("split", "train"));
+  std::string out = args.str("out");
+  bool json = args.flag("json");
+  args.finish();
+  check(n >= 0, "r1 data gen: --n must be >= 0, got ", n);
+  check(seed >= 0, "r1 data gen: --seed must be >= 0, got ", seed);
+  std::vector<Json> rows = generate_tasks(task, n, uint64_t(seed), int(difficulty), split);
+  std::string text;
+  for (const Json& row : rows) text += row.dump() + "\n";
+  write_file_atomic(out, text);
+  if (json) {
+    std::printf("%s\n", Json(Json::Object{{"task", task}, {"n", n}, {"seed", seed}, {"difficulty", difficulty},
+                                          {"split", args.str("split", "train")}, {"out", out}})
+                            .dump()
+                            .c_str());
+  } else {
+    std::fprintf(stderr, "wrote %lld %s rows (seed %lld, difficulty %lld) to %s\n", (long long)n, task.c_str(),
+                 (long long)seed, (long long)difficulty, out.c_str());
+  }
+  return 0;
+}
+
+static int run_data(Args& args) {
+  std::string sub = args.next_positional("subcommand (gen)");
+  if (sub == "gen") return run_gen(args);
+  throw Error(cat("r1 data: unknown subcommand '", sub, "'\n", kUsage));
+}
+
+static const bool registered =
+    register_command({"data", "generate task datasets: r1 data gen --task arith --n 1000 --seed 1 --out f.jsonl",
+                      kUsage, run_data});
+
+}  // namespace r1

@@ -1,0 +1,113 @@
+// `r1 verify`: runs one verifier or rule-based reward on one prediction, for checking
+// verdicts by hand or against another implementation. One function per --task below;
+// each returns {"correct", "reward", "verdict", "extracted"} (plus any task extras).
+// Exit code 0 whatever the verdict; 2 only for bad usage.
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <map>
+
+#include "cli/command.h"
+#include "reward/countdown.h"
+#include "reward/format.h"
+#include "reward/math_verifier.h"
+#include "util/error.h"
+
+namespace r1 {
+
+static const char* kUsage =
+    "usage: r1 verify --task TASK [--gold STR] --pred STR [--json]\n"
+    "  --task math       --gold ANSWER --pred TEXT [--rel-tol X]\n"
+    "                    TEXT's final answer (<answer> tag, else \\boxed{}, else the whole text)\n"
+    "                    against ANSWER, exactly; --rel-tol > 0 allows a relative error on\n"
+    "                    numeric answers (default 0: exact)\n"
+    "  --task countdown  --gold TASK --pred TEXT; TASK is \"numbers=3,5,7 target=22\" or a\n"
+    "                    JSON row {\"numbers\": [3,5,7], \"target\": 22, ...}\n"
+    "  --task format     --pred TEXT: <think>...</think><answer>...</answer> format (reward 1/0)\n"
+    "  --task language   --pred TEXT: fraction of ASCII-letter words in the chain of thought\n"
+    "  --pred -          reads TEXT from stdin (for multi-line completions)\n"
+    "  --json            print {\"correct\", \"reward\", \"verdict\", \"extracted\"} on stdout\n"
+    "  exit code: 0 whatever the verdict, 2 for bad usage";
+
+static Json outcome(bool correct, double reward, const std::string& verdict, const std::string& extracted) {
+  return Json(Json::Object{
+      {"correct", correct}, {"reward", reward}, {"verdict", verdict}, {"extracted", extracted}});
+}
+
+// --pred STR, or "-" for stdin.
+static std::string prediction(Args& args) {
+  std::string pred = args.str("pred");
+  if (pred != "-") return pred;
+  return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
+// --- one function per task ------------------------------------------------------------
+
+static Json verify_math_task(Args& args) {
+  MathOptions opt;
+  std::string gold = args.str("gold");
+  std::string pred = prediction(args);
+  opt.rel_tol = args.number("rel-tol", 0.0);
+  check(opt.rel_tol >= 0, "r1 verify: --rel-tol must be >= 0");
+  args.finish();
+  MathResult r = verify_math(gold, pred, /*whole_if_none=*/true, opt);
+  return outcome(r.correct, r.correct ? 1.0 : 0.0, r.verdict, r.extracted);
+}
+
+static Json verify_countdown_task(Args& args) {
+  CountdownProblem p = parse_countdown_spec(args.str("gold"));
+  std::string pred = prediction(args);
+  args.finish();
+  CountdownResult r = verify_countdown(p, pred, /*whole_if_none=*/true);
+  return outcome(r.correct, r.correct ? 1.0 : 0.0, r.verdict, r.extracted);
+}
+
+static Json verify_format_task(Args& args) {
+  std::string pred = prediction(args);
+  args.finish();
+  FormatResult r = check_format(pred);
+  return outcome(r.ok, r.ok ? 1.0 : 0.0, r.verdict, r.answer);
+}
+
+static Json verify_language_task(Args& args) {
+  std::string pred = prediction(args);
+  args.finish();
+  std::string cot = chain_of_thought(pred);
+  double frac = language_consistency(cot);
+  return outcome(frac == 1.0, frac, "fraction of target-language words", cot);
+}
+
+static const std::map<std::string, Json (*)(Args&)> kTasks = {
+    {"math", verify_math_task},
+    {"countdown", verify_countdown_task},
+    {"format", verify_format_task},
+    {"language", verify_language_task},
+};
+
+// --- command -------------------------------------------------------------------------------
+
+static int run_verify(Args& args) {
+  std::string task = args.str("task");
+  bool json = args.flag("json");
+  auto it = kTasks.find(task);
+  if (it == kTasks.end()) {
+    std::string names;
+    for (const auto& kv : kTasks) names += (names.empty() ? "" : ", ") + kv.first;
+    throw Error(cat("r1 verify: unknown --task '", task, "' (expected one of: ", names, ")"));
+  }
+  Json r = it->second(args);
+  if (json) {
+    std::printf("%s\n", r.dump().c_str());
+  } else {
+    std::printf("%s  reward %g  verdict: %s\nextracted: %s\n", r.at("correct").as_bool() ? "correct" : "wrong",
+                r.at("reward").as_number(), r.at("verdict").as_string().c_str(),
+                r.at("extracted").as_string().c_str());
+  }
+  return 0;
+}
+
+static const bool registered = register_command(
+    {"verify", "check one answer: r1 verify --task math|countdown|format|language --gold A --pred B", kUsage,
+     run_verify});
+
+}  // namespace r1
