@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cpu/gemm.h"
+#include "cpu/nn.h"
 
 namespace r1::cpu {
 
@@ -37,11 +38,11 @@ static void block_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
 // Turns one row of scores (S) into probabilities over the keys the query sees: keys s <= last
 // with key_mask[s] != 0 (key_mask may be null). A query that sees no key gets an all-zero row.
 static void masked_softmax_row(float* row, int64_t S, int64_t last, const uint8_t* key_mask) {
-  auto seen = [&](int64_t s) { return s <= last && (!key_mask || key_mask[s] != 0); };
+  const int64_t end = std::min(S, last + 1);  // keys [end, S) are in the query's future
   float m = -std::numeric_limits<float>::infinity();
   bool any = false;
-  for (int64_t s = 0; s < S; s++)
-    if (seen(s)) {
+  for (int64_t s = 0; s < end; s++)
+    if (!key_mask || key_mask[s]) {
       m = std::max(m, row[s]);
       any = true;
     }
@@ -49,13 +50,16 @@ static void masked_softmax_row(float* row, int64_t S, int64_t last, const uint8_
     std::fill(row, row + S, 0.0f);
     return;
   }
-  double sum = 0;
-  for (int64_t s = 0; s < S; s++) {
-    row[s] = seen(s) ? std::exp(row[s] - m) : 0.0f;
-    sum += row[s];
+  for (int64_t s = 0; s < end; s++) {
+    float e = exp_nonpositive(row[s] - m);  // a padding key's argument may be > 0: discarded
+    row[s] = (!key_mask || key_mask[s]) ? e : 0.0f;
   }
-  float inv = float(1.0 / sum);
-  for (int64_t s = 0; s < S; s++) row[s] *= inv;
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t s = 0; s < end; s++) sum += row[s];
+  std::fill(row + std::max<int64_t>(end, 0), row + S, 0.0f);
+  const float inv = float(1.0 / sum);
+  for (int64_t s = 0; s < end; s++) row[s] *= inv;
 }
 
 void attention_forward(const AttentionShape& sh, const float* q, const float* k, const float* v, bool causal,

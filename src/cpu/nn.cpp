@@ -2,8 +2,10 @@
 // each backward is written next to its op in src/ops/nn.cpp.
 //
 // Rows are independent, so each kernel splits its rows over OpenMP threads (when there is enough
-// work to pay for the team) and walks a row in index order: results do not depend on the thread
-// count. Row sums (mean of squares, sum of exponentials, dot products) accumulate in double.
+// work to pay for the team) and walks a row in a fixed order: results do not depend on the thread
+// count. Row sums (mean of squares, sum of exponentials, dot products) accumulate in double, as
+// `omp simd` reductions (a fixed interleaving chosen at compile time). Exponentials use
+// exp_nonpositive (nn.h), whose arguments are always max-subtracted.
 #include "cpu/nn.h"
 
 #include <algorithm>
@@ -24,6 +26,7 @@ void rmsnorm_forward(const float* x, const float* w, float eps, int64_t N, int64
     const float* xr = x + n * D;  // (D)
     float* yr = y + n * D;        // (D)
     double ss = 0;
+#pragma omp simd reduction(+ : ss)
     for (int64_t d = 0; d < D; d++) ss += double(xr[d]) * double(xr[d]);
     float r = float(1.0 / std::sqrt(ss / double(D) + double(eps)));
     rstd[n] = r;
@@ -42,6 +45,7 @@ void rmsnorm_backward(const float* x, const float* w, const float* rstd, const f
       const float* gr = g + n * D;  // (D)
       float* dxr = dx + n * D;      // (D)
       double dot = 0;
+#pragma omp simd reduction(+ : dot)
       for (int64_t d = 0; d < D; d++) dot += double(xr[d]) * double(w[d]) * double(gr[d]);
       float r = rstd[n];
       float c = float(double(r) * r * r * dot / double(D));
@@ -104,11 +108,29 @@ void rope(const float* x, const int32_t* positions, bool per_batch, float theta,
 
 // --- softmax and log-softmax -----------------------------------------------------------
 
-// Max of a row (the shift that keeps exp() from overflowing).
+// Max of a row (the shift that keeps exp() from overflowing). Written as a compare-select,
+// which GCC vectorizes (std::max it does not). A NaN is skipped here and propagates through exp.
 static float row_max(const float* xr, int64_t D) {
   float m = -std::numeric_limits<float>::infinity();
-  for (int64_t d = 0; d < D; d++) m = std::max(m, xr[d]);
+#pragma omp simd reduction(max : m)
+  for (int64_t d = 0; d < D; d++) m = xr[d] > m ? xr[d] : m;
   return m;
+}
+
+// sum over d of exp(x[d] - m). Chunks of 256 are summed in float by an `omp simd` reduction
+// (16 lanes of 16 terms: relative error < 1e-6) and the chunks in double. The lanes interleave
+// in an order fixed at compile time, so the result does not depend on threads. (A double
+// reduction of the exps does not vectorize with GCC 12.)
+static double sum_exp(const float* xr, int64_t D, float m) {
+  double s = 0;
+  for (int64_t d0 = 0; d0 < D; d0 += 256) {
+    const int64_t d1 = std::min(D, d0 + 256);
+    float chunk = 0;
+#pragma omp simd reduction(+ : chunk)
+    for (int64_t d = d0; d < d1; d++) chunk += exp_nonpositive(xr[d] - m);
+    s += chunk;
+  }
+  return s;
 }
 
 void softmax_forward(const float* x, int64_t N, int64_t D, float* y) {
@@ -117,13 +139,8 @@ void softmax_forward(const float* x, int64_t N, int64_t D, float* y) {
     const float* xr = x + n * D;  // (D)
     float* yr = y + n * D;        // (D)
     float m = row_max(xr, D);
-    double s = 0;
-    for (int64_t d = 0; d < D; d++) {
-      yr[d] = std::exp(xr[d] - m);
-      s += yr[d];
-    }
-    float inv = float(1.0 / s);
-    for (int64_t d = 0; d < D; d++) yr[d] *= inv;
+    float inv = float(1.0 / sum_exp(xr, D, m));
+    for (int64_t d = 0; d < D; d++) yr[d] = exp_nonpositive(xr[d] - m) * inv;
   }
 }
 
@@ -134,6 +151,7 @@ void softmax_backward(const float* y, const float* g, int64_t N, int64_t D, floa
     const float* gr = g + n * D;
     float* dxr = dx + n * D;
     double dot = 0;
+#pragma omp simd reduction(+ : dot)
     for (int64_t d = 0; d < D; d++) dot += double(gr[d]) * double(yr[d]);
     float fdot = float(dot);
     for (int64_t d = 0; d < D; d++) dxr[d] = yr[d] * (gr[d] - fdot);
@@ -146,9 +164,7 @@ void log_softmax_forward(const float* x, int64_t N, int64_t D, float* y) {
     const float* xr = x + n * D;
     float* yr = y + n * D;
     float m = row_max(xr, D);
-    double s = 0;
-    for (int64_t d = 0; d < D; d++) s += std::exp(xr[d] - m);
-    float log_s = float(std::log(s));
+    float log_s = float(std::log(sum_exp(xr, D, m)));
     for (int64_t d = 0; d < D; d++) yr[d] = (xr[d] - m) - log_s;
   }
 }
@@ -160,9 +176,10 @@ void log_softmax_backward(const float* y, const float* g, int64_t N, int64_t D, 
     const float* gr = g + n * D;
     float* dxr = dx + n * D;
     double gsum = 0;
+#pragma omp simd reduction(+ : gsum)
     for (int64_t d = 0; d < D; d++) gsum += gr[d];
     float fsum = float(gsum);
-    for (int64_t d = 0; d < D; d++) dxr[d] = gr[d] - std::exp(yr[d]) * fsum;
+    for (int64_t d = 0; d < D; d++) dxr[d] = gr[d] - exp_nonpositive(yr[d]) * fsum;
   }
 }
 
@@ -179,9 +196,7 @@ void cross_entropy_forward(const float* logits, const int32_t* targets, int32_t 
     }
     const float* xr = logits + n * V;  // (V)
     float m = row_max(xr, V);
-    double s = 0;
-    for (int64_t v = 0; v < V; v++) s += std::exp(xr[v] - m);
-    double log_s = std::log(s);
+    double log_s = std::log(sum_exp(xr, V, m));
     lse[n] = float(double(m) + log_s);
     // -log_softmax[target] = (m - x[target]) + log(sum exp(x - m)), in double.
     loss[n] = float(double(m) - double(xr[targets[n]]) + log_s);
@@ -198,9 +213,10 @@ void cross_entropy_backward(const float* logits, const int32_t* targets, int32_t
       continue;
     }
     const float* xr = logits + n * V;
-    for (int64_t v = 0; v < V; v++) dr[v] = coef * std::exp(xr[v] - lse[n]);
+    const float l = lse[n];
+    for (int64_t v = 0; v < V; v++) dr[v] = coef * exp_nonpositive(xr[v] - l);
     int32_t t = targets[n];
-    dr[t] = coef * (std::exp(xr[t] - lse[n]) - 1.0f);  // (p - 1) before scaling: no cancellation against coef
+    dr[t] = coef * (exp_nonpositive(xr[t] - l) - 1.0f);  // (p - 1) before scaling: no cancellation against coef
   }
 }
 

@@ -5,9 +5,39 @@
 // computed by one thread in a fixed order, so the thread count never changes a bit.
 // Does not do: autograd, shape checks, other dtypes.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 namespace r1::cpu {
+
+// --- exp for softmax ------------------------------------------------------------------------
+// e^x for x <= 0 (what a max-subtracted softmax feeds it) in plain float arithmetic that the
+// compiler vectorizes (std::exp is a libm call per element: softmax over (2048, 1024) takes
+// 2.4 ms instead of 10 ms of CPU time). Cephes' expf recipe: x = n ln2 + r with |r| <= ln2/2
+// (ln2 split in two so n ln2 is exact), e^r by a degree-7 polynomial, 2^n written into the
+// exponent bits. Relative error 8.4e-8 (~1.4 ulp; tests/test_ops_nn.cpp checks it against
+// double exp). x > 0 is treated as 0 (returns 1); x < -87.5, where e^x leaves the normal
+// floats, returns 0; NaN stays NaN.
+inline float exp_nonpositive(float x) {
+  const float xc = std::min(std::max(x, -87.5f), 0.0f);
+  // n = round(x / ln2) in [-126, 0] by adding 1.5 * 2^23 (the float then has no fraction bits
+  // left); a plain add, unlike nearbyint(), vectorizes.
+  const float shifter = 12582912.0f;
+  const float n = (xc * 1.44269504088896341f + shifter) - shifter;
+  const float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;  // e^r
+  const int32_t bits = (int32_t(n) + 127) << 23;
+  float two_n;  // 2^n
+  std::memcpy(&two_n, &bits, sizeof two_n);
+  return x < -87.5f ? 0.0f : p * two_n;
+}
 
 // --- rmsnorm ---------------------------------------------------------------------------
 // x: (N, D), w: (D) -> y: (N, D), rstd: (N) = 1 / sqrt(mean(x^2) + eps) (saved for backward).
