@@ -54,13 +54,15 @@ Transformer load_model(const std::string& dir) {
   return model;
 }
 
-void save_model(const std::string& dir, Transformer& model, const std::string& tokenizer_json) {
+void write_model_files(const std::string& dir, Transformer& model, const std::string& tokenizer_json) {
   std::vector<StTensor> weights = export_weights(model);
-  replace_dir_atomic(dir, [&](const std::string& tmp) {
-    write_file_atomic(tmp + "/config.json", model.config().to_json().dump(2) + "\n");
-    save_safetensors(tmp + "/model.safetensors", weights, {{"format", "pt"}});
-    if (!tokenizer_json.empty()) write_file_atomic(tmp + "/tokenizer.json", read_file(tokenizer_json));
-  });
+  write_file_atomic(dir + "/config.json", model.config().to_json().dump(2) + "\n");
+  save_safetensors(dir + "/model.safetensors", weights, {{"format", "pt"}});
+  if (!tokenizer_json.empty()) write_file_atomic(dir + "/tokenizer.json", read_file(tokenizer_json));
+}
+
+void save_model(const std::string& dir, Transformer& model, const std::string& tokenizer_json) {
+  replace_dir_atomic(dir, [&](const std::string& tmp) { write_model_files(tmp, model, tokenizer_json); });
 }
 
 }  // namespace r1

@@ -29,4 +29,8 @@ Transformer load_model(const std::string& dir);
 // file as tokenizer.json into DIR, replacing DIR atomically. tokenizer_json may lie inside DIR.
 void save_model(const std::string& dir, Transformer& model, const std::string& tokenizer_json = "");
 
+// The same three files written into an existing folder (no directory swap), for callers that
+// assemble a larger atomic directory themselves (training checkpoints add optimizer state).
+void write_model_files(const std::string& dir, Transformer& model, const std::string& tokenizer_json = "");
+
 }  // namespace r1
