@@ -47,6 +47,9 @@ Tensor rmsnorm(const Tensor& x, const Tensor& w, float eps) {
 // For each pair (x1, x2) = (x[i], x[i + Dh/2]) and angle a = pos * theta^(-2i/Dh):
 //   y1 = x1 cos a - x2 sin a,   y2 = x2 cos a + x1 sin a      (y = R(a) x)
 // Backward: dx = R(a)^T g = R(-a) g, the rotation by -a.
+// The angle follows the float32 recipe of transformers' Llama/Qwen rotary embedding (inv_freq
+// and pos * inv_freq rounded to float, see cpu/nn.cpp), so it rounds the way that code does at
+// large positions (up to the last ulp of pow/cos/sin; not compared with torch on this machine).
 
 Tensor rope(const Tensor& x, const Ids& positions, float theta) {
   if (x.dim() != 4 || x.size(3) % 2 != 0)
@@ -145,11 +148,10 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
   if (needs_grad({logits})) {
     Tensor xd = logits.detach();
     record(out, "cross_entropy", {logits}, [logits, xd, targets, ignore_index, lse, count, N, V](const Tensor& g) {
-      Tensor dx = Tensor::zeros(logits.shape(), logits.device());
-      if (count > 0) {
-        float coef = g.item() / float(count);
-        cpu::cross_entropy_backward(xd.data(), targets.data(), ignore_index, lse.data(), coef, N, V, dx.data());
-      }
+      if (count == 0) return accumulate_grad(logits, Tensor::zeros(logits.shape(), logits.device()));
+      Tensor dx = Tensor::empty(logits.shape(), logits.device());  // every row written, ignored ones with 0
+      float coef = g.item() / float(count);
+      cpu::cross_entropy_backward(xd.data(), targets.data(), ignore_index, lse.data(), coef, N, V, dx.data());
       accumulate_grad(logits, dx);
     });
   }
