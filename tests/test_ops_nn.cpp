@@ -171,6 +171,31 @@ TEST(OpsNn, RopeMatchesReference) {
                   1e-5, "rope per-batch positions");
 }
 
+TEST(OpsNn, RopeUsesFloatAngleRecipeAtLargePositions) {
+  // At position 100000 the float angle pos * inv_freq differs from the exact one by up to
+  // ~100000 * 6e-8 rad, so the two recipes disagree by ~1e-3: the op follows the float one
+  // (transformers' recipe), reproduced here step by step; cos/sin are then correctly rounded.
+  const int Dh = 8;
+  const Ids pos = {100000, 77777};
+  Tensor x = rand_input({1, 2, 1, Dh}, 17);
+  std::vector<float> xv = x.to_vector(), y = rope(x, pos, 10000.0f).to_vector();
+  std::vector<double> want(xv.size());
+  double max_exact_gap = 0;
+  std::vector<double> exact = ref_rope(to_double(x), pos, false, 10000, 1, 2, 1, Dh);
+  for (int t = 0; t < 2; t++)
+    for (int i = 0; i < Dh / 2; i++) {
+      float inv_freq = 1.0f / std::pow(10000.0f, float(2 * i) / float(Dh));
+      float a = inv_freq * float(pos[size_t(t)]);
+      double c = std::cos(double(a)), sn = std::sin(double(a));
+      double x1 = xv[size_t(t * Dh + i)], x2 = xv[size_t(t * Dh + i + Dh / 2)];
+      want[size_t(t * Dh + i)] = x1 * c - x2 * sn;
+      want[size_t(t * Dh + i + Dh / 2)] = x2 * c + x1 * sn;
+    }
+  for (size_t j = 0; j < want.size(); j++) max_exact_gap = std::max(max_exact_gap, std::fabs(want[j] - exact[j]));
+  EXPECT_GT(max_exact_gap, 1e-4);  // the two recipes are distinguishable at this position
+  expect_near_all(y, want, 1e-6, "rope float recipe");  // float rounding of cos/sin and the products
+}
+
 TEST(OpsNn, RopeGradients) {
   Tensor x = rand_input({2, 3, 2, 6}, 8);
   expect_gradients_match([](const std::vector<Tensor>& in) { return rope(in[0], {3, 0, 17}, 10000.0f); }, {x});
