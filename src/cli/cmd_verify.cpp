@@ -8,10 +8,12 @@
 #include <map>
 
 #include "cli/command.h"
+#include "reward/code.h"
 #include "reward/countdown.h"
 #include "reward/format.h"
 #include "reward/math_verifier.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace r1 {
 
@@ -25,6 +27,10 @@ static const char* kUsage =
     "                    JSON row {\"numbers\": [3,5,7], \"target\": 22, ...}\n"
     "  --task format     --pred TEXT: <think>...</think><answer>...</answer> format (reward 1/0)\n"
     "  --task language   --pred TEXT: fraction of ASCII-letter words in the chain of thought\n"
+    "  --task code       --tests FILE.json --pred FILE [--language python|cpp]: runs the program\n"
+    "                    in FILE (its final <answer>, or a ``` block in it, else the whole file) in\n"
+    "                    the sandbox on each {\"input\", \"output\"} of the JSON array FILE.json;\n"
+    "                    --json adds \"detail\" and \"tests\" (per-test verdict, stdout, seconds)\n"
     "  --pred -          reads TEXT from stdin (for multi-line completions)\n"
     "  --json            print {\"correct\", \"reward\", \"verdict\", \"extracted\"} on stdout\n"
     "  exit code: 0 whatever the verdict, 2 for bad usage";
@@ -77,11 +83,23 @@ static Json verify_language_task(Args& args) {
   return outcome(frac == 1.0, frac, "fraction of target-language words", cot);
 }
 
+static Json verify_code_task(Args& args) {
+  Json tests = Json::parse_file(args.str("tests"));
+  std::string path = args.str("pred");
+  std::string pred = path == "-" ? prediction(args) : read_file(path);
+  std::string language = args.str("language", "python");
+  args.finish();
+  std::string program = extract_program(pred, /*whole_if_none=*/true);
+  CodeResult r = verify_code_completion(pred, tests, language, SandboxLimits{}, /*whole_if_none=*/true);
+  return code_result_json(r, program);
+}
+
 static const std::map<std::string, Json (*)(Args&)> kTasks = {
     {"math", verify_math_task},
     {"countdown", verify_countdown_task},
     {"format", verify_format_task},
     {"language", verify_language_task},
+    {"code", verify_code_task},
 };
 
 // --- command -------------------------------------------------------------------------------
@@ -107,7 +125,7 @@ static int run_verify(Args& args) {
 }
 
 static const bool registered = register_command(
-    {"verify", "check one answer: r1 verify --task math|countdown|format|language --gold A --pred B", kUsage,
+    {"verify", "check one answer: r1 verify --task math|countdown|format|language|code --gold A --pred B", kUsage,
      run_verify});
 
 }  // namespace r1
