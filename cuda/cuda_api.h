@@ -2,22 +2,41 @@
 // host C++ in src/ can call it; it is only linked in builds with R1_CUDA (make CUDA=1,
 // the default when nvcc is on the PATH). Every pointer argument named d_* is device memory.
 // Every function throws r1::Error with the CUDA/cuBLAS error string on failure.
+//
+// Execution model: one device (device 0 of CUDA_VISIBLE_DEVICES), the default stream for
+// every kernel, copy and cuBLAS call, so work runs in program order. Kernels are launched
+// asynchronously: a fault inside a kernel is reported by the next synchronizing call
+// (a device-to-host copy, synchronize()). Implementations: cuda/runtime.cu (device, memory),
+// cuda/gemm.cu (cuBLAS), cuda/elementwise.cu (kernels mirroring src/cpu/elementwise.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
+
+#include "cpu/elementwise.h"  // BinaryOp, UnaryOp, Broadcast4: the CUDA kernels take the CPU plans
 
 namespace r1::cuda {
 
 // --- device and memory --------------------------------------------------------
-bool available();                 // built with CUDA and a usable GPU is present
-const char* unavailable_reason(); // why available() is false ("no CUDA device", ...)
+bool available();                 // built with CUDA and a usable GPU is present (checked once)
+const char* unavailable_reason(); // why available() is false ("no CUDA device available (...)")
+std::string device_description(); // "NVIDIA H200, sm_90, 139.8 GiB" (needs available())
 void* malloc(size_t bytes);       // from the caching allocator
-void free(void* d_ptr);           // returns the block to the caching allocator
+void free(void* d_ptr);           // returns the block to the caching allocator (nullptr: no-op)
 void memcpy_h2d(void* d_dst, const void* src, size_t bytes);
 void memcpy_d2h(void* dst, const void* d_src, size_t bytes);
 void memcpy_d2d(void* d_dst, const void* d_src, size_t bytes);
 void memset_zero(void* d_ptr, size_t bytes);
 void synchronize();
+
+// The caching allocator's counters (see cuda/runtime.cu).
+struct MemoryStats {
+  size_t in_use_bytes = 0;    // handed out by malloc() and not yet freed (bucket-rounded sizes)
+  size_t cached_bytes = 0;    // freed blocks kept for reuse
+  int64_t device_mallocs = 0; // cudaMalloc calls so far (a reused block makes none)
+};
+MemoryStats memory_stats();
+void empty_cache();  // cudaFree every cached block (blocks in use are untouched)
 
 // --- GEMM (cuBLAS) -------------------------------------------------------------
 // Same contract as r1::cpu::sgemm (row-major, see src/cpu/gemm.h), on device pointers.
@@ -26,5 +45,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 void sgemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
                    const float* d_A, int64_t lda, int64_t stride_a, const float* d_B, int64_t ldb, int64_t stride_b,
                    float beta, float* d_C, int64_t ldc, int64_t stride_c);
+// TF32 tensor-core math for sgemm (inputs rounded to 10-bit mantissas, fp32 accumulation).
+// Off by default: sgemm is full fp32 and matches the CPU to ~K * eps.
+void set_tf32(bool on);
+bool tf32();
+
+// --- elementwise (same contracts as src/cpu/elementwise.h, on device pointers) ----------
+void binary(cpu::BinaryOp op, const float* d_a, const float* d_b, float* d_out, const cpu::Broadcast4& bc);
+void unary(cpu::UnaryOp op, const float* d_x, float* d_out, int64_t n);
+void silu_backward(const float* d_x, const float* d_g, float* d_out, int64_t n);
+// d_out += the sum of d_g over the broadcast dims (stride 0); d_out usually starts at zero.
+void reduce_broadcast(const float* d_g, const int64_t shape[4], const int64_t stride[4], float* d_out);
 
 }  // namespace r1::cuda

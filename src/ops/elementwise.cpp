@@ -1,10 +1,13 @@
 // Elementwise ops: broadcasting binary ops, scalar ops and unary functions, each forward
-// next to its backward. Kernels: src/cpu/elementwise.cpp.
+// next to its backward. Kernels: src/cpu/elementwise.cpp and, on CUDA tensors, cuda/elementwise.cu.
 #include <cmath>
 
 #include "autograd/autograd.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
 
 namespace r1 {
 
@@ -15,8 +18,12 @@ static Tensor binary_raw(cpu::BinaryOp op, const char* name, const Tensor& a, co
   Device dev = same_device(name, {&a, &b});
   Shape out_shape = broadcast_shape(name, a.shape(), b.shape());
   Tensor out = Tensor::empty(out_shape, dev);
-  require_cpu(name, out);
-  cpu::binary(op, a.data(), b.data(), out.data(), plan_broadcast(out_shape, a.shape(), b.shape()));
+  cpu::Broadcast4 bc = plan_broadcast(out_shape, a.shape(), b.shape());
+#ifdef R1_CUDA
+  if (dev == Device::CUDA) cuda::binary(op, a.data(), b.data(), out.data(), bc);
+  else
+#endif
+    cpu::binary(op, a.data(), b.data(), out.data(), bc);
   return out;
 }
 
@@ -120,21 +127,24 @@ Tensor add_scalar(const Tensor& x, float s) {
 
 // --- unary -------------------------------------------------------------------------
 
-static Tensor unary_raw(cpu::UnaryOp op, const char* name, const Tensor& x) {
+static Tensor unary_raw(cpu::UnaryOp op, const Tensor& x) {
   Tensor out = Tensor::empty(x.shape(), x.device());
-  require_cpu(name, x);
-  cpu::unary(op, x.data(), out.data(), x.numel());
+#ifdef R1_CUDA
+  if (x.is_cuda()) cuda::unary(op, x.data(), out.data(), x.numel());
+  else
+#endif
+    cpu::unary(op, x.data(), out.data(), x.numel());
   return out;
 }
 
 Tensor neg(const Tensor& x) {
-  Tensor out = unary_raw(cpu::UnaryOp::Neg, "neg", x);
+  Tensor out = unary_raw(cpu::UnaryOp::Neg, x);
   if (needs_grad({x})) record(out, "neg", {x}, [x](const Tensor& g) { accumulate_grad(x, neg(g)); });
   return out;
 }
 
 Tensor exp(const Tensor& x) {
-  Tensor out = unary_raw(cpu::UnaryOp::Exp, "exp", x);
+  Tensor out = unary_raw(cpu::UnaryOp::Exp, x);
   if (needs_grad({x})) {
     Tensor od = out.detach();
     record(out, "exp", {x}, [x, od](const Tensor& g) { accumulate_grad(x, mul(g, od)); });
@@ -143,7 +153,7 @@ Tensor exp(const Tensor& x) {
 }
 
 Tensor log(const Tensor& x) {
-  Tensor out = unary_raw(cpu::UnaryOp::Log, "log", x);
+  Tensor out = unary_raw(cpu::UnaryOp::Log, x);
   if (needs_grad({x})) {
     Tensor xd = x.detach();
     record(out, "log", {x}, [x, xd](const Tensor& g) { accumulate_grad(x, div(g, xd)); });
@@ -152,7 +162,7 @@ Tensor log(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  Tensor out = unary_raw(cpu::UnaryOp::Sigmoid, "sigmoid", x);
+  Tensor out = unary_raw(cpu::UnaryOp::Sigmoid, x);
   if (needs_grad({x})) {
     Tensor od = out.detach();
     record(out, "sigmoid", {x}, [x, od](const Tensor& g) {
@@ -164,13 +174,16 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor silu(const Tensor& x) {
-  Tensor out = unary_raw(cpu::UnaryOp::Silu, "silu", x);
+  Tensor out = unary_raw(cpu::UnaryOp::Silu, x);
   if (needs_grad({x})) {
     Tensor xd = x.detach();
     record(out, "silu", {x}, [x, xd](const Tensor& g) {
       Tensor gx = Tensor::empty(xd.shape(), xd.device());
-      require_cpu("silu backward", gx);
-      cpu::silu_backward(xd.data(), g.data(), gx.data(), xd.numel());
+#ifdef R1_CUDA
+      if (gx.is_cuda()) cuda::silu_backward(xd.data(), g.data(), gx.data(), xd.numel());
+      else
+#endif
+        cpu::silu_backward(xd.data(), g.data(), gx.data(), xd.numel());
       accumulate_grad(x, gx);
     });
   }

@@ -3,6 +3,10 @@
 
 #include <algorithm>
 
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
+
 namespace r1 {
 
 Device same_device(const char* op, std::initializer_list<const Tensor*> ts) {
@@ -60,12 +64,15 @@ cpu::Broadcast4 plan_broadcast(const Shape& out, const Shape& a, const Shape& b)
 
 Tensor sum_to(const Tensor& g, const Shape& to) {
   if (g.shape() == to) return g;
-  require_cpu("sum_to (broadcast gradient)", g);
   int64_t s4[4], st[4];
   pad4(g.shape(), s4);
   broadcast_strides(to, s4, st);
   Tensor out = Tensor::zeros(to, g.device());
-  cpu::reduce_broadcast(g.data(), s4, st, out.data());
+#ifdef R1_CUDA
+  if (g.is_cuda()) cuda::reduce_broadcast(g.data(), s4, st, out.data());
+  else
+#endif
+    cpu::reduce_broadcast(g.data(), s4, st, out.data());
   return out;
 }
 
