@@ -96,6 +96,61 @@ TEST(OpsAttention, ForwardMatchesReference) {
     std::vector<float> got = out.to_vector();
     // fp32 dot products of <= 5 terms and softmax over <= 6 keys, O(1) values: error ~1e-6.
     for (size_t i = 0; i < got.size(); i++) EXPECT_NEAR(got[i], want[i], 1e-5) << c.name << " element " << i;
+    // Without autograd the kernel keeps no probabilities (a per-thread scratch row block instead):
+    // same arithmetic, so the same bits.
+    NoGradGuard no_grad;
+    std::vector<float> got_no_grad = run(c, {q, k, v}, scale).to_vector();
+    EXPECT_EQ(0, std::memcmp(got.data(), got_no_grad.data(), got.size() * sizeof(float))) << c.name;
+  }
+}
+
+// The same attention composed from other ops (matmul, softmax, concat, split, a -1e9 bias for
+// unseen keys): an independent forward and backward at sizes where the GEMMs cross their
+// register-block edges. Every query here sees at least one key.
+Tensor composed_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, float scale,
+                          const std::vector<uint8_t>& mask) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), Hkv = k.size(1), S = k.size(2);
+  std::vector<Tensor> ks = split(k, std::vector<int64_t>(size_t(Hkv), 1), 1);
+  std::vector<Tensor> vs = split(v, std::vector<int64_t>(size_t(Hkv), 1), 1);
+  std::vector<Tensor> k_heads, v_heads;  // kv head h / (H / Hkv) for each query head h
+  for (int64_t h = 0; h < H; h++) {
+    k_heads.push_back(ks[size_t(h / (H / Hkv))]);
+    v_heads.push_back(vs[size_t(h / (H / Hkv))]);
+  }
+  std::vector<float> bias(size_t(B * T * S), 0.0f);  // (B, 1, T, S)
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t t = 0; t < T; t++)
+      for (int64_t s = 0; s < S; s++)
+        if ((causal && s > S - T + t) || (!mask.empty() && !mask[size_t(b * S + s)]))
+          bias[size_t((b * T + t) * S + s)] = -1e9f;
+  Tensor scores = add(r1::scale(matmul(q, concat(k_heads, 1), false, true), scale), Tensor::from_vector({B, 1, T, S}, bias));
+  return matmul(softmax(scores), concat(v_heads, 1));
+}
+
+TEST(OpsAttention, MatchesComposedOpsForwardAndBackward) {
+  const int64_t B = 2, H = 4, Hkv = 2, T = 24, S = 40, Dk = 20, Dv = 12;
+  std::vector<uint8_t> mask(size_t(B * S), 1);
+  mask[5] = mask[30] = mask[size_t(S + 0)] = mask[size_t(S + 17)] = 0;
+  for (bool causal : {true, false}) {
+    SCOPED_TRACE(causal ? "causal" : "full");
+    Tensor q = rand_input({B, H, T, Dk}, 30), k = rand_input({B, Hkv, S, Dk}, 31), v = rand_input({B, Hkv, S, Dv}, 32);
+    Tensor q2 = q.clone().set_requires_grad(), k2 = k.clone().set_requires_grad(), v2 = v.clone().set_requires_grad();
+    Rng rng(33);
+    Tensor g = Tensor::uniform({B, H, T, Dv}, rng, -1, 1);
+    Tensor fused = attention(q, k, v, causal, 0.3f, mask);
+    Tensor composed = composed_attention(q2, k2, v2, causal, 0.3f, mask);
+    backward(fused, g);
+    backward(composed, g);
+    // Both are fp32 with different summation orders over <= 40 terms of O(1): ~1e-6 apart.
+    auto expect_close = [](const Tensor& a, const Tensor& b, const char* what) {
+      std::vector<float> x = a.to_vector(), y = b.to_vector();
+      ASSERT_EQ(x.size(), y.size()) << what;
+      for (size_t i = 0; i < x.size(); i++) ASSERT_NEAR(x[i], y[i], 2e-5) << what << " element " << i;
+    };
+    expect_close(fused, composed, "out");
+    expect_close(q.grad(), q2.grad(), "dq");
+    expect_close(k.grad(), k2.grad(), "dk");
+    expect_close(v.grad(), v2.grad(), "dv");
   }
 }
 
