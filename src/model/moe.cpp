@@ -134,6 +134,7 @@ Tensor Moe::forward(const Tensor& x, int64_t B, int64_t T, Tensor* aux_loss) {
   Tensor out = scatter_add(mul(y, g), token_of, N);                     // (N, D)
   if (shared) out = add(out, shared->forward(x));
 
+  last_expert = r.expert;
   if (grad_enabled()) {
     for (int64_t e = 0; e < E; e++) stats.load[size_t(e)] += count[size_t(e)];
     stats.tokens += N;

@@ -60,6 +60,7 @@ struct Moe {
   float aux_loss_alpha;       // alpha of the sequence-wise balance loss (0 = off)
   float bias_update_speed;    // gamma of the bias update (0 = off)
   RouterStats stats;          // accumulated while autograd is on (training forwards only)
+  Ids last_expert;            // (N*K) experts chosen in the most recent forward (any mode), for diagnostics
 
   explicit Moe(const Config& c);
   void collect(const std::string& prefix, TensorSlots& out);  // prefix "model.layers.{i}.mlp."

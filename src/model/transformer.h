@@ -64,6 +64,8 @@ class Transformer {
   Transformer& operator=(const Transformer&) = delete;
 
   const Config& config() const { return config_; }
+  const std::vector<Block>& blocks() const { return blocks_; }
+  std::vector<Block>& blocks() { return blocks_; }
 
   // Every checkpoint tensor in checkpoint order (the router biases included).
   TensorSlots slots();
