@@ -16,6 +16,8 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "reward/sandbox.h"
 
@@ -149,6 +151,31 @@ TEST(Sandbox, FolderIsRemovedEvenWhenTheProgramMakesItHard) {
   }
   EXPECT_FALSE(exists(box));
   EXPECT_TRUE(exists("/usr/bin"));  // the link was removed, not followed
+}
+
+TEST(Sandbox, ConcurrentRunsFromThreadsDoNotMixUp) {
+  // The trainer may score completions from several threads; each run has its own pipes,
+  // folder and uid, and a supervisor closes descriptors of runs it did not start.
+  const int kThreads = 4, kRuns = 3;
+  std::vector<std::string> got(kThreads * kRuns), verdicts(kThreads * kRuns);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; t++)
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < kRuns; i++) {
+        SandboxRun r = run_python("import time\ns = input()\ntime.sleep(0.05)\nprint(s * 2)\n",
+                                  std::to_string(t * 100 + i) + "\n");
+        got[size_t(t * kRuns + i)] = r.out;
+        verdicts[size_t(t * kRuns + i)] = r.verdict;
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (int t = 0; t < kThreads; t++)
+    for (int i = 0; i < kRuns; i++) {
+      std::string s = std::to_string(t * 100 + i);
+      EXPECT_EQ(verdicts[size_t(t * kRuns + i)], "ok");
+      EXPECT_EQ(got[size_t(t * kRuns + i)], s + s + "\n");
+    }
+  EXPECT_TRUE(no_children());
 }
 
 // --- limits --------------------------------------------------------------------------------

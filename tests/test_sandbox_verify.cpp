@@ -1,6 +1,7 @@
 // Tests for reward/code: program extraction, output comparison, verdicts of verify_code for
 // Python and C++, malformed tests, and a program that hunts for the expected output.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,6 +10,7 @@
 
 #include "reward/code.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace {
 
@@ -149,6 +151,48 @@ TEST(SandboxVerify, ResultJsonHasTheCliShape) {
   ASSERT_EQ(j.at("tests").size(), 1u);
   EXPECT_EQ(j.at("tests")[0].at("verdict").as_string(), "pass");
   EXPECT_EQ(j.at("tests")[0].at("stdout").as_string(), "hi\n");
+}
+
+// --- r1 verify --task code ----------------------------------------------------------------
+
+namespace {
+
+// Runs a shell command; returns (exit status, stdout).
+std::pair<int, std::string> shell(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST(SandboxVerify, CliPrintsOneJsonDocumentAndExitsZeroWhateverTheVerdict) {
+  const char* bin = std::getenv("R1_BIN");
+  if (!bin) GTEST_SKIP() << "R1_BIN is not set (make test sets it to build/r1)";
+  r1::TempDir dir;
+  r1::write_file_atomic(dir.file("tests.json"), R"([{"input": "2 3\n", "output": "5\n"}, {"input": "1 1\n", "output": "2"}])");
+  r1::write_file_atomic(dir.file("good.txt"), "<think>sum</think><answer>\n```python\nprint(sum(map(int, input().split())))\n```\n</answer>");
+  r1::write_file_atomic(dir.file("bad.txt"), "print(1 / 0)\n");
+  std::string base = r1::cat(bin, " verify --task code --json --tests ", dir.file("tests.json"), " --pred ");
+  auto [rc, out] = shell(base + dir.file("good.txt"));
+  ASSERT_EQ(rc, 0) << out;
+  Json j = Json::parse(out);
+  EXPECT_TRUE(j.at("correct").as_bool());
+  EXPECT_EQ(j.at("verdict").as_string(), "pass");
+  EXPECT_EQ(j.at("extracted").as_string(), "print(sum(map(int, input().split())))\n");
+  EXPECT_EQ(j.at("tests").size(), 2u);
+  auto [rc2, out2] = shell(base + dir.file("bad.txt"));
+  ASSERT_EQ(rc2, 0) << out2;
+  EXPECT_EQ(Json::parse(out2).at("verdict").as_string(), "runtime_error");
+  auto [rc3, out3] = shell(base + dir.file("bad.txt") + " --language cobol 2>/dev/null");
+  EXPECT_EQ(rc3, 2);
+  auto [rc4, out4] = shell(r1::cat(bin, " verify --task code --tests ", dir.file("nope.json"), " --pred ",
+                                   dir.file("bad.txt"), " 2>/dev/null"));
+  EXPECT_EQ(rc4, 2);
 }
 
 // --- the expected output stays out of reach ------------------------------------------------

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -132,8 +133,11 @@ static void enter_minimal_root(const Plan& p) {
   if (dup2(p.stdin_fd, 0) < 0 || dup2(p.out_w, 1) < 0 || dup2(p.err_w, 2) < 0) fail(p.status_w, kRedirect);
   // Every other inherited descriptor closes at execve; the status pipe (already
   // close-on-exec) stays usable until then to report a failed step.
-  if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
-    for (int fd = 3; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    for (rlim_t fd = 3; fd < nofile.rlim_cur; fd++) fcntl(int(fd), F_SETFD, FD_CLOEXEC);
+  }
   for (const auto& l : p.rlimits)
     if (setrlimit(l.first, &l.second) != 0) fail(p.status_w, kRlimit);
   if (p.separate_uid && (setgroups(0, nullptr) != 0 || setgid(p.uid) != 0 || setuid(p.uid) != 0))
@@ -144,8 +148,25 @@ static void enter_minimal_root(const Plan& p) {
   fail(p.status_w, kExec);
 }
 
+// Closes every descriptor >= 3 except those in `keep`. Another thread's run may have
+// been creating its pipes when we cloned; holding its write ends would delay its EOF.
+static void close_all_but(int keep[4]) {
+  std::sort(keep, keep + 4);
+  rlimit nofile{};
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  unsigned lo = 3;
+  for (int i = 0; i <= 4; i++) {
+    unsigned hi = i < 4 ? unsigned(keep[i]) : ~0u;  // close [lo, hi)
+    if (hi > lo && syscall(SYS_close_range, lo, hi - 1, 0) != 0)
+      for (unsigned fd = lo; fd < hi && fd < nofile.rlim_cur; fd++) close(int(fd));
+    if (i < 4) lo = std::max(lo, hi + 1);
+  }
+}
+
 static int supervisor(void* arg) {
   const Plan& p = *static_cast<const Plan*>(arg);
+  int keep[4] = {p.stdin_fd, p.out_w, p.err_w, p.status_w};
+  close_all_but(keep);
   setpgid(0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // r1 dies -> we die -> (pid namespace) everything dies
   if (p.namespaces) enter_minimal_root(p);
