@@ -126,6 +126,8 @@ TEST(TokenizerUnicode, DecodeUtf8RejectsInvalidSequences) {
   EXPECT_EQ(decode_all("\xed\xa0\x80"), (std::vector<uint32_t>{X + 0xED, X + 0xA0, X + 0x80}));  // surrogate
   EXPECT_EQ(decode_all("\xe4\xbd"), (std::vector<uint32_t>{X + 0xE4, X + 0xBD}));              // truncated
   EXPECT_EQ(decode_all("\xf4\x90\x80\x80").front(), X + 0xF4);                                 // > U+10FFFF
+  EXPECT_EQ(decode_all("\xf8\x9f\x91\xa6").front(), X + 0xF8);  // F8 is never a lead byte (found by fuzzing)
+  EXPECT_EQ(r1::unicode::nfc("e\xcc\x81\xf8\x9f\x91\xa6"), "\xc3\xa9\xf8\x9f\x91\xa6");
 }
 
 TEST(TokenizerUnicode, NfcMatchesNormalizationTestSample) {

@@ -20,7 +20,7 @@ int decode_utf8(const char* s, size_t n, size_t i, uint32_t* cp) {
   size_t left = n - i;
   unsigned b0 = p[0];
   if (b0 < 0x80) { *cp = b0; return 1; }
-  int len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0;
+  int len = b0 >= 0xF8 ? 0 : b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0;  // F8..FF never lead
   uint32_t c = len == 4 ? (b0 & 0x07) : len == 3 ? (b0 & 0x0F) : (b0 & 0x1F);
   bool ok = len != 0 && size_t(len) <= left;
   for (int k = 1; ok && k < len; k++) {

@@ -7,8 +7,8 @@
 // For every input it checks, aborting on a violation:
 //   - the pre-tokenizers' pieces cover the input exactly, in order (all three patterns)
 //   - nfc() is idempotent
-//   - decode(encode(x)) == x for a trained tokenizer without normalizer, == nfc(x) with NFC,
-//     and == nfc(x) for the tokenizer.json named by $R1_QWEN3_TOKENIZER when set
+//   - decode(encode(x)) == x for a trained tokenizer without normalizer; nfc of it == nfc(x)
+//     with NFC and for the tokenizer.json named by $R1_QWEN3_TOKENIZER when set
 //   - the input parsed as a tokenizer.json either loads (and encodes it) or throws r1::Error
 #include <cstdio>
 #include <cstdlib>
@@ -66,8 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string n = r1::unicode::nfc(s);
   require(r1::unicode::nfc(n) == n, "nfc is idempotent");
   require(fx.plain->decode(fx.plain->encode(s)) == s, "round trip without normalizer");
-  require(fx.nfc->decode(fx.nfc->encode(s)) == n, "round trip with NFC");
-  if (fx.qwen3) require(fx.qwen3->decode(fx.qwen3->encode(s)) == n, "Qwen3 round trip");
+  // With NFC, text between added tokens is normalized separately (as HF does), so a combining
+  // mark right after "<think>" stays uncomposed: the invariant is equality up to NFC.
+  require(r1::unicode::nfc(fx.nfc->decode(fx.nfc->encode(s))) == n, "round trip with NFC");
+  if (fx.qwen3) require(r1::unicode::nfc(fx.qwen3->decode(fx.qwen3->encode(s))) == n, "Qwen3 round trip");
 
   try {
     r1::Tokenizer t = r1::Tokenizer::from_json(r1::Json::parse(s, "fuzz"));
