@@ -33,6 +33,30 @@ TEST(MathVerifierBigInt, ArithmeticMatchesKnownValues) {
   EXPECT_EQ(BigInt(-1000000000).str(), "-1000000000");
 }
 
+// Division identity on random multi-limb numbers: (a*b + r) / b == a and % b == r for
+// 0 <= r < b; digits drawn by a fixed LCG so the test is deterministic.
+TEST(MathVerifierBigInt, DivisionRoundTripsOnRandomNumbers) {
+  uint64_t state = 12345;
+  auto digits = [&](int n) {
+    std::string s;
+    for (int i = 0; i < n; i++) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      s += char('0' + (state >> 33) % 10);
+    }
+    if (s[0] == '0') s[0] = '7';
+    return s;
+  };
+  for (int trial = 0; trial < 300; trial++) {
+    BigInt a = BigInt::from_digits(digits(1 + trial % 120));
+    BigInt b = BigInt::from_digits(digits(1 + (trial * 7) % 100));
+    BigInt r = BigInt::from_digits(digits(1 + (trial * 7) % 100)) % b;
+    BigInt n = a * b + r;
+    ASSERT_EQ((n / b).str(), a.str()) << trial;
+    ASSERT_EQ((n % b).str(), r.str()) << trial;
+    ASSERT_EQ(((-n) / b).str(), (-a).str()) << trial;
+  }
+}
+
 TEST(MathVerifierBigInt, RationalsReduceAndCompare) {
   EXPECT_EQ(Rational(BigInt(6), BigInt(-8)).str(), "-3/4");
   EXPECT_EQ(Rational::from_decimal("0.125").str(), "1/8");

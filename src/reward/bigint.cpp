@@ -98,43 +98,53 @@ BigInt::Mag BigInt::mul_mag(const Mag& a, const Mag& b) {
   return r;
 }
 
-// Long division, one base-1e9 quotient limb at a time; each limb is found by binary
-// search on b*d <= remainder (30 steps), which is simple and plenty fast at our sizes.
+// Long division, one base-1e9 quotient limb at a time. Each limb is bracketed from the top
+// limbs (remainder's top three over divisor's top two, which pins it to within ~2) and then
+// found exactly by binary search on b*d <= remainder inside that bracket.
 void BigInt::divmod_mag(const Mag& a, const Mag& b, Mag& q, Mag& r) {
+  using u128 = unsigned __int128;
   q.assign(a.size(), 0);
   r.clear();
   WorkBudget::charge((a.size() + 1) * (b.size() + 1));
+  const size_t k = b.size();
   Mag prod;
+  auto times = [&](uint32_t d, Mag& out) {  // out = b * d
+    out.assign(k + 1, 0);
+    uint64_t carry = 0;
+    for (size_t j = 0; j < k; j++) {
+      uint64_t cur = uint64_t(b[j]) * d + carry;
+      out[j] = uint32_t(cur % kBase);
+      carry = cur / kBase;
+    }
+    out[k] = uint32_t(carry);
+    trim(out);
+  };
   for (size_t i = a.size(); i-- > 0;) {
     r.insert(r.begin(), a[i]);  // r = r*base + a[i]
     trim(r);
     if (cmp_mag(r, b) < 0) continue;
-    WorkBudget::charge(32 * (b.size() + 1));
-    uint32_t lo = 1, hi = kBase - 1;
-    while (lo < hi) {
-      uint32_t mid = lo + (hi - lo + 1) / 2;
-      prod.assign(b.size() + 1, 0);
-      uint64_t carry = 0;
-      for (size_t j = 0; j < b.size(); j++) {
-        uint64_t cur = uint64_t(b[j]) * mid + carry;
-        prod[j] = uint32_t(cur % kBase);
-        carry = cur / kBase;
-      }
-      prod[b.size()] = uint32_t(carry);
-      trim(prod);
-      if (cmp_mag(prod, r) <= 0) lo = mid; else hi = mid - 1;
+    WorkBudget::charge(4 * (k + 1));
+    auto limb = [&](size_t idx) -> u128 { return idx < r.size() ? r[idx] : 0; };
+    u128 lo, hi;
+    if (k == 1) {
+      lo = hi = (limb(1) * kBase + limb(0)) / b[0];
+    } else {
+      u128 rt = (limb(k) * kBase + limb(k - 1)) * kBase + limb(k - 2);
+      u128 bt = u128(b[k - 1]) * kBase + b[k - 2];
+      lo = rt / (bt + 1);
+      hi = (rt + 1) / bt;
     }
-    Mag bd(b.size() + 1, 0);
-    uint64_t carry = 0;
-    for (size_t j = 0; j < b.size(); j++) {
-      uint64_t cur = uint64_t(b[j]) * lo + carry;
-      bd[j] = uint32_t(cur % kBase);
-      carry = cur / kBase;
+    if (hi > kBase - 1) hi = kBase - 1;
+    if (lo > hi) lo = hi;
+    uint32_t l = uint32_t(lo), h = uint32_t(hi);
+    while (l < h) {
+      uint32_t mid = l + (h - l + 1) / 2;
+      times(mid, prod);
+      if (cmp_mag(prod, r) <= 0) l = mid; else h = mid - 1;
     }
-    bd[b.size()] = uint32_t(carry);
-    trim(bd);
-    r = sub_mag(r, bd);
-    q[i] = lo;
+    times(l, prod);
+    r = sub_mag(r, prod);
+    q[i] = l;
   }
   trim(q);
 }

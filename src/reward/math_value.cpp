@@ -166,7 +166,7 @@ static void split_square(uint64_t n, uint64_t& s, uint64_t& r) {
   r = 1;
   uint64_t d = 2;
   for (; d * d * d <= n; d++) {
-    if (d % 1024 == 0) WorkBudget::charge(1024);
+    if (d % 1024 == 0) WorkBudget::charge(16 * 1024);  // a 64-bit modulo costs ~16 limb steps
     int count = 0;
     while (n % d == 0) {
       n /= d;

@@ -11,8 +11,9 @@
 
 namespace r1 {
 
-// Work units (limb operations) one parse may spend: ~tens of milliseconds at most.
-static constexpr uint64_t kParseWorkBudget = 20000000;
+// Work units (limb operations) one parse may spend: ~10 ms at most on one core; real
+// answers use well under 1% of it.
+static constexpr uint64_t kParseWorkBudget = 5000000;
 
 // --- text helpers ----------------------------------------------------------------
 
