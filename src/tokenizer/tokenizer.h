@@ -10,7 +10,8 @@
 // stretch of ordinary text is normalized (NFC or none), split by the pre-tokenizer
 // (pretokenize.h), mapped byte -> printable character (the GPT-2 byte-to-unicode table) and
 // merged by rank. decode() inverts the byte mapping; for any byte string s and a tokenizer
-// without a normalizer, decode(encode(s)) == s (with NFC: == nfc(s)).
+// without a normalizer, decode(encode(s)) == s. With NFC the text between added tokens is
+// normalized piecewise (as HF does), so nfc(decode(encode(s))) == nfc(s).
 // encode() and decode() are const and safe to call from several threads at once.
 //
 // Does not do: offsets, truncation/padding, post-processing templates (HF's

@@ -2,7 +2,8 @@
 // Supported components, anything else fails with an error naming it:
 //   model           BPE (vocab; merges as "a b" strings or ["a", "b"] pairs; ignore_merges)
 //   normalizer      null, NFC
-//   pre_tokenizer   ByteLevel (use_regex: GPT-2 pattern), or Sequence[Split(Regex, Isolated),
+//   pre_tokenizer   ByteLevel (use_regex: GPT-2 pattern), or Sequence[Split(Regex, Isolated or
+//                   Removed+invert),
 //                   ByteLevel(use_regex=false)] with one of the patterns of pretokenize.h
 //   post_processor  null, ByteLevel, TemplateProcessing (kept for saving; encode() adds no tokens)
 //   decoder         ByteLevel
@@ -53,9 +54,12 @@ static SplitPattern parse_split(const Json& s, const std::string& where) {
   check(pat && pat->is_object(), where, ".pattern: missing (expected {\"Regex\": ...})");
   const Json* re = pat->find("Regex");
   check(re && re->is_string(), where, ".pattern: only {\"Regex\": ...} patterns are supported, got ", pat->dump());
+  // Every supported pattern matches every character, so keeping the matches as pieces
+  // (Isolated) and removing the gaps between them (Removed + invert) split the same way.
   std::string behavior = s.get_string("behavior", "");
-  check(behavior == "Isolated", where, ".behavior: '", behavior, "' is not supported (only Isolated)");
-  check(!get_bool(s, "invert", false, where), where, ".invert: true is not supported");
+  bool invert = get_bool(s, "invert", false, where);
+  check((behavior == "Isolated" && !invert) || (behavior == "Removed" && invert), where, ".behavior: '", behavior,
+        "' with invert ", invert ? "true" : "false", " is not supported (Isolated, or Removed with invert)");
   for (SplitPattern p : {SplitPattern::Gpt2, SplitPattern::Qwen2, SplitPattern::Llama3})
     if (re->as_string() == split_pattern_regex(p)) return p;
   throw Error(cat(where, ".pattern.Regex: unsupported regex '", re->as_string(),
