@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
 
@@ -35,6 +36,11 @@ static void expect_error_contains(const std::function<void()>& f, const std::vec
   }
 }
 
+// Plain (non-atomic, no fsync) write: these tests write hundreds of throwaway files.
+static void write_plain(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
 // A file with the given header text and data section; `claimed_len` overrides the length field.
 static std::string raw_file(const r1::TempDir& tmp, const std::string& header, const std::string& data,
                             int64_t claimed_len = -1) {
@@ -42,7 +48,7 @@ static std::string raw_file(const r1::TempDir& tmp, const std::string& header, c
   std::string bytes(reinterpret_cast<const char*>(&n), 8);
   bytes += header + data;
   std::string path = tmp.file("bad.safetensors");
-  r1::write_file_atomic(path, bytes);
+  write_plain(path, bytes);
   return path;
 }
 
@@ -235,6 +241,48 @@ TEST(UtilSafetensors, RejectsBadDtypeShapeAndNames) {
   expect_error_contains([&] { r1::load_safetensors(path); }, {path, "tensor 'a'", "dimension 0 must not be negative"});
   path = raw_file(tmp, "{\"a\":{" + kF32x4 + ",\"data_offsets\":[0,16]},\"a\":{" + kF32x4 + ",\"data_offsets\":[16,32]}}", std::string(32, '\0'));
   expect_error_contains([&] { r1::load_safetensors(path); }, {path, "duplicate tensor name 'a'"});
+}
+
+TEST(UtilSafetensors, RejectsHeaderThatIsNotUtf8) {
+  r1::TempDir tmp;
+  std::string d4(4, '\0');
+  // "\xc3\xa9" (e-acute) is fine; a lone continuation byte and an overlong '/' are not.
+  std::string ok = raw_file(tmp, "{\"caf\xc3\xa9\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", d4);
+  EXPECT_NO_THROW(r1::load_safetensors(ok).at("caf\xc3\xa9"));
+  for (const char* bad : {"\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+    std::string path = raw_file(tmp, std::string("{\"") + bad + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", d4);
+    expect_error_contains([&] { r1::load_safetensors(path); }, {path, "header is not valid UTF-8"});
+  }
+}
+
+// Every truncation and many random byte corruptions of a good file must give either a file
+// or an r1::Error, never a crash or another exception type.
+TEST(UtilSafetensors, CorruptedFilesFailCleanly) {
+  r1::TempDir tmp;
+  std::string good_path = tmp.file("good.safetensors");
+  r1::save_safetensors(good_path, {{"a", {2, 3}, {1, 2, 3, 4, 5, 6}, ""}, {"b", {}, {7}, ""}}, {{"k", "v"}});
+  const std::string good = r1::read_file(good_path);
+  std::string path = tmp.file("c.safetensors");
+  int errors = 0;
+  auto try_load = [&](const std::string& bytes) {
+    write_plain(path, bytes);
+    try {
+      r1::load_safetensors(path);
+    } catch (const r1::Error&) {
+      errors++;
+    }
+  };
+  for (size_t len = 0; len < good.size(); len++) try_load(good.substr(0, len));
+  EXPECT_EQ(errors, int(good.size()));  // every strict prefix is invalid
+  uint64_t state = 12345;                // small LCG: deterministic corruptions
+  for (int iter = 0; iter < 300; iter++) {
+    std::string bytes = good;
+    for (int k = 0; k < 3; k++) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      bytes[(state >> 33) % bytes.size()] = char(state >> 20);
+    }
+    try_load(bytes);
+  }
 }
 
 TEST(UtilSafetensors, SaveRejectsInconsistentTensors) {

@@ -195,6 +195,27 @@ Entry parse_entry(const std::string& name, const Json& v, const std::string& ctx
   return e;
 }
 
+// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as the
+// reference implementation requires of the header.
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+    for (int k = 1; k < len; k++) {
+      unsigned char cc = s[i + k];
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace
 
 SafetensorsFile load_safetensors(const std::string& path) {
@@ -213,6 +234,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
   std::string header(n, '\0');
   f.read(&header[0], std::streamsize(n));
   check(bool(f), path, ": read error in header");
+  check(valid_utf8(header), path, ": header is not valid UTF-8");
   Json h = Json::parse(header, cat(path, " (safetensors header)"));
   check(h.is_object(), path, ": header is not a JSON object");
 
