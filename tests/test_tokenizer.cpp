@@ -394,6 +394,11 @@ TEST(TokenizerJson, MalformedFilesGiveClearErrors) {
       {"type": "Split", "pattern": {"Regex": "\\d+"}, "behavior": "Isolated", "invert": false},
       {"type": "ByteLevel", "use_regex": false}]})");
   EXPECT_TRUE(has(err(j), "unsupported regex '\\d+'"));
+  j = ok; j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed";
+  EXPECT_TRUE(has(err(j), "behavior: 'Removed' with invert false is not supported"));
+  j["pre_tokenizer"]["pretokenizers"][0]["invert"] = true;  // cl100k files: same split as Isolated
+  EXPECT_EQ(err(j), "");
+  EXPECT_EQ(Tokenizer::from_json(j).encode("ab  ab"), Tokenizer::from_json(ok).encode("ab  ab"));
   j = ok; j["pre_tokenizer"] = Json::parse(R"({"type": "Sequence", "pretokenizers": [
       {"type": "Digits"}, {"type": "ByteLevel", "use_regex": false}]})");
   EXPECT_TRUE(has(err(j), "Sequence [Digits, ByteLevel] is not supported"));
