@@ -162,8 +162,10 @@ TEST(Sandbox, ConcurrentRunsFromThreadsDoNotMixUp) {
   for (int t = 0; t < kThreads; t++)
     pool.emplace_back([&, t] {
       for (int i = 0; i < kRuns; i++) {
+        SandboxLimits lim = test_limits();
+        lim.wall_seconds = 10;  // four Pythons start at once on a possibly loaded machine
         SandboxRun r = run_python("import time\ns = input()\ntime.sleep(0.05)\nprint(s * 2)\n",
-                                  std::to_string(t * 100 + i) + "\n");
+                                  std::to_string(t * 100 + i) + "\n", lim);
         got[size_t(t * kRuns + i)] = r.out;
         verdicts[size_t(t * kRuns + i)] = r.verdict;
       }

@@ -12,7 +12,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
@@ -41,7 +40,8 @@ namespace r1 {
 
 // --- the plan a child follows ----------------------------------------------------------
 // Everything the cloned supervisor and the program need is prepared before clone(): the
-// parent may have other threads, so the child only makes async-signal-safe system calls.
+// parent may have other threads, so the child only makes async-signal-safe system calls
+// (no malloc, no glibc fork() or setuid(): see their call sites).
 
 enum Step : int32_t {
   kRan = 0, kMountPrivate, kMountTmpfs, kSystemDir, kDevice, kProc, kWorkMount, kPivotRoot,
@@ -140,7 +140,10 @@ static void enter_minimal_root(const Plan& p) {
   }
   for (const auto& l : p.rlimits)
     if (setrlimit(l.first, &l.second) != 0) fail(p.status_w, kRlimit);
-  if (p.separate_uid && (setgroups(0, nullptr) != 0 || setgid(p.uid) != 0 || setuid(p.uid) != 0))
+  // Raw system calls again: glibc's setuid() would try to signal the parent's other threads
+  // (its thread list is a copy) under a lock one of them may have held.
+  if (p.separate_uid && (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, p.uid, p.uid, p.uid) != 0 ||
+                         syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0))
     fail(p.status_w, kSetUid);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);  // setuid binaries under /usr gain nothing
   prctl(PR_SET_PDEATHSIG, SIGKILL);         // (cleared by setuid above, so set after it)
@@ -171,7 +174,9 @@ static int supervisor(void* arg) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // r1 dies -> we die -> (pid namespace) everything dies
   if (p.namespaces) enter_minimal_root(p);
   if (chdir(p.cwd.c_str()) != 0) fail(p.status_w, kChdir);
-  pid_t pid = fork();
+  // The raw system call, not glibc's fork(): that takes malloc and other locks that some
+  // thread of the parent may have held at the moment we were cloned (a deadlock).
+  pid_t pid = pid_t(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
   if (pid < 0) fail(p.status_w, kFork);
   if (pid == 0) exec_program(p);
   close(p.stdin_fd);
