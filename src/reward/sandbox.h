@@ -9,7 +9,7 @@
 // RLIMIT_NPROC (which does not apply to root) really caps processes; with namespaces the
 // program sees a minimal read-only root (/usr, /etc, /dev/{null,zero,random,urandom}, a fresh
 // /proc, its own folder at /work) and has no network. docs/rewards.md "Code sandbox" has the
-// threat model and what is and is not isolated.
+// threat model and what is and is not isolated. Safe to call from several threads.
 //
 // Does not do: seccomp syscall filtering, cgroup memory/pid accounting, user namespaces for
 // unprivileged callers, comparing outputs (reward/code.h does that).
