@@ -1,0 +1,178 @@
+// `r1 pretrain` (grow a base model from the synthetic corpus) and `r1 sft` (supervised
+// fine-tuning on chat rows). Both run the shared trainer (train/trainer.h) in a run folder
+// (train/run.h) and can be resumed.
+#include <cstdio>
+
+#include "cli/command.h"
+#include "model/checkpoint.h"
+#include "tasks/corpus.h"
+#include "tokenizer/tokenizer.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace r1 {
+
+static void set_threads(int64_t threads) {
+#ifdef _OPENMP
+  if (threads > 0) omp_set_num_threads(int(threads));
+#else
+  (void)threads;
+#endif
+}
+
+// Applies --steps / --lr style overrides to a "train" section.
+static void train_overrides(Args& args, Json& train) {
+  if (args.has("steps")) train["steps"] = args.integer("steps");
+  if (args.has("lr")) train["lr"] = args.number("lr");
+  if (args.has("batch-size")) train["batch_size"] = args.integer("batch-size");
+  if (args.has("seq-len")) train["seq_len"] = args.integer("seq-len");
+}
+
+// --- pretrain -------------------------------------------------------------------------
+
+static const char* kPretrainUsage =
+    "usage: r1 pretrain --config PRESET.json --out RUN_DIR [--resume] [--steps N] [--lr X]\n"
+    "                   [--batch-size B] [--seq-len T] [--threads N]\n"
+    "  Generates the synthetic corpus, trains a byte-level BPE tokenizer on it, initialises the\n"
+    "  model and trains it. PRESET.json sections (see data/presets/tiny.json, docs/training.md):\n"
+    "    \"model\":     a config.json object (vocab_size may be omitted: the tokenizer's size)\n"
+    "    \"tokenizer\": {\"vocab_size\": N, \"train_docs\": D}  (a tokenizer trained on D corpus documents)\n"
+    "    \"corpus\":    corpus knobs (docs/data.md); \"heldout_docs\": documents kept for held-out loss\n"
+    "    \"train\":     trainer fields (steps, batch_size, seq_len, lr, ...); \"init_seed\": model init seed\n"
+    "  Writes RUN_DIR/{run_config.json, tokenizer.json, metrics.jsonl, checkpoints/, model/}.\n"
+    "  --resume continues from the last checkpoint (the flags must match the original run).";
+
+static int run_pretrain(Args& args) {
+  std::string preset_path = args.str("config"), out = args.str("out");
+  bool resume = args.flag("resume");
+  set_threads(args.integer("threads", 0));
+  Json preset = Json::parse_file(preset_path);
+  static const char* known[] = {"model", "tokenizer", "corpus", "heldout_docs", "train", "init_seed"};
+  for (const auto& kv : preset.as_object()) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || kv.first == k;
+    if (!ok) throw Error(cat(preset_path, ": unknown section '", kv.first, "'"));
+  }
+  Json train_json = preset.find("train") ? preset.at("train") : Json::object();
+  train_overrides(args, train_json);
+  args.finish();
+  preset["train"] = train_json;
+
+  CorpusConfig corpus = CorpusConfig::from_json(preset.find("corpus") ? preset.at("corpus") : Json::object(), preset_path);
+  TrainConfig tc = TrainConfig::from_json(train_json, preset_path);
+  int64_t heldout_docs = preset.get_int("heldout_docs", 500);
+  const Json& tok_json = preset.at("tokenizer");
+  int vocab = int(tok_json.get_int("vocab_size", 1024));
+  int64_t tok_docs = tok_json.get_int("train_docs", 20000);
+  if (!preset.contains("model")) throw Error(cat(preset_path, ": missing section 'model'"));
+
+  RunDir run(out, preset, resume);
+  // Corpus: n_docs training documents, then heldout_docs more from the same stream.
+  CorpusConfig all = corpus;
+  all.n_docs = corpus.n_docs + heldout_docs;
+  std::fprintf(stderr, "pretrain: generating %lld corpus documents\n", (long long)all.n_docs);
+  std::vector<std::string> docs = generate_corpus(all);
+  std::vector<std::string> heldout(docs.end() - heldout_docs, docs.end());
+  docs.resize(size_t(corpus.n_docs));
+  if (!resume) {
+    std::string sample;
+    for (size_t i = 0; i < docs.size() && i < 200; i++) sample += docs[i] + "\n";
+    write_file_atomic(run.file("corpus_sample.txt"), sample);
+  }
+
+  // Tokenizer: trained once per run folder.
+  std::string tok_path = run.file("tokenizer.json");
+  Tokenizer tok = [&] {
+    if (resume) return Tokenizer::load(tok_path);
+    TrainOptions to;
+    to.vocab_size = vocab;
+    std::vector<std::string> tok_texts(docs.begin(), docs.begin() + std::min<int64_t>(tok_docs, int64_t(docs.size())));
+    std::fprintf(stderr, "pretrain: training a %d-token tokenizer on %zu documents\n", vocab, tok_texts.size());
+    Tokenizer t = Tokenizer::train(tok_texts, to);
+    t.save(tok_path);
+    return t;
+  }();
+
+  Json model_json = preset.at("model");
+  if (!model_json.contains("vocab_size")) model_json["vocab_size"] = int64_t(tok.vocab_size());
+  Config mc = Config::from_json(model_json, preset_path + " (model)");
+  if (mc.vocab_size < tok.vocab_size())
+    throw Error(cat(preset_path, ": model vocab_size ", mc.vocab_size, " is smaller than the tokenizer's ", tok.vocab_size()));
+  if (tc.seq_len > mc.max_position_embeddings)
+    throw Error(cat(preset_path, ": seq_len ", tc.seq_len, " exceeds max_position_embeddings ", mc.max_position_embeddings));
+  Transformer model(mc);
+  model.init_weights(uint64_t(preset.get_int("init_seed", 0)));
+  std::fprintf(stderr, "pretrain: %s model, %lld parameters (%lld active per token)\n", mc.model_type.c_str(),
+               (long long)mc.num_parameters(), (long long)mc.num_active_parameters());
+
+  TokenStream train = stream_from_texts(docs, tok), held = stream_from_texts(heldout, tok);
+  std::fprintf(stderr, "pretrain: %zu training tokens, %zu held-out tokens\n", train.tokens.size(), held.tokens.size());
+  train_lm(model, train, &held, tc, run, tok_path, resume, "pretrain");
+  return 0;
+}
+
+// --- sft -------------------------------------------------------------------------------
+
+static const char* kSftUsage =
+    "usage: r1 sft --model DIR --data FILE.jsonl --out RUN_DIR [--config TRAIN.json] [--resume]\n"
+    "              [--steps N] [--lr X] [--batch-size B] [--seq-len T] [--heldout-frac F] [--threads N]\n"
+    "  Fine-tunes the model in DIR on rows {\"messages\": [{\"role\": \"user\"|\"assistant\", \"content\": ...}]}\n"
+    "  in chat format; only assistant tokens (and the <|endoftext|> closing each turn) count in the loss.\n"
+    "  TRAIN.json holds trainer fields (as a preset's \"train\" section); flags override them.\n"
+    "  Defaults: lr 1e-4, warmup 10, --heldout-frac 0.05 (the last rows are held out).";
+
+static int run_sft(Args& args) {
+  std::string model_dir = args.str("model"), data = args.str("data"), out = args.str("out");
+  bool resume = args.flag("resume");
+  set_threads(args.integer("threads", 0));
+  Json train_json = Json::object();
+  train_json["lr"] = 1e-4;
+  train_json["min_lr"] = 1e-5;
+  train_json["warmup_steps"] = 10;
+  if (args.has("config")) {
+    std::string p = args.str("config");
+    for (const auto& kv : Json::parse_file(p).as_object()) train_json[kv.first] = kv.second;
+  }
+  train_overrides(args, train_json);
+  double heldout_frac = args.number("heldout-frac", 0.05);
+  args.finish();
+  if (!(heldout_frac >= 0 && heldout_frac < 1)) throw Error("r1 sft: --heldout-frac must be in [0, 1)");
+  TrainConfig tc = TrainConfig::from_json(train_json, "sft training config");
+
+  Transformer model = load_model(model_dir);
+  Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
+  if (tok.vocab_size() > model.config().vocab_size)
+    throw Error(cat(model_dir, ": tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
+                    model.config().vocab_size));
+  std::vector<Json> rows = read_jsonl(data);
+  if (rows.empty()) throw Error(cat(data, ": no rows"));
+  size_t n_held = size_t(double(rows.size()) * heldout_frac);
+  std::vector<Json> held_rows(rows.end() - long(n_held), rows.end());
+  rows.resize(rows.size() - n_held);
+  TokenStream train = stream_from_chat_rows(rows, tok, data);
+  TokenStream held;
+  if (!held_rows.empty()) held = stream_from_chat_rows(held_rows, tok, data + " (held out)");
+
+  Json cfg = Json::object();
+  cfg["model"] = model_dir;
+  cfg["data"] = data;
+  cfg["heldout_frac"] = heldout_frac;
+  cfg["train"] = tc.to_json();
+  RunDir run(out, cfg, resume);
+  std::string tok_path = run.file("tokenizer.json");
+  if (!resume) write_file_atomic(tok_path, read_file(model_dir + "/tokenizer.json"));
+  bool use_held = held.tokens.size() > size_t(tc.seq_len);
+  train_lm(model, train, use_held ? &held : nullptr, tc, run, tok_path, resume, "sft");
+  return 0;
+}
+
+static const bool registered_pretrain =
+    register_command({"pretrain", "grow a base model: corpus -> tokenizer -> model -> training", kPretrainUsage, run_pretrain});
+static const bool registered_sft = register_command({"sft", "supervised fine-tuning on chat rows", kSftUsage, run_sft});
+
+}  // namespace r1

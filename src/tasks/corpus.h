@@ -1,0 +1,51 @@
+// The synthetic pretraining corpus: documents built from the task generators (train split
+// only, so the frozen eval sets stay unseen) with worked solutions in varied styles, plus
+// plain question/answer text in the same toy language. This is how r1.cpp grows its own
+// base model (the role DeepSeek-V3-Base plays for R1): RL can only sharpen what the base
+// model sometimes does, so the corpus contains correct step-by-step work, explicit checks
+// and, rarely, a slip that is noticed and fixed ("wait, ...") — latent behaviours that RL
+// may amplify, not a script of what it should do. docs/data.md explains the design.
+//
+// Styles of a worked solution (the reasoning inside <think>):
+//   bare     the answer alone:                          "<think> 60 </think>"
+//   steps    one line per operation:                    "12+3 = 15. 15*4 = 60."
+//   check    steps, then a check of the last step:      "... check: 60/4 = 15, correct."
+//   slip     a wrong step noticed and fixed:            "12+3 = 16. wait, 12+3 = 15. ..."
+// Formats of a document:
+//   r1zero   the R1-Zero template (sample/template.h) followed by
+//            " <think> ... </think> <answer> ... </answer>"
+//   qa       "Q: <prompt> A: <reasoning> The answer is <answer>."
+//   chat     "<|user|><prompt><|assistant|><think> ... </think> <answer> ... </answer>"
+// Does not do: natural-language prose beyond the task phrasing.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/json.h"
+
+namespace r1 {
+
+struct CorpusConfig {
+  int64_t n_docs = 50000;
+  uint64_t seed = 1;
+  // Task mix (relative weights) and difficulty.
+  double w_arith = 0.5, w_linear = 0.3, w_countdown = 0.2;
+  int difficulty = 1;
+  // Reasoning-style mix (relative weights). The slip rate is kept small.
+  double w_bare = 0.4, w_steps = 0.4, w_check = 0.15, w_slip = 0.05;
+  // Document-format mix (relative weights).
+  double w_r1zero = 0.6, w_qa = 0.3, w_chat = 0.1;
+
+  static CorpusConfig from_json(const Json& j, const std::string& source);  // unknown fields are errors
+  Json to_json() const;
+};
+
+// Document i depends only on (seed, i): a larger n_docs extends a smaller one.
+std::vector<std::string> generate_corpus(const CorpusConfig& cfg);
+
+// The reasoning inside <think> for a task row in a style ("bare", "steps", "check", "slip"),
+// drawn with rng where the style needs choices (which step slips, failed countdown tries).
+std::string worked_solution(const Json& row, const std::string& style, uint64_t seed);
+
+}  // namespace r1

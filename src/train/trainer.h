@@ -1,0 +1,56 @@
+// The language-model trainer shared by `r1 pretrain` and `r1 sft`: AdamW with warmup +
+// decay, gradient accumulation and clipping, MoE balancing-bias updates, held-out loss,
+// metrics, atomic checkpoints and exact resume.
+//
+// One optimizer step:
+//   for each of grad_accum micro-batches: loss = lm_loss(model(inputs), targets) / grad_accum;
+//                                         backward(loss)
+//   grad_norm = clip_grad_norm(params, grad_clip); lr = schedule.at(step); adamw.step()
+//   model.update_router_bias()     (DeepSeek-V3's auxiliary-loss-free balancing)
+// Resume: N steps, stop, --resume N more steps gives bitwise the weights of 2N straight steps
+// (same thread count): the checkpoint holds weights, router biases, AdamW moments and step
+// counts, and the loader position; everything else is a function of the step.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "model/transformer.h"
+#include "train/data.h"
+#include "train/run.h"
+#include "util/json.h"
+
+namespace r1 {
+
+struct TrainConfig {
+  int64_t steps = 1000;          // optimizer steps
+  int64_t batch_size = 16;       // sequences per micro-batch (B)
+  int64_t seq_len = 256;         // tokens per sequence (T)
+  int64_t grad_accum = 1;        // micro-batches per optimizer step
+  float lr = 1e-3f;              // peak learning rate
+  float min_lr = 1e-4f;          // learning rate at the end of the decay
+  int64_t warmup_steps = 100;    // linear warmup (capped at steps)
+  std::string decay = "cosine";  // "cosine" | "linear" | "constant"
+  float weight_decay = 0.1f;     // AdamW decoupled decay (matrices only, not embeddings/norms)
+  float beta1 = 0.9f, beta2 = 0.95f;
+  float grad_clip = 1.0f;        // global gradient-norm clip (0 = off)
+  int64_t eval_every = 100;      // held-out loss every N steps (0 = only at the end)
+  int64_t eval_batches = 4;      // held-out batches per evaluation
+  int64_t checkpoint_every = 0;  // 0 = only at the end
+  int keep_last = 2;             // checkpoints kept
+  uint64_t seed = 0;             // data order
+
+  // Unknown fields are errors naming `source` and the field.
+  static TrainConfig from_json(const Json& j, const std::string& source);
+  Json to_json() const;
+};
+
+// Trains `model` in place. heldout may be null. When resume, continues from the run's latest
+// checkpoint (an error if there is none). Writes RUN_DIR/model at the end.
+// label: shown on the progress bar ("pretrain", "sft").
+void train_lm(Transformer& model, const TokenStream& train, const TokenStream* heldout, const TrainConfig& cfg,
+              RunDir& run, const std::string& tokenizer_json, bool resume, const std::string& label);
+
+// Mean next-token loss over `batches` fixed held-out windows (no autograd).
+double heldout_loss(Transformer& model, const Loader& loader, int64_t batches, int64_t B);
+
+}  // namespace r1
