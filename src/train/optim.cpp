@@ -17,11 +17,11 @@ void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, float
   const double bias2 = 1.0 - std::pow(double(beta2), double(step));
   const float step_size = float(double(lr) / bias1);
   const float bias2_sqrt = float(std::sqrt(bias2));
-  const float decay = 1.0f - lr * weight_decay;
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
+  const float decay = 1.0f - lr * weight_decay;  // exactly 1 when weight_decay is 0
+#pragma omp parallel for simd schedule(static) if (n > (1 << 16))
   for (int64_t i = 0; i < n; i++) {
     float gi = g[i];
-    float pi = weight_decay != 0.0f ? p[i] * decay : p[i];
+    float pi = p[i] * decay;
     float mi = m[i] + (1.0f - beta1) * (gi - m[i]);  // = beta1 m + (1 - beta1) g, PyTorch's lerp form
     float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
     float denom = std::sqrt(vi) / bias2_sqrt + eps;
