@@ -4,7 +4,7 @@
 //
 // The equations and their order follow PyTorch's torch.optim.AdamW (single-tensor path), so
 // numbers can be compared with it to float32 rounding (not bit for bit):
-//   p <- p * (1 - lr * wd)                           (decoupled decay, skipped when wd = 0)
+//   p <- p * (1 - lr * wd)                           (decoupled decay; wd = 0 multiplies by 1)
 //   m <- m + (1 - beta1) * (g - m)                   (= beta1 * m + (1 - beta1) * g)
 //   v <- beta2 * v + (1 - beta2) * g^2
 //   p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
