@@ -120,6 +120,10 @@ static const std::vector<Case> kCases = {
     {"\\frac{2}{3}", "\\frac{3}{2}", false},
     {"\\frac{1}{2}", "0.5", true},
     {"\\frac{\\frac{1}{2}}{3}", "\\frac{1}{6}", true},
+    {"\\frac{5}{2}", "2\\frac{1}{2}", true},  // a mixed number
+    {"-\\frac{5}{2}", "-2\\frac{1}{2}", true},
+    {"1", "2\\cdot\\frac{1}{2}", true},     // an explicit product is not a mixed number
+    {"\\frac{2x}{3}", "2\\frac{x}{3}", true},
     // powers
     {"8", "2^3", true},
     {"1024", "2^{10}", true},

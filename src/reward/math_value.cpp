@@ -593,7 +593,12 @@ class Parser {
     Depth guard(depth_);
     Token t = next();
     switch (t.type) {
-      case Tok::Num: return make_scalar(Poly::constant(Rational::from_decimal(t.text)));
+      case Tok::Num: {
+        Rational n = Rational::from_decimal(t.text);
+        Rational frac;
+        if (n.is_integer() && mixed_fraction(&frac)) return make_scalar(Poly::constant(n + frac));
+        return make_scalar(Poly::constant(n));
+      }
       case Tok::Ident: return make_scalar(Poly::symbol(t.text));
       case Tok::Begin: return matrix(t.text);
       case Tok::Cmd: {
@@ -625,6 +630,20 @@ class Parser {
       }
       default: reject("unexpected end of answer");
     }
+  }
+
+  // A mixed number: an integer followed by \frac{integer}{integer} ("2\frac{1}{2}" is 5/2,
+  // as written in answers, not 2 * 1/2). Consumes the fraction when it matches.
+  bool mixed_fraction(Rational* out) {
+    auto at = [&](size_t k) -> const Token& { return t_[std::min(p_ + k, t_.size() - 1)]; };
+    auto is_int = [](const Token& t) { return t.type == Tok::Num && t.text.find('.') == std::string::npos; };
+    auto is = [](const Token& t, Tok type, const char* text) { return t.type == type && t.text == text; };
+    if (!is(at(0), Tok::Cmd, "frac") || !is(at(1), Tok::Op, "{") || !is_int(at(2)) || !is(at(3), Tok::Op, "}") ||
+        !is(at(4), Tok::Op, "{") || !is_int(at(5)) || !is(at(6), Tok::Op, "}"))
+      return false;
+    *out = Rational::from_decimal(at(2).text) / Rational::from_decimal(at(5).text);
+    p_ += 7;
+    return true;
   }
 
   // (a), [a]: grouping. (a, b), [a, b), ...: a tuple or interval; brackets are kept.
