@@ -1,33 +1,447 @@
-// CPU single-precision GEMM (see gemm.h). This first version is a simple, correct loop
-// nest; the blocked SIMD kernel replaces it.
+// CPU single-precision GEMM (see gemm.h for the contract).
+//
+// Design (the classic Goto/BLIS scheme, written to be read):
+//
+//   for jc in N step NC:                       columns of C handled together
+//     for pc in K step KC:                     one slice of the shared dimension
+//       pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide slivers   (all threads, split by sliver)
+//       for ic in M step MC:
+//         pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall slivers (all threads, split by sliver)
+//         for (jr, ir) tiles of the block:    (all threads, static split: each C tile has one owner)
+//           micro-kernel: C[MR,NR] (+)= alpha * Asliver[MR,KC] @ Bsliver[KC,NR]
+//
+// Packing turns any layout (transposed or not, any lda/ldb) into the one layout the
+// micro-kernel reads: a sliver of A is [KC][MR] (one column of MR values per k step), a sliver of
+// B is [KC][NR] (one row of NR values per k step). The micro-kernel keeps the MR x NR tile of C in
+// registers for the whole KC loop: per k step it loads NR/W vectors of B, broadcasts MR scalars of
+// A and issues MR*NR/W fused multiply-adds. With KC=256 a B sliver (32 KB for NR=32) stays in L1
+// while the A slivers of the block stream from L2.
+//
+// Micro-kernels, chosen at compile time from the target macros (-march=native):
+//   avx512    MR=14, NR=32: 28 zmm accumulators + 2 for B + 1 broadcast (of 32 registers)
+//   avx2      MR=6,  NR=16: 12 ymm accumulators + 2 for B + 1 broadcast (of 16 registers)
+//   portable  MR=4,  NR=16: plain loops the compiler vectorizes; always compiled, and tested
+// All three are one template over a small vector type (the SIMD ones) or plain C++ (portable).
+// Edges: a tile with m < MR valid rows uses the kernel instantiated for m rows (no wasted rows);
+// columns n < NR are handled with masked loads/stores of C (packed B is zero-padded).
+//
+// Small and skinny shapes:
+//   - M == 1 with B transposed, or N == 1 with A not transposed, is a set of dot products
+//     (decode GEMVs): no packing at all.
+//   - When B is not transposed and M is small, B is read in place (packing it would cost as much
+//     as the product); only a ragged last sliver is packed.
+//   - OpenMP is used only when the product is large enough to pay for waking the threads.
+//
+// Determinism: the k order of every C element is fixed by KC and the kernel, never by the thread
+// count or schedule, and every C tile is written by exactly one thread. So the same inputs give
+// bitwise-identical results for any thread count (the tests check this).
+//
+// Does not do: multithreading of a single tiny product, runtime CPU dispatch (the binary is built
+// with -march=native), alignment tricks beyond 64-byte packed buffers.
 #include "cpu/gemm.h"
 
-namespace r1::cpu {
+#include <omp.h>
 
-void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  #pragma omp parallel for if (M * N * K > (1 << 18))
-  for (int64_t i = 0; i < M; i++) {
-    float* c = C + i * ldc;
-    for (int64_t j = 0; j < N; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
-    for (int64_t p = 0; p < K; p++) {
-      float a = alpha * (trans_a ? A[p * lda + i] : A[i * lda + p]);
-      if (trans_b) {
-        for (int64_t j = 0; j < N; j++) c[j] += a * B[j * ldb + p];
-      } else {
-        const float* b = B + p * ldb;
-        for (int64_t j = 0; j < N; j++) c[j] += a * b[j];
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
+
+#include "util/error.h"
+
+namespace r1::cpu {
+namespace {
+
+// --- blocking parameters -----------------------------------------------------------------
+
+constexpr int64_t KC = 256;          // depth of a packed slice (fixes the summation order)
+constexpr int64_t MC = 14 * 12;      // rows of A packed at once (a multiple of every MR)
+constexpr int64_t NC = 32 * 128;     // columns of B packed at once (a multiple of every NR)
+constexpr int64_t kInPlaceBMaxM = 8;       // B not transposed and M <= this: read B in place
+constexpr double kParallelMinFlops = 4e6;  // below this a product runs on the calling thread
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// --- packing buffers ---------------------------------------------------------------------
+// One pair per calling thread, grown on demand and reused, 64-byte aligned.
+
+struct PackBuffer {
+  float* data = nullptr;
+  size_t size = 0;
+  ~PackBuffer() { std::free(data); }
+  float* get(size_t n) {
+    if (n > size) {
+      std::free(data);
+      size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+      data = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!data) throw std::bad_alloc();
+      size = n;
+    }
+    return data;
+  }
+};
+thread_local PackBuffer tl_pack_a, tl_pack_b;
+
+// --- micro-kernels -----------------------------------------------------------------------
+// kernel(kc, a, b, ldb, c, ldc, n, alpha, beta):
+//   a: packed A sliver [kc][MR] (only the kernel's ROWS rows are read)
+//   b: B sliver, row k at b + k*ldb, NR floats wide (packed: ldb == NR; in place: ldb of B)
+//   c: C tile [ROWS, n] with row stride ldc, n <= NR
+//   C = alpha * acc + beta * C; beta == 0 never reads C.
+using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                             int n, float alpha, float beta);
+
+constexpr int kMaxMR = 14;
+struct KernelSet {
+  int mr, nr;
+  std::array<MicroKernel, kMaxMR + 1> by_rows;  // by_rows[m]: kernel for a tile of m rows, 1 <= m <= mr
+};
+
+#if defined(__AVX512F__)
+struct Vec512 {
+  using V = __m512;
+  static constexpr int W = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static __mmask16 mask(int lanes) { return static_cast<__mmask16>((1u << lanes) - 1); }
+  static V load_part(const float* p, int lanes) {
+    return lanes == W ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(mask(lanes), p);
+  }
+  static void store_part(float* p, V v, int lanes) {
+    if (lanes == W) _mm512_storeu_ps(p, v);
+    else _mm512_mask_storeu_ps(p, mask(lanes), v);
+  }
+};
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__)
+struct Vec256 {
+  using V = __m256;
+  static constexpr int W = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static __m256i mask(int lanes) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V load_part(const float* p, int lanes) {
+    return lanes == W ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask(lanes));
+  }
+  static void store_part(float* p, V v, int lanes) {
+    if (lanes == W) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, mask(lanes), v);
+  }
+};
+#endif
+
+// SIMD kernel: ROWS x (NV vectors) accumulators live in registers for the whole k loop.
+template <class Vec, int MR, int NV, int ROWS>
+void micro_kernel_simd(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int n,
+                       float alpha, float beta) {
+  using V = typename Vec::V;
+  V acc[ROWS][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = Vec::zero();
+  for (int64_t p = 0; p < kc; p++) {
+    V bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) bv[v] = Vec::load(b + v * Vec::W);
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; i++) {
+      V ai = Vec::set1(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] = Vec::fma(ai, bv[v], acc[i][v]);
+    }
+    a += MR;
+    b += ldb;
+  }
+  const V va = Vec::set1(alpha), vb = Vec::set1(beta);
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; v++) {
+    int lanes = std::min(n - v * Vec::W, Vec::W);
+    if (lanes <= 0) break;
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; i++) {
+      float* ci = c + i * ldc + v * Vec::W;
+      V r = Vec::mul(va, acc[i][v]);
+      if (beta != 0.0f) r = Vec::fma(vb, Vec::load_part(ci, lanes), r);
+      Vec::store_part(ci, r, lanes);
+    }
+  }
+}
+
+// Portable kernel: the same computation in plain C++; the compiler vectorizes the j loops.
+template <int MR, int NR, int ROWS>
+void micro_kernel_portable(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                           int n, float alpha, float beta) {
+  float acc[ROWS][NR] = {};
+  for (int64_t p = 0; p < kc; p++) {
+    for (int i = 0; i < ROWS; i++) {
+      const float ai = a[i];
+#pragma omp simd
+      for (int j = 0; j < NR; j++) acc[i][j] += ai * b[j];
+    }
+    a += MR;
+    b += ldb;
+  }
+  for (int i = 0; i < ROWS; i++) {
+    float* ci = c + i * ldc;
+    for (int j = 0; j < n; j++) ci[j] = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * ci[j];
+  }
+}
+
+template <int MR, int NR, size_t... R>
+KernelSet make_portable_set(std::index_sequence<R...>) {
+  return {MR, NR, {nullptr, &micro_kernel_portable<MR, NR, int(R) + 1>...}};
+}
+template <class Vec, int MR, int NV, size_t... R>
+KernelSet make_simd_set(std::index_sequence<R...>) {
+  return {MR, NV * Vec::W, {nullptr, &micro_kernel_simd<Vec, MR, NV, int(R) + 1>...}};
+}
+
+const KernelSet& kernel_set(GemmKernel k) {
+  static const KernelSet portable = make_portable_set<4, 16>(std::make_index_sequence<4>());
+#if defined(__AVX2__) && defined(__FMA__)
+  static const KernelSet avx2 = make_simd_set<Vec256, 6, 2>(std::make_index_sequence<6>());
+#endif
+#if defined(__AVX512F__)
+  static const KernelSet avx512 = make_simd_set<Vec512, 14, 2>(std::make_index_sequence<14>());
+#endif
+  switch (k) {
+#if defined(__AVX2__) && defined(__FMA__)
+    case GemmKernel::Avx2: return avx2;
+#endif
+#if defined(__AVX512F__)
+    case GemmKernel::Avx512: return avx512;
+#endif
+    case GemmKernel::Portable: return portable;
+    default: throw Error(cat("sgemm: micro-kernel '", gemm_kernel_name(k), "' is not compiled into this binary"));
+  }
+}
+
+// --- packing -----------------------------------------------------------------------------
+
+// dst[kc][mr] <- op(A)[row0 : row0+m, p0 : p0+kc]; rows m..mr are left unwritten (never read).
+void pack_a_sliver(bool trans_a, const float* A, int64_t lda, int64_t row0, int m, int64_t p0, int64_t kc, int mr,
+                   float* dst) {
+  if (!trans_a) {
+    for (int i = 0; i < m; i++) {
+      const float* src = A + (row0 + i) * lda + p0;
+      for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[p];
+    }
+  } else {
+    for (int64_t p = 0; p < kc; p++) {
+      const float* src = A + (p0 + p) * lda + row0;
+      for (int i = 0; i < m; i++) dst[p * mr + i] = src[i];
+    }
+  }
+}
+
+// dst[kc][nr] <- op(B)[p0 : p0+kc, col0 : col0+n], columns n..nr zero-filled.
+void pack_b_sliver(bool trans_b, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t col0, int n, int nr,
+                   float* dst) {
+  if (!trans_b) {
+    for (int64_t p = 0; p < kc; p++) {
+      const float* src = B + (p0 + p) * ldb + col0;
+      float* d = dst + p * nr;
+      std::memcpy(d, src, sizeof(float) * n);
+      for (int j = n; j < nr; j++) d[j] = 0.0f;
+    }
+  } else {
+    for (int j = 0; j < n; j++) {
+      const float* src = B + (col0 + j) * ldb + p0;
+      for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
+    }
+    for (int64_t p = 0; p < kc; p++)
+      for (int j = n; j < nr; j++) dst[p * nr + j] = 0.0f;
+  }
+}
+
+// --- the blocked product -----------------------------------------------------------------
+
+struct Problem {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  float alpha;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  float beta;
+  float* C;
+  int64_t ldc;
+};
+
+// Runs on every thread of the team; the work is split with orphaned `omp for`s, whose implicit
+// barriers separate packing from use.
+void blocked_product(const KernelSet& ks, const Problem& pr, float* bbuf, float* abuf) {
+  const int mr = ks.mr, nr = ks.nr;
+  const bool b_in_place = !pr.trans_b && pr.M <= kInPlaceBMaxM;
+  for (int64_t jc = 0; jc < pr.N; jc += NC) {
+    const int64_t nc = std::min(NC, pr.N - jc);
+    const int64_t n_slivers = ceil_div(nc, nr);
+    for (int64_t pc = 0; pc < pr.K; pc += KC) {
+      const int64_t kc = std::min(KC, pr.K - pc);
+      const float beta = pc == 0 ? pr.beta : 1.0f;  // later slices accumulate onto C
+
+#pragma omp for schedule(static)
+      for (int64_t s = 0; s < n_slivers; s++) {
+        const int n = int(std::min<int64_t>(nr, nc - s * nr));
+        if (!b_in_place || n < nr)
+          pack_b_sliver(pr.trans_b, pr.B, pr.ldb, pc, kc, jc + s * nr, n, nr, bbuf + s * nr * kc);
+      }
+
+      for (int64_t ic = 0; ic < pr.M; ic += MC) {
+        const int64_t mc = std::min(MC, pr.M - ic);
+        const int64_t m_slivers = ceil_div(mc, mr);
+#pragma omp for schedule(static)
+        for (int64_t s = 0; s < m_slivers; s++) {
+          const int m = int(std::min<int64_t>(mr, mc - s * mr));
+          pack_a_sliver(pr.trans_a, pr.A, pr.lda, ic + s * mr, m, pc, kc, mr, abuf + s * mr * kc);
+        }
+
+#pragma omp for collapse(2) schedule(static)
+        for (int64_t jr = 0; jr < n_slivers; jr++) {
+          for (int64_t ir = 0; ir < m_slivers; ir++) {
+            const int n = int(std::min<int64_t>(nr, nc - jr * nr));
+            const int m = int(std::min<int64_t>(mr, mc - ir * mr));
+            const int64_t col = jc + jr * nr, row = ic + ir * mr;
+            const bool in_place = b_in_place && n == nr;
+            const float* b = in_place ? pr.B + pc * pr.ldb + col : bbuf + jr * nr * kc;
+            ks.by_rows[m](kc, abuf + ir * mr * kc, b, in_place ? pr.ldb : nr, pr.C + row * pr.ldc + col, pr.ldc, n,
+                          pr.alpha, beta);
+          }
+        }
       }
     }
   }
 }
 
+// --- dot-product path (GEMV shapes) ------------------------------------------------------
+
+float dot(int64_t K, const float* x, int64_t incx, const float* y, int64_t incy) {
+  float s = 0.0f;
+  if (incx == 1 && incy == 1) {
+#pragma omp simd reduction(+ : s)
+    for (int64_t p = 0; p < K; p++) s += x[p] * y[p];
+  } else {
+    for (int64_t p = 0; p < K; p++) s += x[p * incx] * y[p * incy];
+  }
+  return s;
+}
+
+// out[i * inc_out] = alpha * dot(x, rows[i]) + beta * out[i * inc_out] for i < count.
+void dots(int64_t count, int64_t K, float alpha, const float* x, int64_t incx, const float* rows, int64_t ld_rows,
+          float beta, float* out, int64_t inc_out, bool parallel) {
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t i = 0; i < count; i++) {
+    float r = alpha * dot(K, x, incx, rows + i * ld_rows, 1);
+    float* o = out + i * inc_out;
+    *o = beta == 0.0f ? r : r + beta * *o;
+  }
+}
+
+// C = beta * C (used when alpha == 0 or K == 0; beta == 0 writes zeros without reading C).
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+}
+
+void gemm(const KernelSet& ks, const Problem& pr) {
+  if (pr.M <= 0 || pr.N <= 0) return;
+  if (pr.K <= 0 || pr.alpha == 0.0f) return scale_c(pr.M, pr.N, pr.beta, pr.C, pr.ldc);
+
+  const double flops = 2.0 * double(pr.M) * double(pr.N) * double(pr.K);
+  const int threads = (flops >= kParallelMinFlops && !omp_in_parallel()) ? omp_get_max_threads() : 1;
+
+  if (pr.M == 1 && pr.trans_b)  // c[1,N]: dots of the row of op(A) with the rows of B
+    return dots(pr.N, pr.K, pr.alpha, pr.A, pr.trans_a ? pr.lda : 1, pr.B, pr.ldb, pr.beta, pr.C, 1, threads > 1);
+  if (pr.N == 1 && !pr.trans_a)  // c[M,1]: dots of the rows of A with the column of op(B)
+    return dots(pr.M, pr.K, pr.alpha, pr.B, pr.trans_b ? 1 : pr.ldb, pr.A, pr.lda, pr.beta, pr.C, pr.ldc,
+                threads > 1);
+
+  const int64_t nc_max = ceil_div(std::min(NC, pr.N), ks.nr) * ks.nr;
+  const int64_t mc_max = ceil_div(std::min(MC, pr.M), ks.mr) * ks.mr;
+  const int64_t kc_max = std::min(KC, pr.K);
+  float* bbuf = tl_pack_b.get(size_t(nc_max * kc_max));
+  float* abuf = tl_pack_a.get(size_t(mc_max * kc_max));
+  // Always a region of our own (a team of one when single-threaded): the `omp for`s inside bind
+  // to it, never to a caller's parallel region (e.g. sgemm_batched running one product per thread).
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  blocked_product(ks, pr, bbuf, abuf);
+}
+
+}  // namespace
+
+// --- public entry points -----------------------------------------------------------------
+
+GemmKernel gemm_default_kernel() {
+#if defined(__AVX512F__)
+  return GemmKernel::Avx512;
+#elif defined(__AVX2__) && defined(__FMA__)
+  return GemmKernel::Avx2;
+#else
+  return GemmKernel::Portable;
+#endif
+}
+
+bool gemm_kernel_compiled(GemmKernel k) {
+  switch (k) {
+    case GemmKernel::Portable: return true;
+#if defined(__AVX2__) && defined(__FMA__)
+    case GemmKernel::Avx2: return true;
+#endif
+#if defined(__AVX512F__)
+    case GemmKernel::Avx512: return true;
+#endif
+    default: return false;
+  }
+}
+
+const char* gemm_kernel_name(GemmKernel k) {
+  switch (k) {
+    case GemmKernel::Portable: return "portable";
+    case GemmKernel::Avx2: return "avx2";
+    case GemmKernel::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+void sgemm_with(GemmKernel k, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm(kernel_set(k), Problem{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
+}
+
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  sgemm_with(gemm_default_kernel(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void sgemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
                    const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b,
                    float beta, float* C, int64_t ldc, int64_t stride_c) {
+  // Many small products: one product per thread (each then runs single-threaded, see gemm()).
+  // Large products: one after another, each using all threads. Results are identical either way.
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  const bool across = batch > 1 && flops * double(batch) >= kParallelMinFlops && flops < 64 * kParallelMinFlops &&
+                      !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (across)
   for (int64_t b = 0; b < batch; b++)
-    sgemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta,
-          C + b * stride_c, ldc);
+    sgemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c,
+          ldc);
 }
 
 }  // namespace r1::cpu

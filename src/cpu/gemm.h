@@ -1,7 +1,9 @@
 // CPU single-precision GEMM: the hot path of every matmul (forward and backward) and of
-// attention. Row-major, no allocation visible to the caller, deterministic for a given
-// thread count. See gemm.cpp for the kernel design.
-// Does not do: other dtypes, complex, in-place aliasing of C with A or B.
+// attention. Row-major, no allocation visible to the caller (packing buffers are internal and
+// reused). Deterministic: the result depends only on the inputs and the micro-kernel, not on the
+// thread count (every element of C is computed by one thread in a fixed order). See gemm.cpp
+// for the kernel design.
+// Does not do: other dtypes, aliasing of C with A or B, negative or zero strides.
 #pragma once
 #include <cstdint>
 
@@ -17,5 +19,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 void sgemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
                    const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b,
                    float beta, float* C, int64_t ldc, int64_t stride_c);
+
+// --- micro-kernel selection (for tests and `r1 bench gemm`) ---------------------------------
+// sgemm() uses the widest kernel this binary was compiled for (-march decides). The others that
+// were compiled in can be run directly, so the portable fallback is tested on every machine.
+enum class GemmKernel { Portable, Avx2, Avx512 };
+GemmKernel gemm_default_kernel();
+bool gemm_kernel_compiled(GemmKernel k);
+const char* gemm_kernel_name(GemmKernel k);  // "portable", "avx2", "avx512"
+// sgemm() with a chosen micro-kernel; throws r1::Error when `k` is not compiled in.
+void sgemm_with(GemmKernel k, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 }  // namespace r1::cpu
