@@ -408,6 +408,19 @@ static SandboxRun run_with(const SandboxDir& dir, const SandboxIsolation& iso, c
     for (int fd : {in, out[0], out[1], err[0], err[1]}) close(fd);
     return sandbox_error("pipe");
   }
+  // The child's ends must not sit on 0-2 (possible when r1 runs with stdio closed), or
+  // the program's dup2() calls would overwrite one another.
+  for (int* fd : {&in, &out[1], &err[1], &status[1]})
+    if (*fd < 3) {
+      int moved = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+      close(*fd);
+      *fd = moved;
+    }
+  if (in < 0 || out[1] < 0 || err[1] < 0 || status[1] < 0) {
+    for (int fd : {in, out[0], out[1], err[0], err[1], status[0], status[1]})
+      if (fd >= 0) close(fd);
+    return sandbox_error("fcntl");
+  }
   p.stdin_fd = in;
   p.out_w = out[1];
   p.err_w = err[1];
