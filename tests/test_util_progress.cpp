@@ -29,6 +29,17 @@ TEST(UtilProgress, LineShowsCountRateAndEta) {
   unknown.finish_at("", 0);
 }
 
+TEST(UtilProgress, ResumedRunCountsOnlyNewItemsForRateAndEta) {
+  std::ostringstream os;
+  r1::Progress::Options o = opts(os, false);
+  o.initial = 500;  // resumed at step 500 of 1000
+  r1::Progress p(1000, "train", o);
+  // 20 new steps in 10 s: 2 it/s, 480 left -> 240 s.
+  EXPECT_EQ(p.line(520, "", 10.0), "train 520/1000  52.0% | 2.00 it/s | 0:10 elapsed | ETA 4:00");
+  EXPECT_EQ(p.line(500, "", 1.0), "train 500/1000  50.0% | 0.00 it/s | 0:01 elapsed");
+  p.finish_at("", 0);
+}
+
 TEST(UtilProgress, NonTtyPrintsAtMostOneLinePerInterval) {
   std::ostringstream os;
   {

@@ -54,9 +54,10 @@ std::string Progress::line(int64_t done, const std::string& extra, double now_s)
   } else {
     s += cat(done);
   }
-  double rate = now_s > 0 ? double(done) / now_s : 0;  // items per second, since the start
+  const int64_t new_items = done - opt_.initial;
+  double rate = now_s > 0 && new_items > 0 ? double(new_items) / now_s : 0;  // items per second, since the start
   char r[32];
-  if (rate >= 1 || done == 0) std::snprintf(r, sizeof r, "%.2f it/s", rate);
+  if (rate >= 1 || new_items <= 0) std::snprintf(r, sizeof r, "%.2f it/s", rate);
   else std::snprintf(r, sizeof r, "%.2f s/it", 1.0 / rate);
   s += cat(" | ", r, " | ", format_duration(now_s), " elapsed");
   if (total_ > 0 && done < total_ && rate > 0) s += " | ETA " + format_duration(double(total_ - done) / rate);

@@ -21,6 +21,8 @@ class Progress {
     bool tty = stderr_is_tty();    // redraw in place vs. print separate lines
     double line_interval_s = 5.0;  // non-tty: seconds between printed lines
     std::ostream* out = nullptr;   // nullptr means std::cerr
+    int64_t initial = 0;           // items done before this run (a resumed job): the rate
+                                   // and ETA count only the items done since the bar started
   };
 
   // total <= 0 means unknown: no percentage or ETA is shown.
