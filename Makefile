@@ -13,7 +13,7 @@ NVCC     ?= nvcc
 BUILD    := build
 CUDA     ?= $(if $(shell command -v $(NVCC) 2>/dev/null),1,0)
 
-CXXFLAGS := -std=c++17 -O3 -march=native -fopenmp -Wall -Wextra -Isrc -Icuda -MMD -MP
+CXXFLAGS := -std=c++17 -O3 -march=native -fno-math-errno -fopenmp -Wall -Wextra -Isrc -Icuda -MMD -MP
 LDFLAGS  := -fopenmp -pthread
 LDLIBS   :=
 
