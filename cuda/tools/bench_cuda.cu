@@ -1,0 +1,119 @@
+// bench_cuda: a small standalone benchmark of the CUDA backend, for cuda/run_device_checks.sh
+// (`r1 bench gemm` times only the CPU GEMM). It times, with CUDA events, the median of a few
+// repeats after a warm-up:
+//   - cuda::sgemm (cuBLAS) in fp32 and TF32 for square and model-like shapes -> TFLOP/s
+//   - cuda::binary add (same shape and row-broadcast) and cuda::reduce_broadcast (the bias
+//     gradient (N, D) -> (D) and the row sum (N, D) -> (N, 1)) -> GB/s of compulsory traffic
+// Usage: bench_cuda [--quick]   (--quick: smaller sizes, for a smoke run)
+// It is not built by the Makefile (cuda/*.cu only); the device-check script builds it with
+// nvcc against the objects of a CUDA build. Not a test: it checks nothing.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "cuda_api.h"
+#include "util/error.h"
+
+using namespace r1;
+
+// Median milliseconds per call of f over `repeats` timed calls, after one warm-up call.
+static double median_ms(const std::function<void()>& f, int repeats) {
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  f();
+  std::vector<double> ms;
+  for (int r = 0; r < repeats; r++) {
+    cudaEventRecord(start);
+    f();
+    cudaEventRecord(stop);
+    cudaEventSynchronize(stop);
+    float t = 0;
+    cudaEventElapsedTime(&t, start, stop);
+    ms.push_back(t);
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cuda::synchronize();  // surfaces any kernel fault as an r1::Error
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+// A device buffer of n floats, filled with a small deterministic pattern.
+static float* device_buffer(int64_t n) {
+  std::vector<float> h(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; i++) h[size_t(i)] = float((i * 7919) % 1000) / 1000.0f - 0.5f;
+  float* d = static_cast<float*>(cuda::malloc(size_t(n) * sizeof(float)));
+  cuda::memcpy_h2d(d, h.data(), size_t(n) * sizeof(float));
+  return d;
+}
+
+static void bench_gemm(bool quick) {
+  struct Case {
+    int64_t m, n, k;
+    bool ta, tb;
+  };
+  std::vector<Case> cases = {{1024, 1024, 1024, false, false}, {4096, 4096, 4096, false, false},
+                             {4096, 4096, 4096, false, true},  {4096, 4096, 4096, true, false},
+                             {8192, 1024, 4096, false, true},  {8, 4096, 4096, false, true}};
+  if (quick) cases = {{256, 256, 256, false, false}, {512, 512, 512, false, true}};
+  std::printf("%-28s %12s %12s\n", "sgemm M x N x K (ta,tb)", "fp32 TFLOP/s", "tf32 TFLOP/s");
+  for (const Case& c : cases) {
+    int64_t lda = c.ta ? c.m : c.k, ldb = c.tb ? c.k : c.n;
+    float *A = device_buffer(c.m * c.k), *B = device_buffer(c.k * c.n), *C = device_buffer(c.m * c.n);
+    double tflops[2];
+    for (int tf32 = 0; tf32 < 2; tf32++) {
+      cuda::set_tf32(tf32 == 1);
+      double ms = median_ms([&] { cuda::sgemm(c.ta, c.tb, c.m, c.n, c.k, 1.0f, A, lda, B, ldb, 0.0f, C, c.n); }, 10);
+      tflops[tf32] = 2.0 * double(c.m) * double(c.n) * double(c.k) / (ms * 1e-3) * 1e-12;
+    }
+    cuda::set_tf32(false);
+    char label[64];
+    std::snprintf(label, sizeof label, "%lld x %lld x %lld (%c,%c)", (long long)c.m, (long long)c.n, (long long)c.k,
+                  c.ta ? 't' : 'n', c.tb ? 't' : 'n');
+    std::printf("%-28s %12.1f %12.1f\n", label, tflops[0], tflops[1]);
+    cuda::free(A);
+    cuda::free(B);
+    cuda::free(C);
+  }
+}
+
+static void bench_elementwise(bool quick) {
+  const int64_t N = quick ? 1024 : 16384, D = quick ? 1024 : 4096;
+  float *x = device_buffer(N * D), *y = device_buffer(N * D), *out = device_buffer(N * D), *row = device_buffer(D);
+  const double bytes = double(N * D) * sizeof(float);
+  auto report = [&](const char* what, double ms, double traffic) {
+    std::printf("%-40s %9.3f ms %9.1f GB/s\n", what, ms, traffic / (ms * 1e-3) * 1e-9);
+  };
+  std::printf("\nelementwise over (N, D) = (%lld, %lld)\n", (long long)N, (long long)D);
+  cpu::Broadcast4 same{{1, 1, N, D}, {0, 0, D, 1}, {0, 0, D, 1}};
+  report("add (N, D) + (N, D)", median_ms([&] { cuda::binary(cpu::BinaryOp::Add, x, y, out, same); }, 10), 3 * bytes);
+  cpu::Broadcast4 bias{{1, 1, N, D}, {0, 0, D, 1}, {0, 0, 0, 1}};
+  report("add (N, D) + (D)", median_ms([&] { cuda::binary(cpu::BinaryOp::Add, x, row, out, bias); }, 10), 2 * bytes);
+  report("silu (N, D)", median_ms([&] { cuda::unary(cpu::UnaryOp::Silu, x, out, N * D); }, 10), 2 * bytes);
+  const int64_t shape[4] = {1, 1, N, D}, to_cols[4] = {0, 0, 0, 1}, to_rows[4] = {0, 0, 1, 0};
+  report("sum_to (N, D) -> (D)", median_ms([&] { cuda::reduce_broadcast(x, shape, to_cols, out); }, 10), bytes);
+  report("sum_to (N, D) -> (N, 1)", median_ms([&] { cuda::reduce_broadcast(x, shape, to_rows, out); }, 10), bytes);
+  for (float* p : {x, y, out, row}) cuda::free(p);
+}
+
+int main(int argc, char** argv) {
+  bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  try {
+    if (!cuda::available()) {
+      std::fprintf(stderr, "bench_cuda: %s\n", cuda::unavailable_reason());
+      return 2;
+    }
+    std::printf("device: %s\n\n", cuda::device_description().c_str());
+    bench_gemm(quick);
+    bench_elementwise(quick);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
