@@ -320,4 +320,14 @@ TEST(MathVerifierLimits, HostileInputsAreRejectedFast) {
     EXPECT_LT(ms, 1000.0) << h.substr(0, 60);
   }
   EXPECT_FALSE(math_equivalent(std::string(5000, '1'), std::string(5000, '1') + "2"));
+
+  // Deeply nested boxes (found by fuzz_format: unwrapping them once took 2^depth steps).
+  std::string nested = "7";
+  for (int i = 0; i < 60; i++) nested = "\\boxed{" + nested + "}";
+  auto t0 = std::chrono::steady_clock::now();
+  r1::MathResult r = r1::verify_math("7", nested, false);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_FALSE(r.correct);  // only 8 levels are unwrapped; the rest is not a number
+  EXPECT_LT(ms, 1000.0);
+  EXPECT_TRUE(r1::verify_math("7", "\\boxed{\\boxed{7}}", false).correct);
 }

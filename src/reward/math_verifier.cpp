@@ -114,12 +114,18 @@ static std::vector<std::string> boxes(const std::string& text) {
   return out;
 }
 
-static Extraction pick(const std::vector<std::string>& candidates);
+// Boxes inside boxes are unwrapped this many levels deep at most (each level rescans its
+// text once, so the work stays linear in the input times this bound).
+static constexpr int kMaxBoxNesting = 8;
+
+static Extraction pick(const std::vector<std::string>& candidates, int depth);
 
 // The answer inside one candidate: a box inside an answer tag (or inside a box) wins.
-static Extraction unwrap(const std::string& candidate) {
-  std::vector<std::string> inner = boxes(candidate);
-  if (!inner.empty()) return pick(inner);
+static Extraction unwrap(const std::string& candidate, int depth) {
+  if (depth < kMaxBoxNesting) {
+    std::vector<std::string> inner = boxes(candidate);
+    if (!inner.empty()) return pick(inner, depth + 1);
+  }
   Extraction e;
   e.answer = clean_answer(candidate);
   e.found = !e.answer.empty();
@@ -127,10 +133,11 @@ static Extraction unwrap(const std::string& candidate) {
 }
 
 // All candidates must agree (ignoring spaces); the last one is the answer.
-static Extraction pick(const std::vector<std::string>& candidates) {
-  Extraction last = unwrap(candidates.back());
-  for (const std::string& c : candidates) {
-    Extraction e = unwrap(c);
+static Extraction pick(const std::vector<std::string>& candidates, int depth) {
+  std::vector<Extraction> found;
+  for (const std::string& c : candidates) found.push_back(unwrap(c, depth));
+  const Extraction& last = found.back();
+  for (const Extraction& e : found) {
     if (e.hedged || strip_spaces(e.answer) != strip_spaces(last.answer)) {
       Extraction h;
       h.hedged = true;
@@ -143,9 +150,9 @@ static Extraction pick(const std::vector<std::string>& candidates) {
 Extraction extract_final_answer(const std::string& text, bool whole_if_none) {
   std::string outside = outside_think(text);
   std::vector<std::string> tags = answer_tags(outside);
-  if (!tags.empty()) return pick(tags);
+  if (!tags.empty()) return pick(tags, 0);
   std::vector<std::string> boxed = boxes(outside);
-  if (!boxed.empty()) return pick(boxed);
+  if (!boxed.empty()) return pick(boxed, 0);
   Extraction e;
   if (whole_if_none) {
     e.answer = clean_answer(outside);
