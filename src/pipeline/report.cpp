@@ -1,0 +1,106 @@
+// Report generation from run folders. See report.h.
+#include "pipeline/report.h"
+
+#include <cstdio>
+#include <map>
+#include <sys/stat.h>
+
+#include "pipeline/plot.h"
+#include "train/data.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace r1 {
+
+namespace {
+
+using Points = std::vector<std::pair<double, double>>;
+
+// metric name -> (step, value) over the lines of a metrics.jsonl that have it.
+std::map<std::string, Points> read_metrics(const std::string& path) {
+  std::map<std::string, Points> out;
+  for (const Json& row : read_jsonl(path)) {
+    if (!row.contains("step")) continue;
+    double step = row.at("step").as_number();
+    for (const auto& [k, v] : row.as_object())
+      if (v.is_number() && k != "step") out[k].push_back({step, v.as_number()});
+  }
+  return out;
+}
+
+// Held-out eval rows {"step", "eval": {"overall": ..., "tasks": {...}}}, in order.
+std::vector<Json> read_evals(const std::string& path) {
+  std::vector<Json> out;
+  for (const Json& row : read_jsonl(path))
+    if (row.contains("eval")) out.push_back(row);
+  return out;
+}
+
+std::string fmt(double x, const char* f = "%.3f") {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+}  // namespace
+
+std::string write_report(const ReportInputs& in) {
+  mkdir(in.out_dir.c_str(), 0755);
+  std::string md = "# r1.cpp run report\n\n";
+  auto chart = [&](const std::string& file, const std::string& title, const std::vector<Series>& s) {
+    write_file_atomic(in.out_dir + "/" + file, svg_line_chart(title, "step", s));
+    md += "![" + title + "](" + file + ")\n\n";
+  };
+  if (!in.pretrain_run.empty()) {
+    auto m = read_metrics(in.pretrain_run + "/metrics.jsonl");
+    md += "## Pretraining (`" + in.pretrain_run + "`)\n\n";
+    if (!m["loss"].empty()) {
+      md += "Final training loss " + fmt(m["loss"].back().second) + "; held-out loss " +
+            (m["heldout_loss"].empty() ? std::string("n/a") : fmt(m["heldout_loss"].back().second)) + ".\n\n";
+    }
+    chart("pretrain_loss.svg", "pretraining loss",
+          {{"train", smooth(m["loss"], 10), "#1f77b4"}, {"held-out", m["heldout_loss"], "#d62728"}});
+  }
+  std::string gm = in.grpo_run + "/metrics.jsonl";
+  auto m = read_metrics(gm);
+  std::vector<Json> evals = read_evals(gm);
+  md += "## GRPO (`" + in.grpo_run + "`)\n\n";
+  if (!evals.empty()) {
+    const Json& first = evals.front().at("eval");
+    const Json& last = evals.back().at("eval");
+    md += "Held-out evaluation (the same rows, temperature and seeds at every evaluation):\n\n";
+    md += "| task | rows | pass@1 step " + fmt(evals.front().at("step").as_number(), "%.0f") + " | pass@1 step " +
+          fmt(evals.back().at("step").as_number(), "%.0f") + " | change | format before | format after | length before | length after |\n";
+    md += "|---|---|---|---|---|---|---|---|---|\n";
+    auto row = [&](const std::string& name, const Json& a, const Json& b) {
+      double p0 = a.at("pass@1").as_number(), p1 = b.at("pass@1").as_number();
+      md += "| " + name + " | " + fmt(a.at("rows").as_number(), "%.0f") + " | " + fmt(p0) + " | " + fmt(p1) + " | " +
+            (p1 >= p0 ? "+" : "") + fmt(100 * (p1 - p0), "%.1f") + " pts | " + fmt(a.at("format_rate").as_number()) +
+            " | " + fmt(b.at("format_rate").as_number()) + " | " + fmt(a.at("mean_length").as_number(), "%.1f") +
+            " | " + fmt(b.at("mean_length").as_number(), "%.1f") + " |\n";
+    };
+    for (const auto& [task, s] : first.at("tasks").as_object())
+      if (last.at("tasks").contains(task)) row(task, s, last.at("tasks").at(task));
+    row("overall", first.at("overall"), last.at("overall"));
+    md += "\n";
+    Points pass;
+    for (const Json& e : evals) pass.push_back({e.at("step").as_number(), e.at("eval").at("overall").at("pass@1").as_number()});
+    chart("grpo_heldout_pass1.svg", "held-out pass@1", {{"pass@1", pass, "#2ca02c"}});
+  }
+  int w = in.smooth;
+  chart("grpo_reward.svg", "reward and training accuracy (moving average)",
+        {{"reward", smooth(m["reward_mean"], w), "#1f77b4"}, {"accuracy", smooth(m["accuracy"], w), "#2ca02c"},
+         {"format", smooth(m["format_rate"], w), "#ff7f0e"}});
+  chart("grpo_length.svg", "response length in tokens (moving average)",
+        {{"all", smooth(m["response_length"], w), "#1f77b4"},
+         {"correct", smooth(m["response_length_correct"], w), "#2ca02c"},
+         {"incorrect", smooth(m["response_length_incorrect"], w), "#d62728"}});
+  chart("grpo_reflection.svg", "reflection words per 1k tokens (moving average)",
+        {{"wait/check/verify/...", smooth(m["reflection_per_1k_tokens"], w), "#9467bd"}});
+  chart("grpo_kl.svg", "KL to the reference (k3, moving average)", {{"kl", smooth(m["kl"], w), "#8c564b"}});
+  chart("grpo_entropy.svg", "token entropy (moving average)", {{"entropy", smooth(m["entropy"], w), "#17becf"}});
+  write_file_atomic(in.out_dir + "/report.md", md);
+  return md;
+}
+
+}  // namespace r1
