@@ -441,7 +441,8 @@ static SandboxRun run_with(const SandboxDir& dir, const SandboxIsolation& iso, c
 
   // Drain stdout, stderr and the status pipe until the supervisor is gone and the output
   // pipes are closed, or until the deadline or an output cap.
-  auto deadline = start + std::chrono::duration<double>(lim.wall_seconds);
+  std::chrono::steady_clock::time_point deadline =
+      start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(lim.wall_seconds));
   std::string reports;
   bool timed_out = false;
   std::string over;  // "stdout" or "stderr" when a cap was exceeded
@@ -470,7 +471,13 @@ static SandboxRun run_with(const SandboxDir& dir, const SandboxIsolation& iso, c
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         open_[which[k]] = false;
-        if (which[k] == 2) kill(-pid, SIGKILL);  // the supervisor exited: leftovers of the group go too
+        if (which[k] == 2) {  // the supervisor exited: the program is done
+          kill(-pid, SIGKILL);  // leftovers of its group go too
+          // Without a pid namespace a setsid() orphan may hold the pipes open: wait for
+          // the pipes at most 100 ms more, not until the deadline.
+          deadline = std::min(deadline, std::chrono::steady_clock::now() +
+                                            std::chrono::steady_clock::duration(std::chrono::milliseconds(100)));
+        }
         continue;
       }
       size_t room = size_t(s.cap) - std::min(s.buf->size(), size_t(s.cap));
