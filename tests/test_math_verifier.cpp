@@ -330,4 +330,13 @@ TEST(MathVerifierLimits, HostileInputsAreRejectedFast) {
   EXPECT_FALSE(r.correct);  // only 8 levels are unwrapped; the rest is not a number
   EXPECT_LT(ms, 1000.0);
   EXPECT_TRUE(r1::verify_math("7", "\\boxed{\\boxed{7}}", false).correct);
+
+  // A long completion with many boxes is scanned in linear time.
+  std::string many;
+  for (int i = 0; i < 20000; i++) many += "\\boxed{7} ";
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(r1::verify_math("7", many, false).correct);
+  EXPECT_EQ(r1::verify_math("7", many + "\\boxed{8}", false).verdict, "hedged");
+  ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(ms, 2000.0);
 }

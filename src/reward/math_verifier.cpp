@@ -85,9 +85,11 @@ static std::vector<std::string> answer_tags(const std::string& text) {
 // is ignored; \boxed 5 takes the next word).
 static std::vector<std::string> boxes(const std::string& text) {
   std::vector<std::string> out;
-  size_t i = 0;
+  size_t i = 0, b = text.find("\\boxed"), f = text.find("\\fbox");
   while (i < text.size()) {
-    size_t b = text.find("\\boxed", i), f = text.find("\\fbox", i);
+    // The next \boxed and \fbox at or after i, searched again only when passed (linear).
+    if (b != std::string::npos && b < i) b = text.find("\\boxed", i);
+    if (f != std::string::npos && f < i) f = text.find("\\fbox", i);
     size_t at = std::min(b, f);
     if (at == std::string::npos) break;
     size_t j = at + (at == b ? 6 : 5);
