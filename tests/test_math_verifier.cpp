@@ -339,4 +339,11 @@ TEST(MathVerifierLimits, HostileInputsAreRejectedFast) {
   EXPECT_EQ(r1::verify_math("7", many + "\\boxed{8}", false).verdict, "hedged");
   ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(ms, 2000.0);
+
+  std::string closes;
+  for (int i = 0; i < 40000; i++) closes += "</think>";
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(r1::verify_math("7", closes + "<answer>7</answer>", false).correct);
+  ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(ms, 2000.0);
 }

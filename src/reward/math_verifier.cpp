@@ -45,9 +45,10 @@ static std::string clean_answer(std::string s) {
 static std::string outside_think(const std::string& text) {
   static const std::string open = "<think>", close = "</think>";
   std::string out;
-  size_t i = 0;
+  size_t i = 0, o = text.find(open), c = text.find(close);
   while (i < text.size()) {
-    size_t o = text.find(open, i), c = text.find(close, i);
+    if (o != std::string::npos && o < i) o = text.find(open, i);  // searched again only
+    if (c != std::string::npos && c < i) c = text.find(close, i);  // when passed: linear
     if (o == std::string::npos && c == std::string::npos) {
       out += text.substr(i);
       break;
