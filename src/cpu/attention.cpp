@@ -12,7 +12,8 @@
 // Parallel work: the forward runs one (batch, query head) block per OpenMP iteration; the
 // backward runs one (batch, kv head) block per iteration and loops over that kv head's query
 // heads in order, so dK and dV accumulate without races and in a fixed order. The GEMMs inside
-// a block run on the calling thread (block_gemm). Results do not depend on the thread count.
+// a block run on the calling thread (sgemm does not start threads inside a parallel region).
+// Results do not depend on the thread count.
 #include "cpu/attention.h"
 
 #include <algorithm>
@@ -24,16 +25,6 @@
 #include "cpu/nn.h"
 
 namespace r1::cpu {
-
-// sgemm on the calling thread, from inside our parallel loops. sgemm splits its work with
-// orphaned `omp for`s, which bind to the innermost enclosing team: called directly from one
-// iteration of our loop they would bind to our team, which is not running them together. A team
-// of one makes the binding explicit (measured: 0.6 us of CPU per call).
-static void block_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                       const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-#pragma omp parallel num_threads(1)
-  sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
 
 // Turns one row of scores (S) into probabilities over the keys the query sees: keys s <= last
 // with key_mask[s] != 0 (key_mask may be null). A query that sees no key gets an all-zero row.
@@ -76,13 +67,13 @@ void attention_forward(const AttentionShape& sh, const float* q, const float* k,
       const float* kh = k + (b * Hkv + g) * S * Dk;    // (S, Dk)
       const float* vh = v + (b * Hkv + g) * S * Dv;    // (S, Dv)
       float* P = probs ? probs + bh * T * S : scratch.data();  // (T, S)
-      block_gemm(false, true, T, S, Dk, scale, qh, Dk, kh, Dk, 0.0f, P, S);
+      sgemm(false, true, T, S, Dk, scale, qh, Dk, kh, Dk, 0.0f, P, S);
       const uint8_t* mask_b = key_mask ? key_mask + b * S : nullptr;  // (S)
       for (int64_t t = 0; t < T; t++) {
         int64_t last = causal ? S - T + t : S - 1;  // query t sits at absolute position S - T + t
         masked_softmax_row(P + t * S, S, last, mask_b);
       }
-      block_gemm(false, false, T, Dv, S, 1.0f, P, S, vh, Dv, 0.0f, out + bh * T * Dv, Dv);
+      sgemm(false, false, T, Dv, S, 1.0f, P, S, vh, Dv, 0.0f, out + bh * T * Dv, Dv);
     }
   }
 }
@@ -107,7 +98,7 @@ void attention_backward(const AttentionShape& sh, const float* q, const float* k
         const float* dO = dout + bh * T * Dv;   // (T, Dv)
         const float* qh = q + bh * T * Dk;      // (T, Dk)
         float beta = r == 0 ? 0.0f : 1.0f;      // the first head overwrites dK, dV; the others add
-        block_gemm(false, true, T, S, Dv, 1.0f, dO, Dv, vh, Dv, 0.0f, dS.data(), S);  // dP = dO V^T
+        sgemm(false, true, T, S, Dv, 1.0f, dO, Dv, vh, Dv, 0.0f, dS.data(), S);  // dP = dO V^T
         for (int64_t t = 0; t < T; t++) {
           const float* pr = P + t * S;
           float* dr = dS.data() + t * S;
@@ -116,9 +107,9 @@ void attention_backward(const AttentionShape& sh, const float* q, const float* k
           float fdot = float(dot);
           for (int64_t s = 0; s < S; s++) dr[s] = pr[s] * (dr[s] - fdot);
         }
-        block_gemm(false, false, T, Dk, S, scale, dS.data(), S, kh, Dk, 0.0f, dq + bh * T * Dk, Dk);  // dQ
-        block_gemm(true, false, S, Dk, T, scale, dS.data(), S, qh, Dk, beta, dkh, Dk);              // dK
-        block_gemm(true, false, S, Dv, T, 1.0f, P, S, dO, Dv, beta, dvh, Dv);                      // dV
+        sgemm(false, false, T, Dk, S, scale, dS.data(), S, kh, Dk, 0.0f, dq + bh * T * Dk, Dk);  // dQ
+        sgemm(true, false, S, Dk, T, scale, dS.data(), S, qh, Dk, beta, dkh, Dk);              // dK
+        sgemm(true, false, S, Dv, T, 1.0f, P, S, dO, Dv, beta, dvh, Dv);                      // dV
       }
     }
   }
