@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <tuple>
 #include <sys/wait.h>
 
@@ -275,6 +276,31 @@ TEST(TokenizerRoundTrip, NfcTokenizerDecodesToNfc) {
     std::string s = random_bytes(rng, rng.below(40));
     ASSERT_EQ(t.decode(t.encode(s)), r1::unicode::nfc(s));
   }
+}
+
+TEST(TokenizerRoundTrip, ThreadsAndTwoTokenizersGiveTheSameIds) {
+  // Each thread alternates two tokenizers (the per-thread cache switches owner every call).
+  r1::TrainOptions opts;
+  opts.vocab_size = 330;
+  Tokenizer a = Tokenizer::train({"the cat sat on the mat, the cat ate"}, opts);
+  Tokenizer b = Tokenizer::train({"zzz yyy zzz xxx <think> q"}, opts);
+  std::vector<std::string> texts = {"the cat sat", "zzz yyy", "mat <think> ate", "xxx the zzz"};
+  std::vector<std::vector<int>> want_a, want_b;
+  for (const std::string& t : texts) {
+    want_a.push_back(a.encode(t));
+    want_b.push_back(b.encode(t));
+  }
+  std::vector<int> bad(4, 0);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; k++)
+    threads.emplace_back([&, k] {
+      for (int rep = 0; rep < 200; rep++)
+        for (size_t i = 0; i < texts.size(); i++)
+          bad[k] += (a.encode(texts[i]) != want_a[i]) + (b.encode(texts[i]) != want_b[i]);
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(bad, std::vector<int>(4, 0));
+  EXPECT_NE(want_a[0], want_b[0]);  // the two tokenizers really differ
 }
 
 // --- training ----------------------------------------------------------------------

@@ -12,7 +12,9 @@
 // merged by rank. decode() inverts the byte mapping; for any byte string s and a tokenizer
 // without a normalizer, decode(encode(s)) == s. With NFC the text between added tokens is
 // normalized piecewise (as HF does), so nfc(decode(encode(s))) == nfc(s).
-// encode() and decode() are const and safe to call from several threads at once.
+// encode() and decode() are const and safe to call from several threads at once. The cache
+// of pre-token -> ids is per thread and holds one tokenizer at a time (alternating two
+// tokenizers on one thread is correct but clears it at each switch).
 //
 // Does not do: offsets, truncation/padding, post-processing templates (HF's
 // add_special_tokens=False behaviour), BPE dropout, WordPiece/Unigram models.
@@ -48,7 +50,7 @@ struct TrainOptions {
 class Tokenizer {
  public:
   // tokenizer.json I/O. Errors (r1::Error) name the file and the field, e.g.
-  // "tok.json: model.merges[17]: 'a b': token 'b' is not in model.vocab".
+  // "tok.json: model.merges[17]: 'a b': the right token 'b' is not in model.vocab".
   static Tokenizer load(const std::string& path);
   static Tokenizer from_json(const Json& j);  // errors name the field only
   void save(const std::string& path) const;   // atomic: temp file + rename
@@ -87,7 +89,7 @@ class Tokenizer {
   SplitPattern pattern_ = SplitPattern::Qwen2;
   bool add_prefix_space_ = false;  // ByteLevel pre-tokenizer's add_prefix_space
   bool ignore_merges_ = false;     // model.ignore_merges: a piece found whole in vocab is one token
-  // Sections written back verbatim by save() (they do not change ids).
+  // These sections as read (or made by train()), written back verbatim by save().
   Json normalizer_json_, pre_tokenizer_json_, post_processor_json_, decoder_json_;
 
   // --- derived tables (build()) ---
