@@ -118,7 +118,7 @@ static float row_max(const float* xr, int64_t D) {
 }
 
 // sum over d of exp(x[d] - m). Chunks of 256 are summed in float by an `omp simd` reduction
-// (16 lanes of 16 terms: relative error < 1e-6) and the chunks in double. The lanes interleave
+// (8 or 16 lanes of at most 32 terms: relative error < 2e-6) and the chunks in double. The lanes interleave
 // in an order fixed at compile time, so the result does not depend on threads. (A double
 // reduction of the exps does not vectorize with GCC 12.)
 static double sum_exp(const float* xr, int64_t D, float m) {
