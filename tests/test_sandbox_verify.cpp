@@ -153,6 +153,17 @@ TEST(SandboxVerify, ResultJsonHasTheCliShape) {
   EXPECT_EQ(j.at("tests")[0].at("stdout").as_string(), "hi\n");
 }
 
+TEST(SandboxVerify, ExcerptsAreValidUtf8) {
+  // A program printing a stray byte and a cut multibyte character: the excerpt shows U+FFFD
+  // for each bad byte, so the JSON result stays valid UTF-8.
+  Json tests = tests_of({{"", "x\n"}});
+  r1::CodeResult r = r1::verify_code("import sys\nsys.stdout.buffer.write(b'a\\xffb\\xc3\\xa9c\\xe2\\x82')\n", tests,
+                                     "python", fast_limits());
+  EXPECT_EQ(r.verdict, "wrong_answer");
+  ASSERT_EQ(r.tests.size(), 1u);
+  EXPECT_EQ(r.tests[0].stdout_excerpt, "a\xEF\xBF\xBD" "b\xC3\xA9" "c\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 // --- r1 verify --task code ----------------------------------------------------------------
 
 namespace {

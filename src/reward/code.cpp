@@ -137,7 +137,35 @@ static SandboxLimits compile_limits() {
   return l;
 }
 
-static std::string excerpt(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n) + "..."; }
+// Valid UTF-8 for JSON output: each byte that does not start a well-formed sequence
+// (RFC 3629: no overlongs, no surrogates, at most U+10FFFF) becomes U+FFFD.
+static std::string valid_utf8(const std::string& s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; k++) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && len >= 3) {  // the second byte's range depends on the first
+      unsigned char d = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d > 0x9F) && !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d > 0x8F);
+    }
+    if (ok) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i++;
+    }
+  }
+  return out;
+}
+
+// The first n bytes of s (marked "..." when cut), as valid UTF-8.
+static std::string excerpt(const std::string& s, size_t n) {
+  return valid_utf8(s.size() <= n ? s : s.substr(0, n) + "...");
+}
 
 static CodeResult fail_all(const std::string& verdict, const std::string& detail) {
   CodeResult r;
