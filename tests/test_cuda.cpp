@@ -8,8 +8,8 @@
 // then fail with an r1::Error that says so.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -341,15 +341,26 @@ TEST_F(CudaElementwise, SumToMatchesCpu) {
 }
 
 TEST_F(CudaElementwise, BroadcastGradientsMatchCpu) {
-  // Backward of every broadcasting binary op (sum_to of the broadcast operand, and the 0/1
-  // compare kernels in minimum/maximum). b's gradient sums 3*5 = 15 terms of O(1): reassociation
-  // differences are below 15 * 2 * eps * 15 ~ 5e-5 absolute; 1e-4 leaves margin.
+  // Backward of every broadcasting binary op on a: (3, 4, 5) and b: (4, 1): sum_to of the
+  // broadcast operand, and the 0/1 compare kernels inside minimum/maximum.
+  // a's gradient is one IEEE operation per element (g, -g, g*b, g/b, g*pick): bitwise equal.
+  // b's gradient sums 15 terms each at most T = max|g| * max(1, max|a|) / min(b)^2 in size
+  // (the largest is div's g a / b^2), in different orders: they differ by at most 2 * 15 * eps * 15 T.
   using BinaryFn = Tensor (*)(const Tensor&, const Tensor&);
   const std::vector<std::pair<const char*, BinaryFn>> ops = {
       {"add", add}, {"sub", sub}, {"mul", mul}, {"div", div}, {"minimum", minimum}, {"maximum", maximum}};
   Rng rng(7);
   Tensor a0 = Tensor::uniform({3, 4, 5}, rng, -2.0f, 2.0f), b0 = Tensor::uniform({4, 1}, rng, 0.5f, 2.0f);
   Tensor go = Tensor::randn({3, 4, 5}, rng);
+  auto max_abs = [](const Tensor& t) {
+    double m = 0;
+    for (float v : t.to_vector()) m = std::max(m, std::fabs(double(v)));
+    return m;
+  };
+  double b_min = 2.0;
+  for (float v : b0.to_vector()) b_min = std::min(b_min, double(v));
+  const double term = max_abs(go) * std::max(1.0, max_abs(a0)) / (b_min * b_min);
+  const double b_tol = 2.0 * 15 * kEps * 15 * term;
   for (const auto& [name, f] : ops) {
     SCOPED_TRACE(name);
     std::vector<float> grads[2][2];  // [device][a, b]
@@ -360,8 +371,8 @@ TEST_F(CudaElementwise, BroadcastGradientsMatchCpu) {
       grads[int(dev)][0] = a.grad().to_vector();
       grads[int(dev)][1] = b.grad().to_vector();
     }
-    EXPECT_TRUE(all_close(grads[1][0], grads[0][0], [](size_t) { return 1e-6; }));  // a: no reduction
-    EXPECT_TRUE(all_close(grads[1][1], grads[0][1], [](size_t) { return 1e-4; }));
+    EXPECT_TRUE(bitwise_equal(grads[1][0], grads[0][0]));
+    EXPECT_TRUE(all_close(grads[1][1], grads[0][1], [&](size_t) { return b_tol; }));
   }
 }
 
