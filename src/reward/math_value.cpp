@@ -348,7 +348,10 @@ class Lexer {
     }
     std::string name;
     while (i_ < s_.size() && is_alpha(s_[i_])) name += s_[i_++];
-    if (kSkipCommands.count(name)) return;
+    if (kSkipCommands.count(name)) {
+      if ((name == "left" || name == "right") && i_ < s_.size() && s_[i_] == '.') i_++;  // \right.
+      return;
+    }
     if (kTextCommands.count(name)) {  // units, currency words: dropped
       while (i_ < s_.size() && s_[i_] == ' ') i_++;
       if (i_ < s_.size() && s_[i_] == '{') skip_group();
