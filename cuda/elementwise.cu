@@ -6,7 +6,7 @@
 // bit for bit (nvcc's default -prec-div=true, no fast math). expf/logf differ from glibc by a
 // few ulp. The broadcast reduction sums in a fixed order (deterministic run to run) but not in
 // the CPU's order.
-// Does not do: where, clamp (CPU only for now), vectorized loads, fusion.
+// Does not do: where, clamp (CPU only for now), vectorized loads, fusion, 32-bit index fast paths.
 #include <cmath>
 
 #include "check.h"
@@ -60,12 +60,27 @@ __global__ void binary_kernel(const float* a, const float* b, float* out, Dims4 
   }
 }
 
+// The common case of two same-shape operands: no index arithmetic.
+template <BinaryOp OP>
+__global__ void binary_flat_kernel(const float* a, const float* b, float* out, int64_t n) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = apply<OP>(a[i], b[i]);
+}
+
+// True when `stride` walks the 4-d shape s contiguously (row-major, no broadcast).
+static bool contiguous(const int64_t s[4], const int64_t stride[4]) {
+  return stride[3] == 1 && stride[2] == s[3] && stride[1] == s[2] * s[3] && stride[0] == s[1] * s[2] * s[3];
+}
+
 template <BinaryOp OP>
 static void launch_binary(const float* a, const float* b, float* out, const cpu::Broadcast4& bc) {
   int64_t n = bc.shape[0] * bc.shape[1] * bc.shape[2] * bc.shape[3];
   if (n == 0) return;
-  binary_kernel<OP><<<blocks_for(n), kThreads>>>(a, b, out, dims4(bc.shape), dims4(bc.a_stride),
-                                                  dims4(bc.b_stride), n);
+  if (contiguous(bc.shape, bc.a_stride) && contiguous(bc.shape, bc.b_stride))
+    binary_flat_kernel<OP><<<blocks_for(n), kThreads>>>(a, b, out, n);
+  else
+    binary_kernel<OP><<<blocks_for(n), kThreads>>>(a, b, out, dims4(bc.shape), dims4(bc.a_stride),
+                                                    dims4(bc.b_stride), n);
   check(cudaGetLastError(), "cuda::binary: kernel launch");
 }
 
