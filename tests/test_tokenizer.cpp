@@ -432,6 +432,11 @@ TEST(TokenizerJson, MalformedFilesGiveClearErrors) {
   EXPECT_TRUE(has(err(j), "decoder: type 'WordPiece' is not supported"));
   j = ok; j["post_processor"] = Json::parse(R"({"type": "BertProcessing"})");
   EXPECT_TRUE(has(err(j), "post_processor: type 'BertProcessing'"));
+  j = ok; j["post_processor"] = Json::parse(R"({"type": "Sequence", "processors": [{"type": "ByteLevel"},
+      {"type": "TemplateProcessing"}]})");  // Llama-3.1: accepted, never applied
+  EXPECT_EQ(err(j), "");
+  j["post_processor"]["processors"][1]["type"] = "RobertaProcessing";
+  EXPECT_TRUE(has(err(j), "post_processor.processors[1]: type 'RobertaProcessing' is not supported"));
   j = ok; j["added_tokens"] = Json::parse(R"([{"id": 400}])");
   EXPECT_TRUE(has(err(j), "added_tokens[0]: missing string field 'content'"));
   j = ok; j["model"]["vocab"] = Json::parse(R"({"a": 0})");

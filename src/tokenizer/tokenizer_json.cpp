@@ -5,7 +5,8 @@
 //   pre_tokenizer   ByteLevel (use_regex: GPT-2 pattern), or Sequence[Split(Regex, Isolated or
 //                   Removed+invert),
 //                   ByteLevel(use_regex=false)] with one of the patterns of pretokenize.h
-//   post_processor  null, ByteLevel, TemplateProcessing (kept for saving; encode() adds no tokens)
+//   post_processor  null, ByteLevel, TemplateProcessing, Sequence of those (kept for saving;
+//                   never applied: encode() adds no tokens)
 //   decoder         ByteLevel
 // normalizer, pre_tokenizer, post_processor and decoder are written back as they were read.
 #include "tokenizer/tokenizer.h"
@@ -64,6 +65,19 @@ static SplitPattern parse_split(const Json& s, const std::string& where) {
     if (re->as_string() == split_pattern_regex(p)) return p;
   throw Error(cat(where, ".pattern.Regex: unsupported regex '", re->as_string(),
                   "' (supported: the GPT-2, Qwen2 and Llama-3 patterns)"));
+}
+
+// post_processor: ByteLevel, TemplateProcessing, or a Sequence of them (Llama-3.1).
+static void check_post_processor(const Json& j, const std::string& where) {
+  std::string type = type_of(j, where);
+  if (type == "Sequence") {
+    const Json* list = j.find("processors");
+    check(list && list->is_array(), where, ".processors: missing array");
+    for (size_t i = 0; i < list->size(); i++) check_post_processor((*list)[i], cat(where, ".processors[", i, "]"));
+    return;
+  }
+  check(type == "ByteLevel" || type == "TemplateProcessing", where, ": type '", type,
+        "' is not supported (supported: ByteLevel, TemplateProcessing, a Sequence of them, null)");
 }
 
 // Reads pre_tokenizer into (pattern, add_prefix_space).
@@ -170,11 +184,7 @@ Tokenizer Tokenizer::from_json(const Json& j) {
 
   // post_processor: never applied (encode adds no tokens), kept for saving.
   t.post_processor_json_ = j.find("post_processor") ? *j.find("post_processor") : Json();
-  if (!t.post_processor_json_.is_null()) {
-    std::string pt = type_of(t.post_processor_json_, "post_processor");
-    check(pt == "ByteLevel" || pt == "TemplateProcessing", "post_processor: type '", pt,
-          "' is not supported (supported: ByteLevel, TemplateProcessing, null)");
-  }
+  if (!t.post_processor_json_.is_null()) check_post_processor(t.post_processor_json_, "post_processor");
 
   // decoder
   t.decoder_json_ = j.find("decoder") ? *j.find("decoder") : Json();
