@@ -64,6 +64,7 @@ using CblasSgemm = void (*)(int, int, int, int, int, int, float, const float*, i
 struct OpenBlas {
   CblasSgemm sgemm = nullptr;
   void (*set_threads)(int) = nullptr;
+  std::string core;  // the kernel family OpenBLAS picked (set OPENBLAS_CORETYPE to override)
 };
 
 OpenBlas load_openblas() {
@@ -75,6 +76,8 @@ OpenBlas load_openblas() {
   ob.sgemm = reinterpret_cast<CblasSgemm>(dlsym(h, "cblas_sgemm"));
   ob.set_threads = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
   check(ob.sgemm != nullptr, "r1 bench gemm --compare-openblas: libopenblas has no cblas_sgemm");
+  auto corename = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_corename"));
+  ob.core = corename ? corename() : "unknown";
   return ob;
 }
 
@@ -135,10 +138,12 @@ int run(Args& args) {
   }
 
   Json results = Json::array();
-  if (!json)
-    std::printf("sgemm, kernel %s, %d thread(s), median of %d repeats\n%-22s %10s%s\n",
-                cpu::gemm_kernel_name(kernel), threads, repeats, "M x N x K (ta,tb)", "r1 GFLOP/s",
-                compare ? "  OpenBLAS GFLOP/s  r1/OpenBLAS" : "");
+  if (!json) {
+    std::printf("sgemm, kernel %s, %d thread(s), median of %d repeats", cpu::gemm_kernel_name(kernel), threads,
+                repeats);
+    if (compare) std::printf(", OpenBLAS core %s", ob.core.c_str());
+    std::printf("\n%-24s %10s%s\n", "M x N x K (ta,tb)", "r1 GFLOP/s", compare ? "  OpenBLAS GFLOP/s  r1/OpenBLAS" : "");
+  }
   for (const Shape& sh : shapes) {
     // Operands as stored: A is [M,K] or [K,M] (trans_a), B is [K,N] or [N,K] (trans_b).
     const int64_t lda = sh.ta ? sh.m : sh.k, ldb = sh.tb ? sh.k : sh.n;
@@ -175,7 +180,7 @@ int run(Args& args) {
       char label[64];
       std::snprintf(label, sizeof label, "%lld x %lld x %lld (%c,%c)", (long long)sh.m, (long long)sh.n,
                     (long long)sh.k, sh.ta ? 't' : 'n', sh.tb ? 't' : 'n');
-      std::printf("%-22s %10.1f", label, median(g_ours));
+      std::printf("%-24s %10.1f", label, median(g_ours));
       if (compare) std::printf("  %16.1f  %11.2f", median(g_theirs), median(ratios));
       std::printf("\n");
       std::fflush(stdout);
@@ -187,6 +192,7 @@ int run(Args& args) {
     out["kernel"] = cpu::gemm_kernel_name(kernel);
     out["threads"] = threads;
     out["repeats"] = repeats;
+    if (compare) out["openblas_core"] = ob.core;
     std::printf("%s\n", out.dump().c_str());
   }
   return 0;

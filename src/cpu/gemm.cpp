@@ -61,8 +61,9 @@ namespace {
 // --- blocking parameters -----------------------------------------------------------------
 
 constexpr int64_t KC = 256;          // depth of a packed slice (fixes the summation order)
-constexpr int64_t MC = 14 * 12;      // rows of A packed at once (a multiple of every MR)
-constexpr int64_t NC = 32 * 128;     // columns of B packed at once (a multiple of every NR)
+constexpr int64_t MC = 14 * 12;      // at most this many rows of A per unit of work (a multiple of every MR)
+constexpr int64_t kPackedBFloats = int64_t(1) << 22;  // packed B panel (K x nc) size cap: 16 MB
+constexpr int64_t kUnitsPerThread = 4;     // units of work per thread in a multithreaded product
 constexpr int64_t kInPlaceBMaxM = 8;       // B not transposed and M <= this: read B in place
 constexpr double kParallelMinFlops = 4e6;  // below this a product runs on the calling thread
 
@@ -97,10 +98,14 @@ thread_local PackBuffer tl_pack_a, tl_pack_b;
 using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                              int n, float alpha, float beta);
 
-constexpr int kMaxMR = 14;
+// copy_transposed(src, ld, count, kc, width, dst): dst[p][i] = src[i * ld + p] (see packing below).
+using TransposedCopy = void (*)(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst);
+
+constexpr int kMaxMR = 14, kMaxNR = 32;
 struct KernelSet {
   int mr, nr;
   std::array<MicroKernel, kMaxMR + 1> by_rows;  // by_rows[m]: kernel for a tile of m rows, 1 <= m <= mr
+  TransposedCopy copy_transposed;               // packs A (not transposed) and B (transposed)
 };
 
 #if defined(__AVX512F__)
@@ -203,22 +208,101 @@ void micro_kernel_portable(int64_t kc, const float* a, const float* b, int64_t l
   }
 }
 
+// --- packing copies ------------------------------------------------------------------
+
+// Both operands are packed by one of two copies into dst[kc][width] (width = MR for A, NR for B),
+// zero-filling columns count..width:
+//   copy_rows:       dst[p][i] = src[p * ld + i]   (the operand's rows run along the sliver)
+//   copy_transposed: dst[p][i] = src[i * ld + p]   (they run along k: a transpose)
+// The transposed copy walks p outermost, so its stores are contiguous; its loads come from
+// `count` rows whose cache lines stay in L1 across consecutive p.
+void copy_rows(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst) {
+  for (int64_t p = 0; p < kc; p++) {
+    float* d = dst + p * width;
+    std::memcpy(d, src + p * ld, sizeof(float) * size_t(count));
+    for (int i = count; i < width; i++) d[i] = 0.0f;
+  }
+}
+
+void copy_transposed(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst) {
+  const float* rows[kMaxNR];
+  for (int i = 0; i < count; i++) rows[i] = src + i * ld;
+  for (int64_t p = 0; p < kc; p++) {
+    float* d = dst + p * width;
+    for (int i = 0; i < count; i++) d[i] = rows[i][p];
+    for (int i = count; i < width; i++) d[i] = 0.0f;
+  }
+}
+
+#if defined(__AVX512F__)
+// The same transposed copy, 16 x 16 at a time: 16 rows of 16 floats are loaded, transposed in
+// registers (unpack, shuffle, 2 x shuffle_f32x4: 64 shuffles) and stored as 16 contiguous rows.
+// (GCC 12's intrinsic headers trip -Wmaybe-uninitialized on these shuffles: a known false positive.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+void transpose16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 2; i++) {
+    for (int j = 0; j < 4; j++) {
+      t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0x88);
+      t[8 * i + 4 + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0xdd);
+    }
+  }
+  for (int j = 0; j < 8; j++) {
+    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
+  }
+}
+#pragma GCC diagnostic pop
+
+void copy_transposed_avx512(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst) {
+  const int64_t kc16 = kc / 16 * 16;
+  for (int i0 = 0; i0 < width; i0 += 16) {
+    const int rows = std::clamp(count - i0, 0, 16);
+    const __mmask16 store_mask = static_cast<__mmask16>((1u << std::min(16, width - i0)) - 1);
+    for (int64_t p0 = 0; p0 < kc16; p0 += 16) {
+      __m512 r[16];
+      for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_loadu_ps(src + (i0 + i) * ld + p0) : _mm512_setzero_ps();
+      transpose16x16(r);
+      for (int p = 0; p < 16; p++) _mm512_mask_storeu_ps(dst + (p0 + p) * width + i0, store_mask, r[p]);
+    }
+  }
+  for (int64_t p = kc16; p < kc; p++) {  // the last kc % 16 steps, one at a time
+    float* d = dst + p * width;
+    for (int i = 0; i < count; i++) d[i] = src[i * ld + p];
+    for (int i = count; i < width; i++) d[i] = 0.0f;
+  }
+}
+#endif
+
+// --- kernel sets ------------------------------------------------------------------------
+
 template <int MR, int NR, size_t... R>
 KernelSet make_portable_set(std::index_sequence<R...>) {
-  return {MR, NR, {nullptr, &micro_kernel_portable<MR, NR, int(R) + 1>...}};
+  return {MR, NR, {nullptr, &micro_kernel_portable<MR, NR, int(R) + 1>...}, copy_transposed};
 }
 template <class Vec, int MR, int NV, size_t... R>
-KernelSet make_simd_set(std::index_sequence<R...>) {
-  return {MR, NV * Vec::W, {nullptr, &micro_kernel_simd<Vec, MR, NV, int(R) + 1>...}};
+KernelSet make_simd_set(TransposedCopy copy, std::index_sequence<R...>) {
+  return {MR, NV * Vec::W, {nullptr, &micro_kernel_simd<Vec, MR, NV, int(R) + 1>...}, copy};
 }
 
 const KernelSet& kernel_set(GemmKernel k) {
   static const KernelSet portable = make_portable_set<4, 16>(std::make_index_sequence<4>());
 #if defined(__AVX2__) && defined(__FMA__)
-  static const KernelSet avx2 = make_simd_set<Vec256, 6, 2>(std::make_index_sequence<6>());
+  static const KernelSet avx2 = make_simd_set<Vec256, 6, 2>(copy_transposed, std::make_index_sequence<6>());
 #endif
 #if defined(__AVX512F__)
-  static const KernelSet avx512 = make_simd_set<Vec512, 14, 2>(std::make_index_sequence<14>());
+  static const KernelSet avx512 = make_simd_set<Vec512, 14, 2>(copy_transposed_avx512, std::make_index_sequence<14>());
 #endif
   switch (k) {
 #if defined(__AVX2__) && defined(__FMA__)
@@ -234,40 +318,18 @@ const KernelSet& kernel_set(GemmKernel k) {
 
 // --- packing -----------------------------------------------------------------------------
 
-// dst[kc][mr] <- op(A)[row0 : row0+m, p0 : p0+kc]; rows m..mr are left unwritten (never read).
-void pack_a_sliver(bool trans_a, const float* A, int64_t lda, int64_t row0, int m, int64_t p0, int64_t kc, int mr,
+// dst[kc][mr] <- op(A)[row0 : row0+m, p0 : p0+kc]
+void pack_a_sliver(const KernelSet& ks, bool trans_a, const float* A, int64_t lda, int64_t row0, int m, int64_t p0, int64_t kc, int mr,
                    float* dst) {
-  if (!trans_a) {
-    for (int i = 0; i < m; i++) {
-      const float* src = A + (row0 + i) * lda + p0;
-      for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[p];
-    }
-  } else {
-    for (int64_t p = 0; p < kc; p++) {
-      const float* src = A + (p0 + p) * lda + row0;
-      for (int i = 0; i < m; i++) dst[p * mr + i] = src[i];
-    }
-  }
+  if (trans_a) copy_rows(A + p0 * lda + row0, lda, m, kc, mr, dst);
+  else ks.copy_transposed(A + row0 * lda + p0, lda, m, kc, mr, dst);
 }
 
-// dst[kc][nr] <- op(B)[p0 : p0+kc, col0 : col0+n], columns n..nr zero-filled.
-void pack_b_sliver(bool trans_b, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t col0, int n, int nr,
+// dst[kc][nr] <- op(B)[p0 : p0+kc, col0 : col0+n]
+void pack_b_sliver(const KernelSet& ks, bool trans_b, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t col0, int n, int nr,
                    float* dst) {
-  if (!trans_b) {
-    for (int64_t p = 0; p < kc; p++) {
-      const float* src = B + (p0 + p) * ldb + col0;
-      float* d = dst + p * nr;
-      std::memcpy(d, src, sizeof(float) * n);
-      for (int j = n; j < nr; j++) d[j] = 0.0f;
-    }
-  } else {
-    for (int j = 0; j < n; j++) {
-      const float* src = B + (col0 + j) * ldb + p0;
-      for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
-    }
-    for (int64_t p = 0; p < kc; p++)
-      for (int j = n; j < nr; j++) dst[p * nr + j] = 0.0f;
-  }
+  if (trans_b) ks.copy_transposed(B + col0 * ldb + p0, ldb, n, kc, nr, dst);
+  else copy_rows(B + p0 * ldb + col0, ldb, n, kc, nr, dst);
 }
 
 // --- the blocked product -----------------------------------------------------------------
@@ -285,44 +347,80 @@ struct Problem {
   int64_t ldc;
 };
 
-// Runs on every thread of the team; the work is split with orphaned `omp for`s, whose implicit
-// barriers separate packing from use.
-void blocked_product(const KernelSet& ks, const Problem& pr, float* bbuf, float* abuf) {
+// How C is cut into independent units of work: blocks of mc rows x nb columns.
+struct Blocking {
+  int64_t nc;  // columns of B packed at once (all K rows of them), a multiple of NR
+  int64_t mc;  // rows of A per unit, a multiple of MR, <= MC
+  int64_t nb;  // columns per unit, a multiple of NR
+};
+
+Blocking choose_blocking(const KernelSet& ks, const Problem& pr, int threads) {
+  Blocking bl;
+  const int64_t nc_budget = std::max<int64_t>(ks.nr, kPackedBFloats / pr.K / ks.nr * ks.nr);
+  bl.nc = std::min(ceil_div(pr.N, ks.nr) * ks.nr, nc_budget);
+  if (threads == 1) {
+    bl.mc = std::min(MC, ceil_div(pr.M, ks.mr) * ks.mr);
+    bl.nb = bl.nc;
+    return bl;
+  }
+  // About kUnitsPerThread units per thread, so a thread that the OS delays costs little: the
+  // others take its share (dynamic schedule). Cut rows first; cut columns only when M is small.
+  const int64_t units = kUnitsPerThread * threads;
+  bl.mc = std::clamp<int64_t>(ceil_div(ceil_div(pr.M, units), ks.mr) * ks.mr, ks.mr, MC);
+  const int64_t n_blocks = std::clamp<int64_t>(ceil_div(units, ceil_div(pr.M, bl.mc)), 1, bl.nc / ks.nr);
+  bl.nb = ceil_div(ceil_div(bl.nc, n_blocks), ks.nr) * ks.nr;
+  return bl;
+}
+
+// Runs on every thread of the team. Per panel of nc columns: all threads pack the panel of B
+// (every depth slice), one barrier, then each unit (mc rows x nb columns of C) is computed by one
+// thread from start to end: for each depth slice, pack its rows of A (thread-private buffer) and
+// run the micro-kernel over its tiles. So a panel costs two barriers, whatever the size.
+void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl, float* bbuf) {
   const int mr = ks.mr, nr = ks.nr;
   const bool b_in_place = !pr.trans_b && pr.M <= kInPlaceBMaxM;
-  for (int64_t jc = 0; jc < pr.N; jc += NC) {
-    const int64_t nc = std::min(NC, pr.N - jc);
-    const int64_t n_slivers = ceil_div(nc, nr);
-    for (int64_t pc = 0; pc < pr.K; pc += KC) {
-      const int64_t kc = std::min(KC, pr.K - pc);
-      const float beta = pc == 0 ? pr.beta : 1.0f;  // later slices accumulate onto C
+  const int64_t n_slices = ceil_div(pr.K, KC);
+  float* abuf = tl_pack_a.get(size_t(bl.mc * std::min(KC, pr.K)));  // [mc/mr][kc][mr], this thread's
 
-#pragma omp for schedule(static)
+  for (int64_t jc = 0; jc < pr.N; jc += bl.nc) {
+    const int64_t nc = std::min(bl.nc, pr.N - jc);
+    const int64_t n_slivers = ceil_div(nc, nr);
+    // bbuf: [n_slices][n_slivers][kc][nr]; slice q starts at q * KC * nc_pad.
+    const int64_t slice_stride = KC * n_slivers * nr;
+
+#pragma omp for collapse(2) schedule(dynamic)
+    for (int64_t q = 0; q < n_slices; q++) {
       for (int64_t s = 0; s < n_slivers; s++) {
+        const int64_t kc = std::min(KC, pr.K - q * KC);
         const int n = int(std::min<int64_t>(nr, nc - s * nr));
         if (!b_in_place || n < nr)
-          pack_b_sliver(pr.trans_b, pr.B, pr.ldb, pc, kc, jc + s * nr, n, nr, bbuf + s * nr * kc);
+          pack_b_sliver(ks, pr.trans_b, pr.B, pr.ldb, q * KC, kc, jc + s * nr, n, nr, bbuf + q * slice_stride + s * nr * kc);
       }
+    }
 
-      for (int64_t ic = 0; ic < pr.M; ic += MC) {
-        const int64_t mc = std::min(MC, pr.M - ic);
-        const int64_t m_slivers = ceil_div(mc, mr);
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < m_slivers; s++) {
-          const int m = int(std::min<int64_t>(mr, mc - s * mr));
-          pack_a_sliver(pr.trans_a, pr.A, pr.lda, ic + s * mr, m, pc, kc, mr, abuf + s * mr * kc);
-        }
-
-#pragma omp for collapse(2) schedule(static)
-        for (int64_t jr = 0; jr < n_slivers; jr++) {
-          for (int64_t ir = 0; ir < m_slivers; ir++) {
-            const int n = int(std::min<int64_t>(nr, nc - jr * nr));
+    const int64_t m_blocks = ceil_div(pr.M, bl.mc), n_blocks = ceil_div(nc, bl.nb);
+#pragma omp for collapse(2) schedule(dynamic)
+    for (int64_t ib = 0; ib < m_blocks; ib++) {
+      for (int64_t jb = 0; jb < n_blocks; jb++) {
+        const int64_t row0 = ib * bl.mc, mc = std::min(bl.mc, pr.M - row0);
+        const int64_t sliver0 = jb * bl.nb / nr, sliver1 = std::min(n_slivers, (jb + 1) * bl.nb / nr);
+        for (int64_t q = 0; q < n_slices; q++) {
+          const int64_t pc = q * KC, kc = std::min(KC, pr.K - pc);
+          const float beta = q == 0 ? pr.beta : 1.0f;  // later slices accumulate onto C
+          for (int64_t ir = 0; ir * mr < mc; ir++) {
             const int m = int(std::min<int64_t>(mr, mc - ir * mr));
-            const int64_t col = jc + jr * nr, row = ic + ir * mr;
+            pack_a_sliver(ks, pr.trans_a, pr.A, pr.lda, row0 + ir * mr, m, pc, kc, mr, abuf + ir * mr * kc);
+          }
+          for (int64_t jr = sliver0; jr < sliver1; jr++) {
+            const int n = int(std::min<int64_t>(nr, nc - jr * nr));
+            const int64_t col = jc + jr * nr;
             const bool in_place = b_in_place && n == nr;
-            const float* b = in_place ? pr.B + pc * pr.ldb + col : bbuf + jr * nr * kc;
-            ks.by_rows[m](kc, abuf + ir * mr * kc, b, in_place ? pr.ldb : nr, pr.C + row * pr.ldc + col, pr.ldc, n,
-                          pr.alpha, beta);
+            const float* b = in_place ? pr.B + pc * pr.ldb + col : bbuf + q * slice_stride + jr * nr * kc;
+            for (int64_t ir = 0; ir * mr < mc; ir++) {
+              const int m = int(std::min<int64_t>(mr, mc - ir * mr));
+              ks.by_rows[m](kc, abuf + ir * mr * kc, b, in_place ? pr.ldb : nr, pr.C + (row0 + ir * mr) * pr.ldc + col,
+                            pr.ldc, n, pr.alpha, beta);
+            }
           }
         }
       }
@@ -373,15 +471,16 @@ void gemm(const KernelSet& ks, const Problem& pr) {
     return dots(pr.M, pr.K, pr.alpha, pr.B, pr.trans_b ? 1 : pr.ldb, pr.A, pr.lda, pr.beta, pr.C, pr.ldc,
                 threads > 1);
 
-  const int64_t nc_max = ceil_div(std::min(NC, pr.N), ks.nr) * ks.nr;
-  const int64_t mc_max = ceil_div(std::min(MC, pr.M), ks.mr) * ks.mr;
-  const int64_t kc_max = std::min(KC, pr.K);
-  float* bbuf = tl_pack_b.get(size_t(nc_max * kc_max));
-  float* abuf = tl_pack_a.get(size_t(mc_max * kc_max));
-  // Always a region of our own (a team of one when single-threaded): the `omp for`s inside bind
-  // to it, never to a caller's parallel region (e.g. sgemm_batched running one product per thread).
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  blocked_product(ks, pr, bbuf, abuf);
+  const Blocking bl = choose_blocking(ks, pr, threads);
+  float* bbuf = tl_pack_b.get(size_t(ceil_div(pr.K, KC) * KC * bl.nc));  // the caller's; shared by the team
+  if (threads == 1 && !omp_in_parallel()) {
+    blocked_product(ks, pr, bl, bbuf);  // the `omp for`s inside run serially
+  } else {
+    // A region of our own (a team of one inside a caller's parallel region, e.g. sgemm_batched
+    // running one product per thread): the `omp for`s inside must bind to it, not to the caller's.
+#pragma omp parallel num_threads(threads)
+    blocked_product(ks, pr, bl, bbuf);
+  }
 }
 
 }  // namespace
