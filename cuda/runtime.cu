@@ -6,8 +6,9 @@
 // a training step frees and reallocates the same activation sizes every step, so freed blocks
 // are kept and reused:
 //   - a request is rounded up to a bucket size: 512 bytes at least, then a multiple of a quarter
-//     of the request's power of two (1024, 1280, 1536, 1792, 2048, 2560, ...), so at most 25%
-//     is wasted and nearby sizes share a bucket;
+//     of the largest power of two <= the request, but of at least 512 bytes (512, 1024, 1536,
+//     2048, 2560, ..., 4096, 5120, 6144, 7168, 8192, 10240, ...): above 2 KiB at most 25% is
+//     wasted, and nearby sizes share a bucket;
 //   - free() puts the block on its bucket's free list; malloc() pops from that list first and
 //     calls cudaMalloc only when it is empty (a block is reused only for the same bucket,
 //     never split or merged);

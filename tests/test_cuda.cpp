@@ -113,7 +113,7 @@ TEST_F(CudaRuntime, HostDeviceRoundTrips) {
 
 TEST_F(CudaRuntime, AllocatorReusesFreedBlocks) {
   cuda::MemoryStats s0 = cuda::memory_stats();
-  void* p = cuda::malloc(3000);  // bucket 3072 (a quarter-step of 2048)
+  void* p = cuda::malloc(3000);  // bucket 3072 (steps of 512 between 2048 and 4096)
   cuda::MemoryStats s1 = cuda::memory_stats();
   EXPECT_EQ(s1.in_use_bytes, s0.in_use_bytes + 3072);
   cuda::free(p);
@@ -123,7 +123,7 @@ TEST_F(CudaRuntime, AllocatorReusesFreedBlocks) {
   void* q = cuda::malloc(2900);  // same bucket: the freed block comes back, no cudaMalloc
   EXPECT_EQ(q, p);
   EXPECT_EQ(cuda::memory_stats().device_mallocs, s2.device_mallocs);
-  void* r = cuda::malloc(5000);  // another bucket: a new block
+  void* r = cuda::malloc(5000);  // another bucket (5120): another block
   EXPECT_NE(r, q);
   cuda::free(q);
   cuda::free(r);
