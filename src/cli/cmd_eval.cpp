@@ -40,10 +40,14 @@ static int run(Args& args) {
   args.finish();
   Transformer model = load_model(model_dir);
   Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
-  std::vector<Json> rows = read_jsonl(data);
+  if (tok.vocab_size() > model.config().vocab_size)
+    throw Error(cat(model_dir, ": tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
+                    model.config().vocab_size));
+  std::vector<int64_t> row_lines;  // (rows) file line of each row
+  std::vector<Json> rows = read_jsonl(data, &row_lines);
   for (size_t i = 0; i < rows.size(); i++)
     for (const char* f : {"task", "prompt", "answer"})
-      if (!rows[i].contains(f)) throw Error(cat(data, ":", i + 1, ": missing field '", f, "'"));
+      if (!rows[i].contains(f)) throw Error(cat(data, ":", row_lines[i], ": missing field '", f, "'"));
   if (limit > 0 && size_t(limit) < rows.size()) rows.resize(size_t(limit));
   EvalResult res = evaluate(model, tok, rows, opt);
   std::string lines;

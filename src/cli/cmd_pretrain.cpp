@@ -37,7 +37,7 @@ static void train_overrides(Args& args, Json& train) {
 
 static const char* kPretrainUsage =
     "usage: r1 pretrain --config PRESET.json --out RUN_DIR [--resume] [--steps N] [--lr X]\n"
-    "                   [--batch-size B] [--seq-len T] [--threads N]\n"
+    "                   [--batch-size B] [--seq-len T] [--threads N] [--stop-after N]\n"
     "  Generates the synthetic corpus, trains a byte-level BPE tokenizer on it, initialises the\n"
     "  model and trains it. PRESET.json sections (see data/presets/tiny.json, docs/training.md):\n"
     "    \"model\":     a config.json object (vocab_size may be omitted: the tokenizer's size)\n"
@@ -45,13 +45,18 @@ static const char* kPretrainUsage =
     "    \"corpus\":    corpus knobs (docs/data.md); \"heldout_docs\": documents kept for held-out loss\n"
     "    \"train\":     trainer fields (steps, batch_size, seq_len, lr, ...); \"init_seed\": model init seed\n"
     "  Writes RUN_DIR/{run_config.json, tokenizer.json, metrics.jsonl, checkpoints/, model/}.\n"
-    "  --resume continues from the last checkpoint (the flags must match the original run).";
+    "  --resume continues from the last checkpoint (the flags must match the original run).\n"
+    "  --stop-after N ends this invocation after N steps with a checkpoint (the run config, and so\n"
+    "  the schedule, is unchanged; not part of the flags --resume compares): N steps, then --resume,\n"
+    "  gives bitwise the weights of one uninterrupted run.";
 
 static int run_pretrain(Args& args) {
   std::string preset_path = args.str("config"), out = args.str("out");
   bool resume = args.flag("resume");
   set_threads(args.integer("threads", 0));
+  int64_t stop_after = args.integer("stop-after", 0);
   Json preset = Json::parse_file(preset_path);
+  if (!preset.is_object()) throw Error(cat(preset_path, ": expected a JSON object"));
   static const char* known[] = {"model", "tokenizer", "corpus", "heldout_docs", "train", "init_seed"};
   for (const auto& kv : preset.as_object()) {
     bool ok = false;
@@ -66,10 +71,29 @@ static int run_pretrain(Args& args) {
   CorpusConfig corpus = CorpusConfig::from_json(preset.find("corpus") ? preset.at("corpus") : Json::object(), preset_path);
   TrainConfig tc = TrainConfig::from_json(train_json, preset_path);
   int64_t heldout_docs = preset.get_int("heldout_docs", 500);
+  if (heldout_docs < 0) throw Error(cat(preset_path, ": 'heldout_docs' must be >= 0"));
+  for (const char* section : {"tokenizer", "model"})
+    if (!preset.contains(section)) throw Error(cat(preset_path, ": missing section '", section, "'"));
   const Json& tok_json = preset.at("tokenizer");
+  if (!tok_json.is_object()) throw Error(cat(preset_path, ": the tokenizer section must be an object"));
+  for (const auto& kv : tok_json.as_object())
+    if (kv.first != "vocab_size" && kv.first != "train_docs")
+      throw Error(cat(preset_path, ": unknown tokenizer field '", kv.first, "'"));
   int vocab = int(tok_json.get_int("vocab_size", 1024));
   int64_t tok_docs = tok_json.get_int("train_docs", 20000);
-  if (!preset.contains("model")) throw Error(cat(preset_path, ": missing section 'model'"));
+  if (stop_after < 0) throw Error("r1 pretrain: --stop-after must be >= 0");
+  // The model section is checked before anything is written (the tokenizer, trained later,
+  // has at most tokenizer.vocab_size tokens; an absent model vocab_size becomes its size).
+  Json model_json = preset.at("model");
+  {
+    Json probe = model_json;
+    if (!probe.contains("vocab_size")) probe["vocab_size"] = int64_t(vocab);
+    Config mc = Config::from_json(probe, preset_path + " (model)");
+    if (mc.vocab_size < vocab)
+      throw Error(cat(preset_path, ": model vocab_size ", mc.vocab_size, " is smaller than the tokenizer's vocab_size ", vocab));
+    if (tc.seq_len > mc.max_position_embeddings)
+      throw Error(cat(preset_path, ": seq_len ", tc.seq_len, " exceeds max_position_embeddings ", mc.max_position_embeddings));
+  }
 
   RunDir run(out, preset, resume);
   // Corpus: n_docs training documents, then heldout_docs more from the same stream.
@@ -98,13 +122,8 @@ static int run_pretrain(Args& args) {
     return t;
   }();
 
-  Json model_json = preset.at("model");
   if (!model_json.contains("vocab_size")) model_json["vocab_size"] = int64_t(tok.vocab_size());
   Config mc = Config::from_json(model_json, preset_path + " (model)");
-  if (mc.vocab_size < tok.vocab_size())
-    throw Error(cat(preset_path, ": model vocab_size ", mc.vocab_size, " is smaller than the tokenizer's ", tok.vocab_size()));
-  if (tc.seq_len > mc.max_position_embeddings)
-    throw Error(cat(preset_path, ": seq_len ", tc.seq_len, " exceeds max_position_embeddings ", mc.max_position_embeddings));
   Transformer model(mc);
   model.init_weights(uint64_t(preset.get_int("init_seed", 0)));
   std::fprintf(stderr, "pretrain: %s model, %lld parameters (%lld active per token)\n", mc.model_type.c_str(),
@@ -112,7 +131,8 @@ static int run_pretrain(Args& args) {
 
   TokenStream train = stream_from_texts(docs, tok), held = stream_from_texts(heldout, tok);
   std::fprintf(stderr, "pretrain: %zu training tokens, %zu held-out tokens\n", train.tokens.size(), held.tokens.size());
-  train_lm(model, train, &held, tc, run, tok_path, resume, "pretrain");
+  bool use_held = held.tokens.size() > size_t(tc.seq_len);  // at least one window
+  train_lm(model, train, use_held ? &held : nullptr, tc, run, tok_path, resume, "pretrain", stop_after);
   return 0;
 }
 
@@ -121,10 +141,12 @@ static int run_pretrain(Args& args) {
 static const char* kSftUsage =
     "usage: r1 sft --model DIR --data FILE.jsonl --out RUN_DIR [--config TRAIN.json] [--resume]\n"
     "              [--steps N] [--lr X] [--batch-size B] [--seq-len T] [--heldout-frac F] [--threads N]\n"
+    "              [--stop-after N]\n"
     "  Fine-tunes the model in DIR on rows {\"messages\": [{\"role\": \"user\"|\"assistant\", \"content\": ...}]}\n"
     "  in chat format; only assistant tokens (and the <|endoftext|> closing each turn) count in the loss.\n"
     "  TRAIN.json holds trainer fields (as a preset's \"train\" section); flags override them.\n"
-    "  Defaults: lr 1e-4, warmup 10, --heldout-frac 0.05 (the last rows are held out).";
+    "  Defaults: lr 1e-4, warmup 10, --heldout-frac 0.05 (the last rows are held out).\n"
+    "  --stop-after N: end this invocation after N steps with a checkpoint (as in r1 pretrain).";
 
 static int run_sft(Args& args) {
   std::string model_dir = args.str("model"), data = args.str("data"), out = args.str("out");
@@ -134,29 +156,37 @@ static int run_sft(Args& args) {
   train_json["lr"] = 1e-4;
   train_json["min_lr"] = 1e-5;
   train_json["warmup_steps"] = 10;
+  std::string config_source = "r1 sft";
   if (args.has("config")) {
-    std::string p = args.str("config");
-    for (const auto& kv : Json::parse_file(p).as_object()) train_json[kv.first] = kv.second;
+    config_source = args.str("config");
+    Json file = Json::parse_file(config_source);
+    if (!file.is_object()) throw Error(cat(config_source, ": expected a JSON object of trainer fields"));
+    for (const auto& kv : file.as_object()) train_json[kv.first] = kv.second;
   }
   train_overrides(args, train_json);
   double heldout_frac = args.number("heldout-frac", 0.05);
+  int64_t stop_after = args.integer("stop-after", 0);
   args.finish();
   if (!(heldout_frac >= 0 && heldout_frac < 1)) throw Error("r1 sft: --heldout-frac must be in [0, 1)");
-  TrainConfig tc = TrainConfig::from_json(train_json, "sft training config");
+  if (stop_after < 0) throw Error("r1 sft: --stop-after must be >= 0");
+  TrainConfig tc = TrainConfig::from_json(train_json, config_source);
 
   Transformer model = load_model(model_dir);
   Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
   if (tok.vocab_size() > model.config().vocab_size)
     throw Error(cat(model_dir, ": tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
                     model.config().vocab_size));
-  std::vector<Json> rows = read_jsonl(data);
+  std::vector<int64_t> lines;  // (rows) file line of each row, for errors
+  std::vector<Json> rows = read_jsonl(data, &lines);
   if (rows.empty()) throw Error(cat(data, ": no rows"));
   size_t n_held = size_t(double(rows.size()) * heldout_frac);
   std::vector<Json> held_rows(rows.end() - long(n_held), rows.end());
+  std::vector<int64_t> held_lines(lines.end() - long(n_held), lines.end());
   rows.resize(rows.size() - n_held);
-  TokenStream train = stream_from_chat_rows(rows, tok, data);
+  lines.resize(rows.size());
+  TokenStream train = stream_from_chat_rows(rows, tok, data, lines);
   TokenStream held;
-  if (!held_rows.empty()) held = stream_from_chat_rows(held_rows, tok, data + " (held out)");
+  if (!held_rows.empty()) held = stream_from_chat_rows(held_rows, tok, data, held_lines);
 
   Json cfg = Json::object();
   cfg["model"] = model_dir;
@@ -167,7 +197,7 @@ static int run_sft(Args& args) {
   std::string tok_path = run.file("tokenizer.json");
   if (!resume) write_file_atomic(tok_path, read_file(model_dir + "/tokenizer.json"));
   bool use_held = held.tokens.size() > size_t(tc.seq_len);
-  train_lm(model, train, use_held ? &held : nullptr, tc, run, tok_path, resume, "sft");
+  train_lm(model, train, use_held ? &held : nullptr, tc, run, tok_path, resume, "sft", stop_after);
   return 0;
 }
 

@@ -44,12 +44,14 @@ TokenStream stream_from_texts(const std::vector<std::string>& docs, const Tokeni
   return s;
 }
 
-TokenStream stream_from_chat_rows(const std::vector<Json>& rows, const Tokenizer& tok, const std::string& source) {
+TokenStream stream_from_chat_rows(const std::vector<Json>& rows, const Tokenizer& tok, const std::string& source,
+                                  const std::vector<int64_t>& lines) {
+  if (!lines.empty() && lines.size() != rows.size()) throw Error("stream_from_chat_rows: one line number per row");
   TokenStream s;
   int32_t eos = eos_id(tok);
   Ids user_marker = encode_ids(tok, "<|user|>"), assistant_marker = encode_ids(tok, "<|assistant|>");
   for (size_t r = 0; r < rows.size(); r++) {
-    std::string where = cat(source, ":", r + 1);
+    std::string where = cat(source, ":", lines.empty() ? int64_t(r + 1) : lines[r]);
     const Json* msgs = rows[r].find("messages");
     if (!msgs || !msgs->is_array() || msgs->size() == 0)
       throw Error(cat(where, ": field 'messages' must be a non-empty array"));
@@ -80,7 +82,7 @@ TokenStream stream_from_chat_rows(const std::vector<Json>& rows, const Tokenizer
   return s;
 }
 
-std::vector<Json> read_jsonl(const std::string& path) {
+std::vector<Json> read_jsonl(const std::string& path, std::vector<int64_t>* lines) {
   std::ifstream f(path);
   if (!f) throw Error(cat(path, ": cannot open file"));
   std::vector<Json> rows;
@@ -90,6 +92,7 @@ std::vector<Json> read_jsonl(const std::string& path) {
     Json j = Json::parse(line, cat(path, ":", n));
     if (!j.is_object()) throw Error(cat(path, ":", n, ": expected a JSON object"));
     rows.push_back(std::move(j));
+    if (lines) lines->push_back(n);
   }
   return rows;
 }

@@ -36,11 +36,14 @@ TokenStream stream_from_texts(const std::vector<std::string>& docs, const Tokeni
 
 // SFT rows {"messages": [{"role": "user"|"assistant", "content": ...}, ...]} in chat format
 // (sample/template.h); only assistant contents and their closing EOS are targets. Errors name
-// `source` and the row ("sft.jsonl:12: field 'messages' ...").
-TokenStream stream_from_chat_rows(const std::vector<Json>& rows, const Tokenizer& tok, const std::string& source);
+// `source` and the row's line ("sft.jsonl:12: field 'messages' ..."): lines (rows) holds each
+// row's file line (from read_jsonl); when empty, row r is taken to be line r+1.
+TokenStream stream_from_chat_rows(const std::vector<Json>& rows, const Tokenizer& tok, const std::string& source,
+                                  const std::vector<int64_t>& lines = {});
 
-// Reads a JSONL file; an invalid line is an error naming file:line.
-std::vector<Json> read_jsonl(const std::string& path);
+// Reads a JSONL file (blank lines skipped); an invalid line is an error naming file:line.
+// When lines is given, it receives each row's 1-based line number, for later errors.
+std::vector<Json> read_jsonl(const std::string& path, std::vector<int64_t>* lines = nullptr);
 
 struct Batch {
   Ids inputs;   // (B*T)

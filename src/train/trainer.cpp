@@ -110,7 +110,8 @@ double heldout_loss(Transformer& model, const Loader& loader, int64_t batches, i
 // --- the loop ------------------------------------------------------------------------------
 
 void train_lm(Transformer& model, const TokenStream& train, const TokenStream* heldout, const TrainConfig& cfg,
-              RunDir& run, const std::string& tokenizer_json, bool resume, const std::string& label) {
+              RunDir& run, const std::string& tokenizer_json, bool resume, const std::string& label,
+              int64_t stop_after) {
   Loader loader(train, cfg.batch_size, cfg.seq_len, cfg.seed);
   std::unique_ptr<Loader> eval_loader;
   if (heldout) eval_loader = std::make_unique<Loader>(*heldout, cfg.batch_size, cfg.seq_len, cfg.seed, false);
@@ -155,7 +156,8 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
   Progress bar(cfg.steps, label);
   auto t_start = std::chrono::steady_clock::now();
   int64_t tokens_seen = 0;
-  for (; step < cfg.steps; step++) {
+  int64_t end = stop_after > 0 ? std::min(cfg.steps, step + stop_after) : cfg.steps;
+  for (; step < end; step++) {
     auto t0 = std::chrono::steady_clock::now();
     double loss_sum = 0, aux_sum = 0;
     int64_t tokens = 0;
@@ -197,9 +199,14 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
                   double(tokens) / dt);
     bar.update(step + 1, extra);
     if (!std::isfinite(loss_sum)) throw Error(cat(label, ": the loss became ", loss_sum, " at step ", step + 1));
-    if ((cfg.checkpoint_every > 0 && (step + 1) % cfg.checkpoint_every == 0) || last) checkpoint(step + 1);
+    if ((cfg.checkpoint_every > 0 && (step + 1) % cfg.checkpoint_every == 0) || step + 1 == end) checkpoint(step + 1);
   }
   bar.finish();
+  if (end < cfg.steps) {
+    std::fprintf(stderr, "%s: stopped after step %lld of %lld; continue with --resume\n", label.c_str(), (long long)end,
+                 (long long)cfg.steps);
+    return;
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   save_model(run.file("model"), model, tokenizer_json);
   std::fprintf(stderr, "%s: %lld tokens in %.1f s; model written to %s\n", label.c_str(), (long long)tokens_seen, secs,

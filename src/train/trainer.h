@@ -47,8 +47,11 @@ struct TrainConfig {
 // Trains `model` in place. heldout may be null. When resume, continues from the run's latest
 // checkpoint (an error if there is none). Writes RUN_DIR/model at the end.
 // label: shown on the progress bar ("pretrain", "sft").
+// stop_after > 0 ends this call after that many steps (checkpointed there, RUN_DIR/model not
+// written) without changing the run's schedule: a later resume continues as if never stopped.
 void train_lm(Transformer& model, const TokenStream& train, const TokenStream* heldout, const TrainConfig& cfg,
-              RunDir& run, const std::string& tokenizer_json, bool resume, const std::string& label);
+              RunDir& run, const std::string& tokenizer_json, bool resume, const std::string& label,
+              int64_t stop_after = 0);
 
 // Mean next-token loss over `batches` fixed held-out windows (no autograd).
 double heldout_loss(Transformer& model, const Loader& loader, int64_t batches, int64_t B);
