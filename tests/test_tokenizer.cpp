@@ -439,6 +439,10 @@ TEST(TokenizerJson, MalformedFilesGiveClearErrors) {
   EXPECT_TRUE(has(err(j), "post_processor.processors[1]: type 'RobertaProcessing' is not supported"));
   j = ok; j["added_tokens"] = Json::parse(R"([{"id": 400}])");
   EXPECT_TRUE(has(err(j), "added_tokens[0]: missing string field 'content'"));
+  j = ok; j["model"]["vocab"]["zz"] = 1e12;
+  EXPECT_TRUE(has(err(j), "model.vocab['zz']: expected an integer id in [0, 16777216), got 1000000000000"));
+  j = ok; j["added_tokens"] = Json::parse(R"([{"id": -3, "content": "<x>"}])");
+  EXPECT_TRUE(has(err(j), "added_tokens[0].id: expected an integer id"));
   j = ok; j["model"]["vocab"] = Json::parse(R"({"a": 0})");
   j["model"]["merges"] = Json::array();
   EXPECT_TRUE(has(err(j), "needs all 256 byte tokens"));

@@ -39,6 +39,15 @@ static void require_empty(const Json& m, const std::string& key) {
   check(empty, "model.", key, ": ", v->dump(), " is not supported (byte-level BPE needs it null/empty/false)");
 }
 
+// A token id: an integer in [0, kMaxVocab) (the bound keeps a typo from allocating gigabytes).
+constexpr double kMaxVocab = 1 << 24;
+static int token_id_value(const Json& v, const std::string& where) {
+  double x = v.is_number() ? v.as_number() : -1;
+  check(x >= 0 && x < kMaxVocab && x == double(int(x)), where, ": expected an integer id in [0, ",
+        int64_t(kMaxVocab), "), got ", v.dump());
+  return int(x);
+}
+
 static Json byte_level_json(bool add_prefix_space, bool use_regex) {
   Json j = Json::object();
   j["type"] = "ByteLevel";
@@ -112,7 +121,7 @@ static AddedToken parse_added(const Json& a, size_t i) {
   const Json* content = a.find("content");
   check(id && id->is_number(), where, ": missing integer field 'id'");
   check(content && content->is_string(), where, ": missing string field 'content'");
-  t.id = int(id->as_int());
+  t.id = token_id_value(*id, where + ".id");
   t.content = content->as_string();
   t.special = get_bool(a, "special", false, where);
   t.lstrip = get_bool(a, "lstrip", false, where);
@@ -144,9 +153,7 @@ Tokenizer Tokenizer::from_json(const Json& j) {
   const Json* vocab = m->find("vocab");
   check(vocab && vocab->is_object(), "missing field 'model.vocab' (an object token -> id)");
   for (const auto& [tok, id] : vocab->as_object()) {
-    check(id.is_number() && id.as_number() == double(int(id.as_number())), "model.vocab['", tok,
-          "']: expected an integer id, got ", id.dump());
-    t.vocab_.emplace_back(tok, int(id.as_number()));
+    t.vocab_.emplace_back(tok, token_id_value(id, cat("model.vocab['", tok, "']")));
   }
   const Json* merges = m->find("merges");
   check(merges && merges->is_array(), "missing field 'model.merges' (an array)");
