@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "tokenizer/unicode.h"
+#include "util/error.h"
 
 namespace r1 {
 
@@ -32,7 +33,7 @@ namespace {
 
 struct Char {
   uint32_t cp;   // code point, or unicode::kInvalidBase + byte
-  uint32_t pos;  // byte offset of its first byte
+  uint32_t pos;  // byte offset of its first byte (texts are under 4 GiB)
   Class cls;
 };
 
@@ -41,6 +42,7 @@ struct Text {
   size_t n = 0;         // number of characters
 
   Text(const char* s, size_t len) {
+    check(len < UINT32_MAX, "pretokenize: a text of ", len, " bytes is over the 4 GiB limit");
     c.reserve(len + 1);
     for (size_t i = 0; i < len;) {
       uint32_t cp;
