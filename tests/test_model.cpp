@@ -364,6 +364,16 @@ TEST(ModelKvCache, BatchedDecodeEqualsFullForward) {
     m.forward_cached({0, 0}, 2, 1, cache, {0, 0});
     std::vector<float> ld = m.forward_cached({0, 4}, 2, 1, cache, {0, 1}).to_vector();
     expect_rows_near(ld, 1, full_b7, 6, V, cat(moe ? "moe" : "dense", " decode after padding"));
+
+    // Chunked prefill (T > 1 into a non-empty cache): a in chunks of 3, 3, 2.
+    KVCache one = m.new_cache(1);
+    for (int start : {0, 3, 6}) {
+      int n = start == 6 ? 2 : 3;
+      Ids chunk(a.begin() + start, a.begin() + start + n);
+      std::vector<float> lc = m.forward_cached(chunk, 1, n, one).to_vector();
+      for (int t = 0; t < n; t++)
+        expect_rows_near(lc, t, full_a, start + t, V, cat(moe ? "moe" : "dense", " chunk at ", start + t));
+    }
   }
 }
 
