@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <sys/wait.h>
 
 #include "autograd/autograd.h"
 #include "model/checkpoint.h"
@@ -99,7 +102,10 @@ TEST(ModelConfig, ErrorsNameTheField) {
   Json greedy = with(kMoeJson, "topk_method", "greedy");
   expect_error_contains([&] { Config::from_json(greedy); }, {"bias_update_speed", "noaux_tc"});
   Json llama = with(kMoeJson, "model_type", "llama");
-  expect_error_contains([&] { Config::from_json(llama); }, {"n_routed_experts", "deepseek_v3"});
+  expect_error_contains([&] { Config::from_json(llama); }, {"field 'moe_intermediate_size'", "model_type llama"});
+  Config programmatic = Config::from_json(Json::parse(kMoeJson));
+  programmatic.model_type = "qwen2";
+  expect_error_contains([&] { programmatic.validate(); }, {"n_routed_experts", "deepseek_v3"});
 }
 
 TEST(ModelConfig, ParameterCountsMatchTheTensors) {
@@ -232,6 +238,77 @@ TEST(ModelCheckpoint, RejectsMissingUnexpectedAndMisshapedTensorsByName) {
                          "unexpected tensor 'model.layers.0.self_attn.q_a_proj.weight'"});
   // A directory without config.json names the file.
   expect_error_contains([&] { load_model(tmp.file("nowhere")); }, {"nowhere/config.json"});
+}
+
+}  // namespace
+}  // namespace r1
+
+namespace r1 {
+namespace {
+
+// --- r1 init / r1 bench train (when R1_BIN is set, as `make test` does) ----------------------
+
+std::string run_output(const std::string& cmd, int* status) {
+  FILE* p = popen((cmd + " 2>/dev/null").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+TEST(ModelCli, InitIsSeededAndCopiesTheTokenizer) {
+  const char* bin = std::getenv("R1_BIN");
+  if (!bin) GTEST_SKIP() << "R1_BIN not set (make test sets it to build/r1)";
+  TempDir tmp;
+  write_file_atomic(tmp.file("config.json"), kMoeJson);
+  write_file_atomic(tmp.file("tok.json"), "{\"version\": \"1.0\"}");
+  int st;
+  std::string out = run_output(cat(bin, " init --config ", tmp.file("config.json"), " --out ", tmp.file("a"),
+                                   " --tokenizer ", tmp.file("tok.json"), " --seed 3 --json"), &st);
+  ASSERT_EQ(st, 0) << out;
+  Json j = Json::parse(out);
+  Config c = Config::from_json(Json::parse(kMoeJson));
+  EXPECT_EQ(j.at("parameters").as_int(), c.num_parameters());
+  EXPECT_EQ(j.at("active_parameters").as_int(), c.num_active_parameters());
+  EXPECT_EQ(read_file(tmp.file("a/tokenizer.json")), "{\"version\": \"1.0\"}");
+  run_output(cat(bin, " init --config ", tmp.file("config.json"), " --out ", tmp.file("b"), " --seed 3"), &st);
+  ASSERT_EQ(st, 0);
+  run_output(cat(bin, " init --config ", tmp.file("config.json"), " --out ", tmp.file("c"), " --seed 4"), &st);
+  ASSERT_EQ(st, 0);
+  EXPECT_EQ(read_file(tmp.file("a/model.safetensors")), read_file(tmp.file("b/model.safetensors")));
+  EXPECT_NE(read_file(tmp.file("a/model.safetensors")), read_file(tmp.file("c/model.safetensors")));
+  // In-process init with the same seed gives the same bytes.
+  Transformer m(c);
+  m.init_weights(3);
+  save_model(tmp.file("d"), m);
+  EXPECT_EQ(read_file(tmp.file("a/model.safetensors")), read_file(tmp.file("d/model.safetensors")));
+  // A user mistake exits 2 with an error naming the field.
+  write_file_atomic(tmp.file("bad.json"), R"({"model_type": "llama", "vocab_size": 8, "hidden_size": 8,
+      "num_hidden_layers": 1, "num_attention_heads": 3, "intermediate_size": 8})");
+  FILE* p = popen(cat(bin, " init --config ", tmp.file("bad.json"), " --out ", tmp.file("e"), " 2>&1").c_str(), "r");
+  char buf[1024] = {0};
+  size_t n = fread(buf, 1, sizeof buf - 1, p);
+  int rc = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  EXPECT_NE(std::string(buf, n).find("num_attention_heads"), std::string::npos) << buf;
+}
+
+TEST(ModelCli, BenchTrainPrintsThroughput) {
+  const char* bin = std::getenv("R1_BIN");
+  if (!bin) GTEST_SKIP() << "R1_BIN not set (make test sets it to build/r1)";
+  TempDir tmp;
+  Transformer m(Config::from_json(Json::parse(kMoeJson)));
+  m.init_weights(1);
+  save_model(tmp.file("m"), m);
+  int st;
+  std::string out = run_output(cat(bin, " bench train --model ", tmp.file("m"), " --batch 2 --seq 8 --steps 2 --threads 1 --json"), &st);
+  ASSERT_EQ(st, 0) << out;
+  Json j = Json::parse(out);
+  EXPECT_GT(j.at("tokens_per_s").as_number(), 0.0);
+  EXPECT_GT(j.at("ms_per_step").as_number(), 0.0);
+  EXPECT_NEAR(j.at("mean_loss").as_number(), std::log(40.0), 0.5);  // random tokens, near-uniform init
 }
 
 }  // namespace

@@ -34,6 +34,13 @@ static const char* const kIgnoredConfigFields[] = {
     "seq_aux",                // DeepSeek's switch for the sequence-wise aux loss: aux_loss_alpha decides
 };
 
+// Fields that only a deepseek_v3 config may set.
+static const char* const kMoeFields[] = {
+    "moe_intermediate_size", "n_routed_experts", "n_shared_experts", "num_experts_per_tok",
+    "first_k_dense_replace", "moe_layer_freq", "routed_scaling_factor", "scoring_func", "topk_method",
+    "norm_topk_prob", "n_group", "topk_group", "aux_loss_alpha", "bias_update_speed",
+};
+
 // --- reading ----------------------------------------------------------------------------
 
 namespace {
@@ -119,6 +126,9 @@ Config Config::from_json(const Json& j, const std::string& source) {
     auto it = setters.find(key);
     if (it != setters.end()) {
       if (value.is_null()) continue;  // HF writes null for "use the default"
+      bool moe_field = std::find(std::begin(kMoeFields), std::end(kMoeFields), key) != std::end(kMoeFields);
+      if (moe_field && c.model_type != "deepseek_v3")
+        r.fail(cat("a DeepSeekMoE field, not valid for model_type ", c.model_type));
       it->second(r);
       saw_head_dim |= key == "head_dim";
       saw_kv_heads |= key == "num_key_value_heads";
