@@ -108,7 +108,8 @@ Tensor Moe::forward(const Tensor& x, int64_t B, int64_t T, Tensor* aux_loss) {
   const int64_t N = x.size(0), K = gate.top_k, E = gate.n_experts;
   Routing r = gate.forward(x);
 
-  // Group the N*K (token, slot) pairs by expert: positions [start[e], start[e] + count[e]).
+  // Group the N*K (token, slot) pairs by expert (a counting sort): expert e's pairs take
+  // positions [fill[e], fill[e] + count[e]) of the grouped order, in token order.
   std::vector<int64_t> count(size_t(E), 0), fill(size_t(E), 0);
   for (int32_t e : r.expert) count[size_t(e)]++;
   for (int64_t e = 1; e < E; e++) fill[size_t(e)] = fill[size_t(e - 1)] + count[size_t(e - 1)];
