@@ -462,6 +462,15 @@ TEST(TrainRunDir, KeepLastAndTruncateMetrics) {
   m["step"] = 4;
   run.log(m);
   EXPECT_EQ(metrics_lines(run.file("metrics.jsonl")).size(), 4u) << "appends after a truncation";
+
+  // A crash in the middle of writing a line: that last line is dropped on resume.
+  { std::ofstream(run.file("metrics.jsonl"), std::ios::app) << "{\"step\": 5, \"lo"; }
+  run.truncate_metrics(4);
+  EXPECT_EQ(metrics_lines(run.file("metrics.jsonl")).size(), 4u);
+  // An invalid line elsewhere is an error naming it.
+  write_file_atomic(run.file("metrics.jsonl"), "{\"step\": 1}\n{\"step\": 2\n{\"step\": 3}\n");
+  std::string e = error_of([&] { run.truncate_metrics(3); });
+  EXPECT_TRUE(contains(e, run.file("metrics.jsonl") + ":2")) << e;
 }
 
 // --- held-out loss ---------------------------------------------------------------------------------

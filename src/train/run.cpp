@@ -118,11 +118,21 @@ void RunDir::truncate_metrics(int64_t step) {
   std::string path = file("metrics.jsonl");
   std::ifstream f(path);
   if (!f) return;
-  std::string line, kept;
-  while (std::getline(f, line)) {
-    if (line.empty()) continue;
-    Json j = Json::parse(line, path);
-    if (j.get_int("step", 0) <= step) kept += line + "\n";
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(line);
+  std::string kept;
+  for (size_t i = 0; i < lines.size(); i++) {
+    if (lines[i].empty()) continue;
+    // A crash while a line was written leaves it cut short: only the last line may be, and
+    // it is dropped (its step is after the checkpoint anyway).
+    Json j;
+    try {
+      j = Json::parse(lines[i], cat(path, ":", i + 1));
+    } catch (const Error&) {
+      if (i + 1 == lines.size()) break;
+      throw;
+    }
+    if (j.get_int("step", 0) <= step) kept += lines[i] + "\n";
   }
   write_file_atomic(path, kept);
 }

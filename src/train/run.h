@@ -36,7 +36,8 @@ class RunDir {
 
   // Appends one line to metrics.jsonl (flushed, so a crash loses at most the line being written).
   void log(const Json& metrics);
-  // Drops metrics lines whose "step" is greater than `step` (on resume).
+  // Drops metrics lines whose "step" is greater than `step` (on resume), and a last line cut
+  // short by a crash; any other invalid line is an error naming metrics.jsonl:line.
   void truncate_metrics(int64_t step);
 
  private:

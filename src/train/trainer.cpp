@@ -153,7 +153,9 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
   };
 
   std::vector<Tensor> params = param_tensors(model);
-  Progress bar(cfg.steps, label);
+  Progress::Options po;
+  po.initial = step;  // a resumed run's rate and ETA count only this invocation's steps
+  Progress bar(cfg.steps, label, po);
   auto t_start = std::chrono::steady_clock::now();
   int64_t tokens_seen = 0;
   int64_t end = stop_after > 0 ? std::min(cfg.steps, step + stop_after) : cfg.steps;
