@@ -64,7 +64,10 @@ constexpr int64_t KC = 256;          // depth of a packed slice (fixes the summa
 constexpr int64_t MC = 14 * 12;      // at most this many rows of A per unit of work (a multiple of every MR)
 constexpr int64_t kPackedBFloats = int64_t(1) << 22;  // packed B panel (K x nc) size cap: 16 MB
 constexpr int64_t kUnitsPerThread = 4;     // units of work per thread in a multithreaded product
-constexpr int64_t kInPlaceBMaxM = 8;       // B not transposed and M <= this: read B in place
+// B not transposed is read in place (not packed) when M is this small or the product is tiny:
+// packing would cost about as much as the product.
+constexpr int64_t kInPlaceBMaxM = 8;
+constexpr double kInPlaceBMaxFlops = 1 << 19;
 constexpr double kParallelMinFlops = 4e6;  // below this a product runs on the calling thread
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -378,7 +381,7 @@ Blocking choose_blocking(const KernelSet& ks, const Problem& pr, int threads) {
 // run the micro-kernel over its tiles. So a panel costs two barriers, whatever the size.
 void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl, float* bbuf) {
   const int mr = ks.mr, nr = ks.nr;
-  const bool b_in_place = !pr.trans_b && pr.M <= kInPlaceBMaxM;
+  const bool b_in_place = !pr.trans_b && (pr.M <= kInPlaceBMaxM || 2.0 * pr.M * pr.N * pr.K <= kInPlaceBMaxFlops);
   const int64_t n_slices = ceil_div(pr.K, KC);
   float* abuf = tl_pack_a.get(size_t(bl.mc * std::min(KC, pr.K)));  // [mc/mr][kc][mr], this thread's
 
@@ -430,26 +433,44 @@ void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl,
 
 // --- dot-product path (GEMV shapes) ------------------------------------------------------
 
-float dot(int64_t K, const float* x, int64_t incx, const float* y, int64_t incy) {
-  float s = 0.0f;
-  if (incx == 1 && incy == 1) {
-#pragma omp simd reduction(+ : s)
-    for (int64_t p = 0; p < K; p++) s += x[p] * y[p];
-  } else {
-    for (int64_t p = 0; p < K; p++) s += x[p * incx] * y[p * incy];
+// out[i * inc_out] = alpha * dot(x, rows[i]) + beta * out[i * inc_out] for i < count; x is contiguous.
+// Four rows at a time: four independent vector sums (one alone would wait on its own FMA latency)
+// that share each load of x.
+void dots(int64_t count, int64_t K, float alpha, const float* x, const float* rows, int64_t ld_rows, float beta,
+          float* out, int64_t inc_out, bool parallel) {
+  auto store = [&](int64_t i, float sum) {
+    float* o = out + i * inc_out;
+    *o = beta == 0.0f ? alpha * sum : alpha * sum + beta * *o;
+  };
+  const int64_t groups = count / 4;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t g = 0; g < groups; g++) {
+    const float *r0 = rows + 4 * g * ld_rows, *r1 = r0 + ld_rows, *r2 = r1 + ld_rows, *r3 = r2 + ld_rows;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+    for (int64_t p = 0; p < K; p++) {
+      s0 += x[p] * r0[p];
+      s1 += x[p] * r1[p];
+      s2 += x[p] * r2[p];
+      s3 += x[p] * r3[p];
+    }
+    store(4 * g, s0), store(4 * g + 1, s1), store(4 * g + 2, s2), store(4 * g + 3, s3);
   }
-  return s;
+  for (int64_t i = 4 * groups; i < count; i++) {
+    const float* r = rows + i * ld_rows;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t p = 0; p < K; p++) s += x[p] * r[p];
+    store(i, s);
+  }
 }
 
-// out[i * inc_out] = alpha * dot(x, rows[i]) + beta * out[i * inc_out] for i < count.
-void dots(int64_t count, int64_t K, float alpha, const float* x, int64_t incx, const float* rows, int64_t ld_rows,
-          float beta, float* out, int64_t inc_out, bool parallel) {
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t i = 0; i < count; i++) {
-    float r = alpha * dot(K, x, incx, rows + i * ld_rows, 1);
-    float* o = out + i * inc_out;
-    *o = beta == 0.0f ? r : r + beta * *o;
-  }
+// The vector of a GEMV, made contiguous (copied into this thread's buffer when strided).
+const float* contiguous(const float* x, int64_t inc, int64_t K) {
+  if (inc == 1) return x;
+  float* buf = tl_pack_a.get(size_t(K));
+  for (int64_t p = 0; p < K; p++) buf[p] = x[p * inc];
+  return buf;
 }
 
 // C = beta * C (used when alpha == 0 or K == 0; beta == 0 writes zeros without reading C).
@@ -466,10 +487,11 @@ void gemm(const KernelSet& ks, const Problem& pr) {
   const int threads = (flops >= kParallelMinFlops && !omp_in_parallel()) ? omp_get_max_threads() : 1;
 
   if (pr.M == 1 && pr.trans_b)  // c[1,N]: dots of the row of op(A) with the rows of B
-    return dots(pr.N, pr.K, pr.alpha, pr.A, pr.trans_a ? pr.lda : 1, pr.B, pr.ldb, pr.beta, pr.C, 1, threads > 1);
-  if (pr.N == 1 && !pr.trans_a)  // c[M,1]: dots of the rows of A with the column of op(B)
-    return dots(pr.M, pr.K, pr.alpha, pr.B, pr.trans_b ? 1 : pr.ldb, pr.A, pr.lda, pr.beta, pr.C, pr.ldc,
+    return dots(pr.N, pr.K, pr.alpha, contiguous(pr.A, pr.trans_a ? pr.lda : 1, pr.K), pr.B, pr.ldb, pr.beta, pr.C, 1,
                 threads > 1);
+  if (pr.N == 1 && !pr.trans_a)  // c[M,1]: dots of the rows of A with the column of op(B)
+    return dots(pr.M, pr.K, pr.alpha, contiguous(pr.B, pr.trans_b ? 1 : pr.ldb, pr.K), pr.A, pr.lda, pr.beta, pr.C,
+                pr.ldc, threads > 1);
 
   const Blocking bl = choose_blocking(ks, pr, threads);
   float* bbuf = tl_pack_b.get(size_t(ceil_div(pr.K, KC) * KC * bl.nc));  // the caller's; shared by the team
