@@ -1,9 +1,11 @@
 // `r1 data gen`: writes procedurally generated task rows (tasks/) as JSONL. The frozen
 // eval sets under data/eval/ are made with this command (see docs/tasks.md).
+// `r1 data corpus`: writes the synthetic pretraining corpus (tasks/corpus.h, docs/data.md).
 // Does not do: tokenization, SFT formatting, mixing tasks in one file.
 #include <cstdio>
 
 #include "cli/command.h"
+#include "tasks/corpus.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -20,7 +22,13 @@ static const char* kUsage =
     "  --split       train (default) | eval | all: rows whose prompt hashes to the eval split\n"
     "                (1 in 5) are never in train, so eval sets stay unseen whatever the seeds\n"
     "  --out         output JSONL file, written atomically\n"
-    "  --json        print {\"task\", \"n\", \"seed\", \"difficulty\", \"split\", \"out\"} on stdout";
+    "  --json        print {\"task\", \"n\", \"seed\", \"difficulty\", \"split\", \"out\"} on stdout\n"
+    "\n"
+    "usage: r1 data corpus --n-docs N --seed S --out FILE.txt|FILE.jsonl [--config CORPUS.json]\n"
+    "  The synthetic pretraining corpus (docs/data.md): worked solutions of train-split task rows in\n"
+    "  several reasoning styles and document formats. .txt: one document per line (newlines inside a\n"
+    "  document are escaped as \\n); .jsonl: {\"text\": ...} per line. CORPUS.json holds mix knobs (the\n"
+    "  \"corpus\" section of data/presets/tiny.json); --n-docs and --seed override it.";
 
 static int run_gen(Args& args) {
   std::string task = args.str("task");
@@ -49,14 +57,38 @@ static int run_gen(Args& args) {
   return 0;
 }
 
+static int run_corpus(Args& args) {
+  Json cfg_json = args.has("config") ? Json::parse_file(args.str("config")) : Json::object();
+  if (args.has("n-docs")) cfg_json["n_docs"] = args.integer("n-docs");
+  if (args.has("seed")) cfg_json["seed"] = args.integer("seed");
+  std::string out = args.str("out");
+  args.finish();
+  CorpusConfig cfg = CorpusConfig::from_json(cfg_json, "corpus config");
+  bool jsonl = out.size() > 6 && out.substr(out.size() - 6) == ".jsonl";
+  std::string text;
+  for (const std::string& doc : generate_corpus(cfg)) {
+    if (jsonl) {
+      text += Json(Json::Object{{"text", doc}}).dump() + "\n";
+      continue;
+    }
+    for (char c : doc) text += c == '\n' ? std::string("\\n") : std::string(1, c);
+    text += "\n";
+  }
+  write_file_atomic(out, text);
+  std::fprintf(stderr, "wrote %lld corpus documents (seed %lld) to %s\n", (long long)cfg.n_docs, (long long)cfg.seed,
+               out.c_str());
+  return 0;
+}
+
 static int run_data(Args& args) {
-  std::string sub = args.next_positional("subcommand (gen)");
+  std::string sub = args.next_positional("subcommand (gen, corpus)");
   if (sub == "gen") return run_gen(args);
+  if (sub == "corpus") return run_corpus(args);
   throw Error(cat("r1 data: unknown subcommand '", sub, "'\n", kUsage));
 }
 
 static const bool registered =
-    register_command({"data", "generate task datasets: r1 data gen --task arith --n 1000 --seed 1 --out f.jsonl",
+    register_command({"data", "task datasets (r1 data gen) and the pretraining corpus (r1 data corpus)",
                       kUsage, run_data});
 
 }  // namespace r1
