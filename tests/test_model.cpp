@@ -216,6 +216,20 @@ TEST(ModelRouter, GateValuesUseUnbiasedScores) {
   }
 }
 
+TEST(ModelRouter, TopOneIsNotRenormalized) {
+  Config c = moe_config();
+  c.num_experts_per_tok = 1;
+  c.routed_scaling_factor = 2.0;
+  Gate gate(c);
+  Rng rng(6);
+  gate.weight.copy_from(Tensor::randn(gate.weight.shape(), rng, 1.0f));
+  Tensor x = Tensor::randn({4, 8}, rng, 1.0f);
+  NoGradGuard g;
+  Routing r = gate.forward(x);
+  std::vector<float> s = r.scores.to_vector(), gv = r.gate.to_vector();
+  for (int n = 0; n < 4; n++) EXPECT_FLOAT_EQ(gv[size_t(n)], 2.0f * s[size_t(n * 4 + r.expert[size_t(n)])]);
+}
+
 // --- sparse dispatch and balance loss against per-token references ----------------------------
 
 TEST(ModelMoe, SparseDispatchEqualsPerTokenSum) {

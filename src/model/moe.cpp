@@ -75,7 +75,9 @@ Routing Gate::forward(const Tensor& x) const {
   r.scores = sigmoid_scores ? sigmoid(logits) : softmax(logits);  // (N, E)
   r.expert = select(r.scores.to_vector(), N);                 // (N*K), host decision
   r.gate = gather(r.scores, r.expert, top_k);                 // (N, K) unbiased scores of the chosen
-  if (norm_topk_prob) r.gate = div(r.gate, sum(r.gate, -1, /*keepdim=*/true));
+  // Renormalize over the chosen experts (not for K = 1, where it would make g == 1 and cut the
+  // router off from the gradient; Hugging Face's DeepSeek code skips it too).
+  if (norm_topk_prob && top_k > 1) r.gate = div(r.gate, sum(r.gate, -1, /*keepdim=*/true));
   if (scaling != 1.0f) r.gate = scale(r.gate, scaling);
   return r;
 }

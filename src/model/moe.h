@@ -5,7 +5,7 @@
 // plain s for greedy); with n_group > 1 only experts of the best topk_group groups compete,
 // groups ranked by the sum of their top-2 biased scores (noaux_tc) or their best score
 // (greedy). Gate values use the unbiased scores of the chosen experts:
-//   g = s_sel / sum(s_sel) (when norm_topk_prob), then * routed_scaling_factor.
+//   g = s_sel / sum(s_sel) (when norm_topk_prob and K > 1), then * routed_scaling_factor.
 // Dispatch is sparse: tokens are gathered per expert (index_select), each expert runs on its
 // tokens only, and the weighted outputs are scatter-added back.
 // Balancing: b_i += bias_update_speed * sign(mean_load - load_i) after each optimizer step
