@@ -375,11 +375,29 @@ Blocking choose_blocking(const KernelSet& ks, const Problem& pr, int threads) {
   return bl;
 }
 
-// Runs on every thread of the team. Per panel of nc columns: all threads pack the panel of B
-// (every depth slice), one barrier, then each unit (mc rows x nb columns of C) is computed by one
-// thread from start to end: for each depth slice, pack its rows of A (thread-private buffer) and
-// run the micro-kernel over its tiles. So a panel costs two barriers, whatever the size.
-void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl, float* bbuf) {
+// for (i < n0) for (j < n1) f(i, j): shared among the threads of the enclosing team when `team`
+// (dynamic schedule, implicit barrier at the end), else a plain loop on this thread. The plain
+// loop matters when sgemm is called inside someone else's parallel region (attention runs one
+// head per thread): an orphaned `omp for` would bind to that region and split our loop across
+// threads that are not running it.
+template <class F>
+void for_2d(bool team, int64_t n0, int64_t n1, F f) {
+  if (team) {
+#pragma omp for collapse(2) schedule(dynamic)
+    for (int64_t i = 0; i < n0; i++)
+      for (int64_t j = 0; j < n1; j++) f(i, j);
+  } else {
+    for (int64_t i = 0; i < n0; i++)
+      for (int64_t j = 0; j < n1; j++) f(i, j);
+  }
+}
+
+// Runs on every thread of the team (team == true) or alone. Per panel of nc columns: all threads
+// pack the panel of B (every depth slice), one barrier, then each unit (mc rows x nb columns of C)
+// is computed by one thread from start to end: for each depth slice, pack its rows of A
+// (thread-private buffer) and run the micro-kernel over its tiles. So a panel costs two barriers,
+// whatever the size.
+void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl, float* bbuf, bool team) {
   const int mr = ks.mr, nr = ks.nr;
   const bool b_in_place = !pr.trans_b && (pr.M <= kInPlaceBMaxM || 2.0 * pr.M * pr.N * pr.K <= kInPlaceBMaxFlops);
   const int64_t n_slices = ceil_div(pr.K, KC);
@@ -391,43 +409,40 @@ void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl,
     // bbuf: [n_slices][n_slivers][kc][nr]; slice q starts at q * KC * nc_pad.
     const int64_t slice_stride = KC * n_slivers * nr;
 
-#pragma omp for collapse(2) schedule(dynamic)
-    for (int64_t q = 0; q < n_slices; q++) {
-      for (int64_t s = 0; s < n_slivers; s++) {
+    if (!b_in_place || nc % nr != 0) {  // in place, only a ragged last sliver is packed
+      for_2d(team, n_slices, n_slivers, [&](int64_t q, int64_t s) {
         const int64_t kc = std::min(KC, pr.K - q * KC);
         const int n = int(std::min<int64_t>(nr, nc - s * nr));
         if (!b_in_place || n < nr)
-          pack_b_sliver(ks, pr.trans_b, pr.B, pr.ldb, q * KC, kc, jc + s * nr, n, nr, bbuf + q * slice_stride + s * nr * kc);
-      }
+          pack_b_sliver(ks, pr.trans_b, pr.B, pr.ldb, q * KC, kc, jc + s * nr, n, nr,
+                        bbuf + q * slice_stride + s * nr * kc);
+      });
     }
 
     const int64_t m_blocks = ceil_div(pr.M, bl.mc), n_blocks = ceil_div(nc, bl.nb);
-#pragma omp for collapse(2) schedule(dynamic)
-    for (int64_t ib = 0; ib < m_blocks; ib++) {
-      for (int64_t jb = 0; jb < n_blocks; jb++) {
-        const int64_t row0 = ib * bl.mc, mc = std::min(bl.mc, pr.M - row0);
-        const int64_t sliver0 = jb * bl.nb / nr, sliver1 = std::min(n_slivers, (jb + 1) * bl.nb / nr);
-        for (int64_t q = 0; q < n_slices; q++) {
-          const int64_t pc = q * KC, kc = std::min(KC, pr.K - pc);
-          const float beta = q == 0 ? pr.beta : 1.0f;  // later slices accumulate onto C
+    for_2d(team, m_blocks, n_blocks, [&](int64_t ib, int64_t jb) {
+      const int64_t row0 = ib * bl.mc, mc = std::min(bl.mc, pr.M - row0);
+      const int64_t sliver0 = jb * bl.nb / nr, sliver1 = std::min(n_slivers, (jb + 1) * bl.nb / nr);
+      for (int64_t q = 0; q < n_slices; q++) {
+        const int64_t pc = q * KC, kc = std::min(KC, pr.K - pc);
+        const float beta = q == 0 ? pr.beta : 1.0f;  // later slices accumulate onto C
+        for (int64_t ir = 0; ir * mr < mc; ir++) {
+          const int m = int(std::min<int64_t>(mr, mc - ir * mr));
+          pack_a_sliver(ks, pr.trans_a, pr.A, pr.lda, row0 + ir * mr, m, pc, kc, mr, abuf + ir * mr * kc);
+        }
+        for (int64_t jr = sliver0; jr < sliver1; jr++) {
+          const int n = int(std::min<int64_t>(nr, nc - jr * nr));
+          const int64_t col = jc + jr * nr;
+          const bool in_place = b_in_place && n == nr;
+          const float* b = in_place ? pr.B + pc * pr.ldb + col : bbuf + q * slice_stride + jr * nr * kc;
           for (int64_t ir = 0; ir * mr < mc; ir++) {
             const int m = int(std::min<int64_t>(mr, mc - ir * mr));
-            pack_a_sliver(ks, pr.trans_a, pr.A, pr.lda, row0 + ir * mr, m, pc, kc, mr, abuf + ir * mr * kc);
-          }
-          for (int64_t jr = sliver0; jr < sliver1; jr++) {
-            const int n = int(std::min<int64_t>(nr, nc - jr * nr));
-            const int64_t col = jc + jr * nr;
-            const bool in_place = b_in_place && n == nr;
-            const float* b = in_place ? pr.B + pc * pr.ldb + col : bbuf + q * slice_stride + jr * nr * kc;
-            for (int64_t ir = 0; ir * mr < mc; ir++) {
-              const int m = int(std::min<int64_t>(mr, mc - ir * mr));
-              ks.by_rows[m](kc, abuf + ir * mr * kc, b, in_place ? pr.ldb : nr, pr.C + (row0 + ir * mr) * pr.ldc + col,
-                            pr.ldc, n, pr.alpha, beta);
-            }
+            ks.by_rows[m](kc, abuf + ir * mr * kc, b, in_place ? pr.ldb : nr, pr.C + (row0 + ir * mr) * pr.ldc + col,
+                          pr.ldc, n, pr.alpha, beta);
           }
         }
       }
-    }
+    });
   }
 }
 
@@ -495,13 +510,11 @@ void gemm(const KernelSet& ks, const Problem& pr) {
 
   const Blocking bl = choose_blocking(ks, pr, threads);
   float* bbuf = tl_pack_b.get(size_t(ceil_div(pr.K, KC) * KC * bl.nc));  // the caller's; shared by the team
-  if (threads == 1 && !omp_in_parallel()) {
-    blocked_product(ks, pr, bl, bbuf);  // the `omp for`s inside run serially
+  if (threads == 1) {
+    blocked_product(ks, pr, bl, bbuf, false);
   } else {
-    // A region of our own (a team of one inside a caller's parallel region, e.g. sgemm_batched
-    // running one product per thread): the `omp for`s inside must bind to it, not to the caller's.
 #pragma omp parallel num_threads(threads)
-    blocked_product(ks, pr, bl, bbuf);
+    blocked_product(ks, pr, bl, bbuf, true);
   }
 }
 
@@ -559,10 +572,16 @@ void sgemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t
   const double flops = 2.0 * double(M) * double(N) * double(K);
   const bool across = batch > 1 && flops * double(batch) >= kParallelMinFlops && flops < 64 * kParallelMinFlops &&
                       !omp_in_parallel();
-#pragma omp parallel for schedule(static) if (across)
-  for (int64_t b = 0; b < batch; b++)
+  auto one = [&](int64_t b) {
     sgemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c,
           ldc);
+  };
+  if (across) {
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t b = 0; b < batch; b++) one(b);
+  } else {
+    for (int64_t b = 0; b < batch; b++) one(b);
+  }
 }
 
 }  // namespace r1::cpu
