@@ -376,14 +376,15 @@ Blocking choose_blocking(const KernelSet& ks, const Problem& pr, int threads) {
 }
 
 // for (i < n0) for (j < n1) f(i, j): shared among the threads of the enclosing team when `team`
-// (dynamic schedule, implicit barrier at the end), else a plain loop on this thread. The plain
+// (dynamic schedule, no barrier at the end: callers place their own), else a plain loop on this
+// thread. The plain
 // loop matters when sgemm is called inside someone else's parallel region (attention runs one
 // head per thread): an orphaned `omp for` would bind to that region and split our loop across
 // threads that are not running it.
 template <class F>
 void for_2d(bool team, int64_t n0, int64_t n1, F f) {
   if (team) {
-#pragma omp for collapse(2) schedule(dynamic)
+#pragma omp for collapse(2) schedule(dynamic) nowait
     for (int64_t i = 0; i < n0; i++)
       for (int64_t j = 0; j < n1; j++) f(i, j);
   } else {
@@ -395,8 +396,8 @@ void for_2d(bool team, int64_t n0, int64_t n1, F f) {
 // Runs on every thread of the team (team == true) or alone. Per panel of nc columns: all threads
 // pack the panel of B (every depth slice), one barrier, then each unit (mc rows x nb columns of C)
 // is computed by one thread from start to end: for each depth slice, pack its rows of A
-// (thread-private buffer) and run the micro-kernel over its tiles. So a panel costs two barriers,
-// whatever the size.
+// (thread-private buffer) and run the micro-kernel over its tiles. So a product costs one barrier
+// per panel plus the end of the parallel region, whatever its size.
 void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl, float* bbuf, bool team) {
   const int mr = ks.mr, nr = ks.nr;
   const bool b_in_place = !pr.trans_b && (pr.M <= kInPlaceBMaxM || 2.0 * pr.M * pr.N * pr.K <= kInPlaceBMaxFlops);
@@ -417,6 +418,9 @@ void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl,
           pack_b_sliver(ks, pr.trans_b, pr.B, pr.ldb, q * KC, kc, jc + s * nr, n, nr,
                         bbuf + q * slice_stride + s * nr * kc);
       });
+      if (team) {
+#pragma omp barrier
+      }
     }
 
     const int64_t m_blocks = ceil_div(pr.M, bl.mc), n_blocks = ceil_div(nc, bl.nb);
@@ -443,6 +447,9 @@ void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl,
         }
       }
     });
+    if (team && jc + nc < pr.N) {  // the next panel overwrites bbuf; the region's end is the last barrier
+#pragma omp barrier
+    }
   }
 }
 
