@@ -274,6 +274,7 @@ TEST(TrainCli, UserMistakesExitTwoAndWriteNothing) {
     preset_error(no_model.dump(), ": missing section 'model'");
   }
   // Vocabularies: a model smaller than the tokenizer.
+  preset_error(preset_with("tokenizer", "vocab_size", "200"), ": tokenizer vocab_size 200 must be >= 264");
   preset_error(preset_with("model", "vocab_size", "100"), ": model vocab_size 100 is smaller than the tokenizer's vocab_size 300");
   std::string small_cfg = d.file("small_model.json");
   Json mc = Json::parse(read_file(good + "/model/config.json"));

@@ -81,6 +81,9 @@ static int run_pretrain(Args& args) {
       throw Error(cat(preset_path, ": unknown tokenizer field '", kv.first, "'"));
   int vocab = int(tok_json.get_int("vocab_size", 1024));
   int64_t tok_docs = tok_json.get_int("train_docs", 20000);
+  int min_vocab = 256 + int(Tokenizer::default_specials().size());
+  if (vocab < min_vocab)
+    throw Error(cat(preset_path, ": tokenizer vocab_size ", vocab, " must be >= ", min_vocab, " (256 bytes + special tokens)"));
   if (stop_after < 0) throw Error("r1 pretrain: --stop-after must be >= 0");
   // The model section is checked before anything is written (the tokenizer, trained later,
   // has at most tokenizer.vocab_size tokens; an absent model vocab_size becomes its size).
