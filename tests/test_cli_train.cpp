@@ -439,4 +439,28 @@ TEST(TrainCli, EvalReportsDocumentedFieldsConsistentWithGenerations) {
   std::vector<Json> g1 = metrics_lines(d.file("g1.jsonl"));
   ASSERT_EQ(g1.size(), 8u);
   for (size_t k = 0; k < 8; k++) EXPECT_EQ(g1[k].dump(), g[k].dump()) << k;
+
+  // A randomly initialised model of the same shape: rambling completions cut at
+  // --max-new-tokens, still counted and reported with every field.
+  std::string random = d.file("random");
+  r = run_r1("init --config " + model + "/config.json --out " + random + " --tokenizer " + model + "/tokenizer.json --seed 1", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_r1("eval --model " + random + " --data " + rows + " --n-samples 3 --max-new-tokens 4 --generations " +
+                 d.file("g2.jsonl") + " --json",
+             d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json rnd = Json::parse(r.out).at("overall");
+  EXPECT_EQ(rnd.at("rows").as_int(), 3);
+  EXPECT_EQ(rnd.size(), 7u);
+  EXPECT_GE(rnd.at("pass@k").as_number(), rnd.at("pass@1").as_number());
+  std::vector<Json> g2 = metrics_lines(d.file("g2.jsonl"));
+  ASSERT_EQ(g2.size(), 9u);
+  double len = 0;
+  for (const Json& x : g2) {
+    EXPECT_LE(x.at("length").as_int(), 4);
+    EXPECT_TRUE(x.at("finish").as_string() == "length" || x.at("finish").as_string() == "eos" ||
+                x.at("finish").as_string() == "stop");
+    len += double(x.at("length").as_int());
+  }
+  EXPECT_DOUBLE_EQ(rnd.at("mean_length").as_number(), len / 9);
 }
