@@ -124,7 +124,8 @@ TEST(Gemm, OddShapesAllTransposesEveryKernel) {
             // alpha/beta and padding vary with the case so every combination meets many shapes.
             const float alphas[] = {1.0f, -0.5f, 2.0f};
             const float betas[] = {0.0f, 1.0f, -1.5f};
-            Case c{bool(t & 1), bool(t & 2), M, N, K, alphas[seed % 3], betas[(seed / 3) % 3], int64_t(seed % 4 == 0 ? 5 : 0)};
+            Case c{bool(t & 1), bool(t & 2), M, N, K, alphas[seed % 3], betas[(seed / 3) % 3],
+                   int64_t(seed % 4 == 0 ? 5 : 0)};
             run_case(c, k, seed++);
           }
 }
@@ -234,7 +235,8 @@ TEST(Gemm, BatchedMatchesPerMatrixReference) {
 TEST(Gemm, BitwiseDeterministicAcrossRunsAndThreadCounts) {
   // Big enough to run multithreaded, with a ragged edge in every dimension.
   const int saved = omp_get_max_threads();
-  for (const Case& c : {Case{false, false, 301, 259, 517, 1.0f, 0.0f, 0}, Case{true, true, 263, 129, 300, 1.0f, 0.5f, 0}}) {
+  for (const Case& c :
+       {Case{false, false, 301, 259, 517, 1.0f, 0.0f, 0}, Case{true, true, 263, 129, 300, 1.0f, 0.5f, 0}}) {
     Operands o = make_operands(c, 9);
     std::vector<std::vector<float>> outs;
     for (int threads : {saved, saved, 1, 2, 3}) {

@@ -142,7 +142,8 @@ int run(Args& args) {
     std::printf("sgemm, kernel %s, %d thread(s), median of %d repeats", cpu::gemm_kernel_name(kernel), threads,
                 repeats);
     if (compare) std::printf(", OpenBLAS core %s", ob.core.c_str());
-    std::printf("\n%-24s %10s%s\n", "M x N x K (ta,tb)", "r1 GFLOP/s", compare ? "  OpenBLAS GFLOP/s  r1/OpenBLAS" : "");
+    std::printf("\n%-24s %10s%s\n", "M x N x K (ta,tb)", "r1 GFLOP/s",
+                compare ? "  OpenBLAS GFLOP/s  r1/OpenBLAS" : "");
   }
   for (const Shape& sh : shapes) {
     // Operands as stored: A is [M,K] or [K,M] (trans_a), B is [K,N] or [N,K] (trans_b).

@@ -101,14 +101,15 @@ thread_local PackBuffer tl_pack_a, tl_pack_b;
 using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                              int n, float alpha, float beta);
 
-// copy_transposed(src, ld, count, kc, width, dst): dst[p][i] = src[i * ld + p] (see packing below).
-using TransposedCopy = void (*)(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst);
+// Packing copies into dst[kc][width] (see "packing copies" below).
+using PackCopy = void (*)(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst);
 
 constexpr int kMaxMR = 14, kMaxNR = 32;
 struct KernelSet {
   int mr, nr;
   std::array<MicroKernel, kMaxMR + 1> by_rows;  // by_rows[m]: kernel for a tile of m rows, 1 <= m <= mr
-  TransposedCopy copy_transposed;               // packs A (not transposed) and B (transposed)
+  PackCopy copy_rows;                           // packs A (transposed) and B (not transposed)
+  PackCopy copy_transposed;                     // packs A (not transposed) and B (transposed)
 };
 
 #if defined(__AVX512F__)
@@ -221,8 +222,9 @@ void micro_kernel_portable(int64_t kc, const float* a, const float* b, int64_t l
 // `count` rows whose cache lines stay in L1 across consecutive p.
 void copy_rows(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst) {
   for (int64_t p = 0; p < kc; p++) {
+    const float* s = src + p * ld;
     float* d = dst + p * width;
-    std::memcpy(d, src + p * ld, sizeof(float) * size_t(count));
+    for (int i = 0; i < count; i++) d[i] = s[i];
     for (int i = count; i < width; i++) d[i] = 0.0f;
   }
 }
@@ -268,6 +270,17 @@ void transpose16x16(__m512 r[16]) {
 }
 #pragma GCC diagnostic pop
 
+// copy_rows with one masked load and store per 16 floats (rows are only MR or NR floats long,
+// so a memcpy call per row would cost more than the copy).
+void copy_rows_avx512(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst) {
+  for (int i0 = 0; i0 < width; i0 += 16) {
+    const __mmask16 load_mask = static_cast<__mmask16>((1u << std::clamp(count - i0, 0, 16)) - 1);
+    const __mmask16 store_mask = static_cast<__mmask16>((1u << std::min(16, width - i0)) - 1);
+    for (int64_t p = 0; p < kc; p++)
+      _mm512_mask_storeu_ps(dst + p * width + i0, store_mask, _mm512_maskz_loadu_ps(load_mask, src + p * ld + i0));
+  }
+}
+
 void copy_transposed_avx512(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst) {
   const int64_t kc16 = kc / 16 * 16;
   for (int i0 = 0; i0 < width; i0 += 16) {
@@ -292,20 +305,22 @@ void copy_transposed_avx512(const float* src, int64_t ld, int count, int64_t kc,
 
 template <int MR, int NR, size_t... R>
 KernelSet make_portable_set(std::index_sequence<R...>) {
-  return {MR, NR, {nullptr, &micro_kernel_portable<MR, NR, int(R) + 1>...}, copy_transposed};
+  return {MR, NR, {nullptr, &micro_kernel_portable<MR, NR, int(R) + 1>...}, copy_rows, copy_transposed};
 }
 template <class Vec, int MR, int NV, size_t... R>
-KernelSet make_simd_set(TransposedCopy copy, std::index_sequence<R...>) {
-  return {MR, NV * Vec::W, {nullptr, &micro_kernel_simd<Vec, MR, NV, int(R) + 1>...}, copy};
+KernelSet make_simd_set(PackCopy rows, PackCopy transposed, std::index_sequence<R...>) {
+  return {MR, NV * Vec::W, {nullptr, &micro_kernel_simd<Vec, MR, NV, int(R) + 1>...}, rows, transposed};
 }
 
 const KernelSet& kernel_set(GemmKernel k) {
   static const KernelSet portable = make_portable_set<4, 16>(std::make_index_sequence<4>());
 #if defined(__AVX2__) && defined(__FMA__)
-  static const KernelSet avx2 = make_simd_set<Vec256, 6, 2>(copy_transposed, std::make_index_sequence<6>());
+  static const KernelSet avx2 =
+      make_simd_set<Vec256, 6, 2>(copy_rows, copy_transposed, std::make_index_sequence<6>());
 #endif
 #if defined(__AVX512F__)
-  static const KernelSet avx512 = make_simd_set<Vec512, 14, 2>(copy_transposed_avx512, std::make_index_sequence<14>());
+  static const KernelSet avx512 =
+      make_simd_set<Vec512, 14, 2>(copy_rows_avx512, copy_transposed_avx512, std::make_index_sequence<14>());
 #endif
   switch (k) {
 #if defined(__AVX2__) && defined(__FMA__)
@@ -322,17 +337,17 @@ const KernelSet& kernel_set(GemmKernel k) {
 // --- packing -----------------------------------------------------------------------------
 
 // dst[kc][mr] <- op(A)[row0 : row0+m, p0 : p0+kc]
-void pack_a_sliver(const KernelSet& ks, bool trans_a, const float* A, int64_t lda, int64_t row0, int m, int64_t p0, int64_t kc, int mr,
-                   float* dst) {
-  if (trans_a) copy_rows(A + p0 * lda + row0, lda, m, kc, mr, dst);
+void pack_a_sliver(const KernelSet& ks, bool trans_a, const float* A, int64_t lda, int64_t row0, int m, int64_t p0,
+                   int64_t kc, int mr, float* dst) {
+  if (trans_a) ks.copy_rows(A + p0 * lda + row0, lda, m, kc, mr, dst);
   else ks.copy_transposed(A + row0 * lda + p0, lda, m, kc, mr, dst);
 }
 
 // dst[kc][nr] <- op(B)[p0 : p0+kc, col0 : col0+n]
-void pack_b_sliver(const KernelSet& ks, bool trans_b, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t col0, int n, int nr,
-                   float* dst) {
+void pack_b_sliver(const KernelSet& ks, bool trans_b, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t col0,
+                   int n, int nr, float* dst) {
   if (trans_b) ks.copy_transposed(B + col0 * ldb + p0, ldb, n, kc, nr, dst);
-  else copy_rows(B + p0 * ldb + col0, ldb, n, kc, nr, dst);
+  else ks.copy_rows(B + p0 * ldb + col0, ldb, n, kc, nr, dst);
 }
 
 // --- the blocked product -----------------------------------------------------------------
