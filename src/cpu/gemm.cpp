@@ -1,13 +1,14 @@
 // CPU single-precision GEMM (see gemm.h for the contract).
 //
-// Design (the classic Goto/BLIS scheme, written to be read):
+// Design (the Goto/BLIS scheme, arranged so threads rarely wait for each other):
 //
-//   for jc in N step NC:                       columns of C handled together
-//     for pc in K step KC:                     one slice of the shared dimension
-//       pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide slivers   (all threads, split by sliver)
-//       for ic in M step MC:
-//         pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall slivers (all threads, split by sliver)
-//         for (jr, ir) tiles of the block:    (all threads, static split: each C tile has one owner)
+//   for jc in N step nc:                       a panel of columns (nc * K floats capped at 16 MB)
+//     pack op(B)[0:K, jc:jc+nc] into NR-wide slivers, every KC-deep slice   (all threads share it)
+//     -- barrier --
+//     for each unit (mc rows x nb columns of C), dynamic schedule, one thread per unit:
+//       for pc in K step KC:                   one slice of the shared dimension
+//         pack op(A)[rows, pc:pc+KC] into MR-tall slivers                  (thread-private)
+//         for each NR sliver jr of the unit, for each MR sliver ir:
 //           micro-kernel: C[MR,NR] (+)= alpha * Asliver[MR,KC] @ Bsliver[KC,NR]
 //
 // Packing turns any layout (transposed or not, any lda/ldb) into the one layout the
@@ -15,7 +16,14 @@
 // B is [KC][NR] (one row of NR values per k step). The micro-kernel keeps the MR x NR tile of C in
 // registers for the whole KC loop: per k step it loads NR/W vectors of B, broadcasts MR scalars of
 // A and issues MR*NR/W fused multiply-adds. With KC=256 a B sliver (32 KB for NR=32) stays in L1
-// while the A slivers of the block stream from L2.
+// while the unit's A slivers (up to MC=168 rows, 168 KB) stay in L2. The copies that pack are
+// SIMD too (masked row copies; 16x16 in-register transposes for the transposed operand).
+//
+// Threads: about four units per thread, taken dynamically, so a thread that the OS delays (the
+// machine is shared) costs little; small M is cut into column blocks instead. A product has one
+// barrier per panel plus the end of the parallel region. A product under kParallelMinFlops runs
+// on the calling thread with no OpenMP construct at all, so sgemm may be called inside a caller's
+// parallel region (attention runs one head per thread; sgemm_batched one product per thread).
 //
 // Micro-kernels, chosen at compile time from the target macros (-march=native):
 //   avx512    MR=14, NR=32: 28 zmm accumulators + 2 for B + 1 broadcast (of 32 registers)
@@ -27,17 +35,18 @@
 //
 // Small and skinny shapes:
 //   - M == 1 with B transposed, or N == 1 with A not transposed, is a set of dot products
-//     (decode GEMVs): no packing at all.
-//   - When B is not transposed and M is small, B is read in place (packing it would cost as much
-//     as the product); only a ragged last sliver is packed.
-//   - OpenMP is used only when the product is large enough to pay for waking the threads.
+//     (decode GEMVs), four rows at a time: no packing at all.
+//   - When B is not transposed and M is small (or the whole product is tiny), B is read in place
+//     (packing it would cost as much as the product); only a ragged last sliver is packed.
 //
 // Determinism: the k order of every C element is fixed by KC and the kernel, never by the thread
 // count or schedule, and every C tile is written by exactly one thread. So the same inputs give
 // bitwise-identical results for any thread count (the tests check this).
 //
-// Does not do: multithreading of a single tiny product, runtime CPU dispatch (the binary is built
-// with -march=native), alignment tricks beyond 64-byte packed buffers.
+// Does not do: runtime CPU dispatch (the binary is built with -march=native), prefetch hints,
+// hand-written assembly. On a machine shared with busy processes, OpenMP threads that spin while
+// waiting (libgomp's default) slow every multithreaded product badly; run with
+// OMP_WAIT_POLICY=passive there (docs/perf.md has the figures).
 #include "cpu/gemm.h"
 
 #include <omp.h>
@@ -45,7 +54,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
-#include <cstring>
 #include <new>
 #include <utility>
 
