@@ -18,16 +18,22 @@ LDFLAGS  := -fopenmp -pthread
 LDLIBS   :=
 
 # --- sources ---------------------------------------------------------------
+# Objects of CPU-only and CUDA builds live in separate folders (they are compiled with
+# different flags), and build/cuda-setting records the setting the binaries were linked
+# with, so switching CUDA=0/1 relinks instead of mixing objects.
+OBJ       := $(BUILD)/obj-$(if $(filter 1,$(CUDA)),cuda,cpu)
+STAMP     := $(BUILD)/cuda-setting
+$(shell mkdir -p $(BUILD); [ "$$(cat $(STAMP) 2>/dev/null)" = "$(CUDA)" ] || echo $(CUDA) > $(STAMP))
 SRCS      := $(shell find src -name '*.cpp' ! -path 'src/cli/main.cpp' | sort)
-OBJS      := $(SRCS:%.cpp=$(BUILD)/%.o)
-MAIN_OBJ  := $(BUILD)/src/cli/main.o
+OBJS      := $(SRCS:%.cpp=$(OBJ)/%.o)
+MAIN_OBJ  := $(OBJ)/src/cli/main.o
 TEST_SRCS := $(sort $(wildcard tests/*.cpp))
-TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(OBJ)/%.o)
 
 ifeq ($(CUDA),1)
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC)))
 CU_SRCS   := $(sort $(wildcard cuda/*.cu))
-OBJS      += $(CU_SRCS:%.cu=$(BUILD)/%.o)
+OBJS      += $(CU_SRCS:%.cu=$(OBJ)/%.o)
 CXXFLAGS  += -DR1_CUDA=1 -I$(CUDA_HOME)/include
 NVCCFLAGS := -std=c++17 -O3 -Isrc -Icuda -DR1_CUDA=1 -MMD -MP \
              -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80 \
@@ -40,29 +46,29 @@ GTEST_HEADER := $(firstword $(wildcard /usr/include/gtest/gtest.h /usr/local/inc
 .PHONY: all test bench run clean check-gtest
 all: $(BUILD)/r1
 
-$(BUILD)/r1: $(OBJS) $(MAIN_OBJ)
+$(BUILD)/r1: $(OBJS) $(MAIN_OBJ) $(STAMP)
 	@mkdir -p $(@D)
-	$(CXX) $(LDFLAGS) -o $@.tmp$$$$ $^ $(LDLIBS) && mv -f $@.tmp$$$$ $@
+	$(CXX) $(LDFLAGS) -o $@.tmp$$$$ $(filter %.o,$^) $(LDLIBS) && mv -f $@.tmp$$$$ $@
 
-$(BUILD)/%.o: %.cpp
+$(OBJ)/%.o: %.cpp
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -MF $(BUILD)/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+	$(CXX) $(CXXFLAGS) -MF $(OBJ)/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
-$(BUILD)/%.o: %.cu
+$(OBJ)/%.o: %.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) -MF $(BUILD)/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+	$(NVCC) $(NVCCFLAGS) -MF $(OBJ)/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
 # --- tests -------------------------------------------------------------------
 check-gtest:
 	@if [ -z "$(GTEST_HEADER)" ]; then \
 	  echo "GoogleTest is missing: install it with 'apt-get install -y libgtest-dev'"; exit 1; fi
 
-$(BUILD)/tests/%.o: tests/%.cpp | check-gtest
+$(OBJ)/tests/%.o: tests/%.cpp | check-gtest
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -Itests -MF $(BUILD)/tests/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+	$(CXX) $(CXXFLAGS) -Itests -MF $(OBJ)/tests/$*.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
-$(BUILD)/r1_tests: $(OBJS) $(TEST_OBJS)
-	$(CXX) $(LDFLAGS) -o $@.tmp$$$$ $^ -lgtest_main -lgtest $(LDLIBS) && mv -f $@.tmp$$$$ $@
+$(BUILD)/r1_tests: $(OBJS) $(TEST_OBJS) $(STAMP)
+	$(CXX) $(LDFLAGS) -o $@.tmp$$$$ $(filter %.o,$^) -lgtest_main -lgtest $(LDLIBS) && mv -f $@.tmp$$$$ $@
 
 # The CLI tests run build/r1, so it is built first.
 test: $(BUILD)/r1 $(BUILD)/r1_tests
@@ -87,4 +93,4 @@ fetch-qwen3:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
