@@ -29,6 +29,7 @@
 #include "train/data.h"
 #include "train/run.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/rng.h"
 
 using namespace r1;
@@ -213,4 +214,251 @@ TEST(GrpoReview, ObjectiveBackwardFollowsTheUpstreamGradient) {
   EXPECT_NEAR(g[0], 3 * r.grad_lp[0][0], 1e-6 * std::fabs(3 * r.grad_lp[0][0]) + 1e-9);
   EXPECT_NEAR(g[1], 3 * r.grad_lp[1][0], 1e-6 * std::fabs(3 * r.grad_lp[1][0]) + 1e-9);
   EXPECT_NEAR(g[2], 3 * r.grad_lp[1][1], 1e-6 * std::fabs(3 * r.grad_lp[1][1]) + 1e-9);
+}
+
+// --- a hand-built "table" model ----------------------------------------------------------------
+// One llama block with every weight zero, so the residual stream is the embedding of the
+// current token and the logits depend on that token only: a bigram table. Token x is embedded
+// as the basis vector k(x) (k >= 1 for tokens in the table, 0 for every other token), and
+// lm_head[next][k(x)] = logit / sqrt(D) gives logit `logit` to `next` after the final RMSNorm
+// (which maps a unit basis vector to sqrt(D) times itself). Unlisted next tokens get logit 0.
+
+namespace {
+
+struct TableEntry {
+  int32_t from;                                  // current token, or -1 for "every other token"
+  std::vector<std::pair<int32_t, float>> next;   // (next token, logit)
+};
+
+Transformer table_model(int64_t V, const std::vector<TableEntry>& table) {
+  const int64_t D = 32;
+  Json j = Json::parse(cat(R"({"model_type": "llama", "vocab_size": )", V, R"(, "hidden_size": 32,
+    "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 16,
+    "max_position_embeddings": 320, "tie_word_embeddings": false})"));
+  Transformer m(Config::from_json(j));
+  std::vector<float> embed(size_t(V * D), 0.0f), head(size_t(V * D), 0.0f);
+  for (int64_t x = 0; x < V; x++) embed[size_t(x * D)] = 1.0f;  // default: basis 0
+  for (size_t k = 0; k < table.size(); k++) {
+    int64_t dim = table[k].from < 0 ? 0 : int64_t(k) + 1;
+    if (table[k].from >= 0) {
+      embed[size_t(table[k].from * D)] = 0.0f;
+      embed[size_t(table[k].from * D + dim)] = 1.0f;
+    }
+    for (auto [next, logit] : table[k].next) head[size_t(next * D + dim)] = logit / std::sqrt(float(D));
+  }
+  NoGradGuard g;
+  for (const TensorSlot& s : m.slots()) {
+    const std::string& n = s.name;
+    std::vector<float> v(size_t(s.tensor->numel()), 0.0f);
+    if (n == "model.embed_tokens.weight") v = embed;
+    else if (n == "lm_head.weight") v = head;
+    else if (n.size() >= 11 && n.compare(n.size() - 11, 11, "norm.weight") == 0) std::fill(v.begin(), v.end(), 1.0f);
+    s.tensor->copy_from(Tensor::from_vector(s.tensor->shape(), v));
+  }
+  return m;
+}
+
+const Tokenizer& small_tokenizer() {
+  static const Tokenizer tok = Tokenizer::load(root() + "/data/tokenizer/trained_small.json");
+  return tok;
+}
+
+int32_t id_of(const std::string& text) {
+  std::vector<int> ids = small_tokenizer().encode(text);
+  EXPECT_EQ(ids.size(), 1u) << "'" << text << "' must be one token of trained_small.json";
+  return ids.at(0);
+}
+
+}  // namespace
+
+TEST(GrpoReview, TableModelFollowsItsTable) {
+  int32_t a = id_of("ab"), x = id_of("x"), y = id_of("y");
+  Transformer m = table_model(512, {{a, {{x, 20}}}, {x, {{y, 20}}}, {-1, {{a, 20}}}});
+  GenerateOptions opt;
+  opt.sampling.temperature = 0;
+  opt.max_new_tokens = 4;
+  auto g = generate(m, {{a}}, {1}, opt);
+  EXPECT_EQ(g[0].tokens, (Ids{x, y, a, x}));  // y is not in the table: default row -> a
+  EXPECT_EQ(g[0].finish, "length");
+}
+
+// Stop strings that span several tokens end the completion on the token that completes them;
+// the completion keeps that token. EOS ends it too (kept in tokens, dropped from the text).
+TEST(GrpoReview, StopStringsAndEosEndCompletions) {
+  const Tokenizer& tok = small_tokenizer();
+  int32_t a = id_of("ab"), x = id_of("x"), y = id_of("y"), z = id_of("z");
+  int32_t eos = tok.token_id("<|endoftext|>"), end_answer = tok.token_id("</answer>");
+  ASSERT_GE(eos, 0);
+  ASSERT_GE(end_answer, 0);
+  // chain ab -> x -> y -> z -> x ...
+  Transformer m = table_model(512, {{a, {{x, 20}}}, {x, {{y, 20}}}, {y, {{z, 20}}}, {z, {{x, 20}}}});
+  GenerateOptions opt;
+  opt.sampling.temperature = 1.0f;  // logit margin 20 over 511 others: off-chain odds < 1e-6 per token
+  opt.max_new_tokens = 7;
+  opt.tokenizer = &tok;
+  auto g = generate(m, {{a}, {a}}, {1, 2}, opt);
+  EXPECT_EQ(g[0].tokens, (Ids{x, y, z, x, y, z, x}));
+  EXPECT_EQ(g[0].finish, "length");
+  opt.stop_strings = {"yz"};
+  g = generate(m, {{a}, {a}}, {1, 2}, opt);
+  EXPECT_EQ(g[0].tokens, (Ids{x, y, z}));
+  EXPECT_EQ(g[0].finish, "stop");
+  EXPECT_EQ(g[0].logprobs.size(), 3u);
+  opt.stop_strings = {"zx", "never"};
+  g = generate(m, {{a}}, {1}, opt);
+  EXPECT_EQ(g[0].tokens, (Ids{x, y, z, x}));
+  // a stop string completed by the last allowed token is a stop, not a truncation
+  opt.max_new_tokens = 3;
+  opt.stop_strings = {"xyz"};
+  g = generate(m, {{a}}, {1}, opt);
+  EXPECT_EQ(g[0].finish, "stop");
+
+  // z -> EOS: finish "eos", EOS kept as the last token, completion_text drops it
+  Transformer m2 = table_model(512, {{a, {{x, 20}}}, {x, {{y, 20}}}, {y, {{z, 20}}}, {z, {{eos, 20}}}});
+  opt.stop_strings = {"</answer>"};
+  opt.eos_ids = {eos};
+  opt.max_new_tokens = 4;  // EOS as the last allowed token is still "eos"
+  g = generate(m2, {{a}}, {1}, opt);
+  EXPECT_EQ(g[0].tokens, (Ids{x, y, z, eos}));
+  EXPECT_EQ(g[0].finish, "eos");
+  EXPECT_EQ(completion_text(tok, g[0].tokens), "xyz");
+
+  // the </answer> special token as a stop string (what the trainer and eval use)
+  Transformer m3 = table_model(512, {{a, {{x, 20}}}, {x, {{end_answer, 20}}}, {end_answer, {{y, 20}}}});
+  opt.max_new_tokens = 10;
+  g = generate(m3, {{a}}, {1}, opt);
+  EXPECT_EQ(g[0].tokens, (Ids{x, end_answer}));
+  EXPECT_EQ(g[0].finish, "stop");
+  EXPECT_EQ(completion_text(tok, g[0].tokens), "x</answer>");
+}
+
+// The reported log-prob is log_softmax(logits / T) at the token, before any truncation
+// (TRL recomputes the ratio on the full tempered distribution): not the renormalised
+// probability the draw used.
+TEST(GrpoReview, SampledLogprobIsTemperedAndUntruncated) {
+  std::vector<float> lg = {2.0f, 1.5f, 0.0f, -1.0f, 1.0f};
+  const double T = 0.7;
+  double z = 0;
+  for (float l : lg) z += std::exp(double(l) / T);
+  for (int trial = 0; trial < 3; trial++) {
+    SamplingParams p;
+    p.temperature = float(T);
+    if (trial == 0) p.top_k = 2;
+    if (trial == 1) p.top_p = 0.6f;
+    if (trial == 2) p.min_p = 0.3f;
+    Rng rng{uint64_t(trial)};
+    for (int k = 0; k < 50; k++) {
+      TokenChoice c = sample_token(lg.data(), 5, p, rng);
+      // float storage of a double log-prob: 1e-6
+      EXPECT_NEAR(c.logprob, double(lg[size_t(c.token)]) / T - std::log(z), 1e-6) << "trial " << trial;
+    }
+  }
+}
+
+// --- the GRPO loop end to end ----------------------------------------------------------------
+// The table model answers the R1-Zero prompt (whose last token is Lp) either with
+// "<think></think><answer></answer>" (format reward 1) or with "x" EOS (reward 0), about 70/30
+// at temperature 0.6, so groups have reward variance and non-zero advantages.
+
+namespace {
+
+Transformer format_or_not_model(float think_logit, float x_logit) {
+  const Tokenizer& tok = small_tokenizer();
+  int32_t last = tok.encode(r1zero_prompt("q")).back();
+  int32_t think = tok.token_id("<think>"), end_think = tok.token_id("</think>"), answer = tok.token_id("<answer>"),
+          end_answer = tok.token_id("</answer>"), eos = tok.token_id("<|endoftext|>"), x = id_of("x");
+  return table_model(512, {{last, {{think, think_logit}, {x, x_logit}}},
+                           {think, {{end_think, 10}}},
+                           {end_think, {{answer, 10}}},
+                           {answer, {{end_answer, 10}}},
+                           {x, {{eos, 10}}},
+                           {-1, {{eos, 10}}}});
+}
+
+GrpoConfig small_grpo_config() {
+  GrpoConfig c;
+  c.tasks = {"arith"};
+  c.steps = 1;
+  c.prompts_per_step = 2;
+  c.group_size = 4;
+  c.lr = 1e-3f;
+  c.objective.beta = 0.04;
+  c.temperature = 0.6f;
+  c.max_new_tokens = 6;
+  c.eval_every = 0;
+  c.eval_rows = 1;
+  c.eval_dir = root() + "/data/eval";
+  c.checkpoint_every = 0;
+  c.seed = 3;
+  return c;
+}
+
+// The metrics lines of a run that are training steps (not evaluations).
+std::vector<Json> step_metrics(const std::string& run_dir) {
+  std::vector<Json> out;
+  for (const Json& j : read_jsonl(run_dir + "/metrics.jsonl"))
+    if (!j.contains("eval")) out.push_back(j);
+  return out;
+}
+
+// p(<think> | Lp) at temperature t under `m`.
+double p_think(Transformer& m, float t) {
+  const Tokenizer& tok = small_tokenizer();
+  NoGradGuard g;
+  Ids last = {tok.encode(r1zero_prompt("q")).back()};
+  std::vector<float> lg = m.forward(last, 1, 1).logits.to_vector();
+  double mx = -1e30, z = 0;
+  for (float v : lg) mx = std::max(mx, double(v) / t);
+  for (float v : lg) z += std::exp(double(v) / t - mx);
+  return std::exp(double(lg[size_t(tok.token_id("<think>"))]) / t - mx) / z;
+}
+
+}  // namespace
+
+// First step of on-policy GRPO (mu = 1, one minibatch, reference = policy): the training
+// forward must reproduce the sampler's log-probs (rho = 1: nothing clipped, loss ~ 0) and
+// the reference's (KL = 0). A logits row off by one, or the training forward not dividing by
+// the sampling temperature, breaks all three (rho is then far from 1 on some tokens).
+TEST(GrpoReview, FirstStepIsOnPolicy) {
+  const Tokenizer& tok = small_tokenizer();
+  Transformer m = format_or_not_model(9.0f, 8.5f);
+  r1::TempDir tmp;
+  GrpoConfig cfg = small_grpo_config();
+  RunDir run(tmp.file("run"), cfg.to_json(), false);
+  std::string tok_json = tmp.file("tokenizer.json");
+  tok.save(tok_json);
+  train_grpo(m, tok, tok_json, cfg, run, false);
+  std::vector<Json> steps = step_metrics(run.path());
+  ASSERT_EQ(steps.size(), 1u);
+  const Json& s = steps[0];
+  ASSERT_LT(s.at("zero_std_groups").as_number(), 1.0) << "precondition: some group has reward variance";
+  ASSERT_GT(s.at("format_rate").as_number(), 0.0);
+  EXPECT_EQ(s.at("completions_trained").as_int(), 8);
+  EXPECT_EQ(s.at("clip_fraction").as_number(), 0.0);
+  // KL of identical float32 forwards: exactly 0 up to the k3 of float rounding (~1e-14)
+  EXPECT_LT(s.at("kl").as_number(), 1e-10);
+  // loss = -(1/N) sum_i A_i (mean_t rho_it - 1) with |A| < 1.6 and |rho - 1| ~ 1e-6 (float32
+  // training forward vs the sampler's double log-softmax): 1e-4 is generous. A wrong row gives
+  // |log rho| ~ 10 on those tokens; a missing 1/T gives |log rho| ~ 0.15 on the branch token.
+  EXPECT_LT(std::fabs(s.at("loss").as_number()), 1e-4);
+}
+
+// The whole loop has the right sign: a few steps raise the probability of the rewarded
+// (well-formatted) answer. 0.69 at the start; the bar 0.8 is well below where 4 AdamW steps
+// at lr 0.05 take it, and far above where a sign error would (it falls).
+TEST(GrpoReview, FewStepsRaiseTheRewardedAnswer) {
+  const Tokenizer& tok = small_tokenizer();
+  Transformer m = format_or_not_model(9.0f, 8.5f);
+  double before = p_think(m, 0.6f);
+  EXPECT_NEAR(before, 0.69, 0.02);  // e^15 : e^14.17 : 510 e^0
+  r1::TempDir tmp;
+  GrpoConfig cfg = small_grpo_config();
+  cfg.steps = 4;
+  cfg.lr = 0.05f;
+  RunDir run(tmp.file("run"), cfg.to_json(), false);
+  std::string tok_json = tmp.file("tokenizer.json");
+  tok.save(tok_json);
+  train_grpo(m, tok, tok_json, cfg, run, false);
+  double after = p_think(m, 0.6f);
+  EXPECT_GT(after, 0.8) << "before " << before;
 }
