@@ -78,13 +78,22 @@ std::vector<Generation> generate(Transformer& model, const std::vector<Ids>& pro
 
   std::vector<int64_t> active(B);  // batch row -> sequence index
   for (size_t i = 0; i < B; i++) active[i] = int64_t(i);
+  std::vector<TokenChoice> choices;
   while (!active.empty()) {
+    // Sampling is a large share of a decode step at small models (a log-softmax over V per
+    // row), so the rows are drawn in parallel; each row reads only its own logits and RNG, so
+    // the draws do not depend on the thread count. Bookkeeping and callbacks stay in row order.
+    const int64_t n_rows = int64_t(active.size());
+    choices.resize(active.size());
+#pragma omp parallel for schedule(static) if (n_rows > 1)
+    for (int64_t r = 0; r < n_rows; r++)
+      choices[size_t(r)] = sample_token(rows[size_t(r)], V, opt.sampling, rngs[size_t(active[size_t(r)])]);
     Ids next(active.size());
     std::vector<int64_t> keep_rows, still_active;
     for (size_t r = 0; r < active.size(); r++) {
       int64_t i = active[r];
       Generation& g = out[size_t(i)];
-      TokenChoice c = sample_token(rows[r], V, opt.sampling, rngs[size_t(i)]);
+      const TokenChoice& c = choices[r];
       g.tokens.push_back(c.token);
       g.logprobs.push_back(c.logprob);
       next[r] = c.token;
