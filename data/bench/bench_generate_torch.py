@@ -14,9 +14,10 @@ weighted index_add back. Attention uses scaled_dot_product_attention when this t
   /usr/bin/python3 data/bench/bench_generate_torch.py --model /tmp/gen/moe --batch 16 --prompt-len 32 \
       --new-tokens 64 --threads 1
 
-Side by side with r1 (the machine is shared, so loads vary): --compare build/r1 runs, for each of
---rounds rounds and each --batches size, `r1 bench generate` and this script (each a fresh
-process, r1 first, then torch) and prints the median decode tokens/s of each and their ratio:
+Side by side with r1 (the machine is shared, so loads vary): --compare R1 [R1 ...] runs, for each
+of --rounds rounds and each --batches size, `R1 bench generate` for each binary and then this
+script (each run a fresh process) and prints the median decode tokens/s of each and the ratios
+(two binaries give a before/after under the same load):
 
   /usr/bin/python3 data/bench/bench_generate_torch.py --model /tmp/gen/moe --compare build/r1 \
       --batches 1,16,64 --rounds 5 --threads 1
@@ -207,24 +208,25 @@ def run_json(cmd):
 
 
 def compare(a):
-    """Interleaved rounds of r1 and torch runs; prints the medians per batch size as JSON lines."""
+    """Interleaved rounds of each r1 binary and torch; prints the medians per batch size as JSON lines."""
     common = ["--model", a.model, "--prompt-len", str(a.prompt_len), "--new-tokens", str(a.new_tokens),
               "--threads", str(a.threads), "--seed", str(a.seed)]
     batches = [int(b) for b in a.batches.split(",")]
-    runs = {b: {"r1": [], "torch": []} for b in batches}
+    cmds = {r1: [r1, "bench", "generate", "--json"] for r1 in a.compare}
+    cmds["torch"] = [sys.executable, __file__, "--cache", a.cache]
+    runs = {(b, name): [] for b in batches for name in cmds}
     for r in range(a.rounds):
         for b in batches:
-            runs[b]["r1"].append(run_json([a.compare, "bench", "generate", "--batch", str(b), "--json"] + common))
-            runs[b]["torch"].append(run_json([sys.executable, __file__, "--batch", str(b), "--cache", a.cache] + common))
-            print(f"round {r + 1}/{a.rounds} batch {b}: r1 {runs[b]['r1'][-1]['tokens_per_s']:.0f}, "
-                  f"torch {runs[b]['torch'][-1]['tokens_per_s']:.0f} tokens/s", file=sys.stderr)
+            for name, cmd in cmds.items():
+                runs[b, name].append(run_json(cmd + ["--batch", str(b)] + common)["tokens_per_s"])
+            print(f"round {r + 1}/{a.rounds} batch {b}: " +
+                  ", ".join(f"{name} {runs[b, name][-1]:.0f}" for name in cmds) + " tokens/s", file=sys.stderr)
     for b in batches:
-        r1 = statistics.median(x["tokens_per_s"] for x in runs[b]["r1"])
-        pt = statistics.median(x["tokens_per_s"] for x in runs[b]["torch"])
-        print(json.dumps({"batch": b, "r1_tokens_per_s": round(r1), "torch_tokens_per_s": round(pt),
-                          "ratio": round(r1 / pt, 2), "rounds": a.rounds, "threads": a.threads, "cache": a.cache,
-                          "r1_runs": [round(x["tokens_per_s"]) for x in runs[b]["r1"]],
-                          "torch_runs": [round(x["tokens_per_s"]) for x in runs[b]["torch"]]}))
+        med = {name: statistics.median(runs[b, name]) for name in cmds}
+        print(json.dumps({"batch": b, "threads": a.threads, "rounds": a.rounds, "cache": a.cache,
+                          "median_tokens_per_s": {name: round(m) for name, m in med.items()},
+                          "ratio_to_torch": {r1: round(med[r1] / med["torch"], 2) for r1 in a.compare},
+                          "runs": {name: [round(x) for x in runs[b, name]] for name in cmds}}))
 
 
 def main():
@@ -236,7 +238,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", choices=("dynamic", "static"), default="dynamic")
-    ap.add_argument("--compare", metavar="R1", help="path of the r1 binary: interleave r1 and torch runs")
+    ap.add_argument("--compare", metavar="R1", nargs="+", help="r1 binaries: interleave their runs with torch's")
     ap.add_argument("--batches", default="1,16,64", help="with --compare: batch sizes")
     ap.add_argument("--rounds", type=int, default=5, help="with --compare: runs of each per batch size")
     a = ap.parse_args()
