@@ -1,11 +1,11 @@
 // Grouped-query self-attention with RoPE (Llama / Qwen2 style), the attention of every r1
-// model until MLA is added beside it as its own struct:
+// model whose config has no kv_lora_rank (MLA lives beside it in mla.h):
 //   q = x Wq^T (+ bq), k = x Wk^T (+ bk), v = x Wv^T (+ bv)     split into heads of width Dh
 //   q, k = rope(q, pos), rope(k, pos)                           (HF rotate-half, rope_theta)
 //   o_h = softmax(q_h k_g^T / sqrt(Dh) + causal mask) v_g       g = h / (H / Hkv)
 //   y = concat_h(o_h) Wo^T
 // With a LayerKV the new keys/values are appended to the cached ones and the queries attend
-// over all of them (prefill and decode share this path). Does not do: MLA, sliding windows,
+// over all of them (prefill and decode share this path). Does not do: sliding windows,
 // o_proj bias.
 #pragma once
 #include <cstdint>
@@ -17,10 +17,12 @@
 
 namespace r1 {
 
-// One layer's cached keys and values for a batch of B sequences over S slots so far.
+// One layer's cached keys and values for a batch of B sequences over S slots so far. Row b of
+// each tensor is sequence b (compact_cache() in src/sample/ selects rows of both).
 struct LayerKV {
-  Tensor k;  // (B, Hkv, S, Dh), RoPE already applied; undefined before the first step
-  Tensor v;  // (B, Hkv, S, Dh)
+  Tensor k;  // GQA: (B, Hkv, S, Dh), RoPE already applied; undefined before the first step
+             // MLA: (B, 1, S, R + dr), the latent [kv_a_layernorm(c_kv); rotated k_rope] (mla.h)
+  Tensor v;  // GQA: (B, Hkv, S, Dh); MLA: undefined (the values are the latent itself)
 };
 
 struct Attention {

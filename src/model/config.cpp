@@ -28,17 +28,17 @@ static const char* const kIgnoredConfigFields[] = {
     "attention_dropout",      // must be 0 (no dropout)
     "pretraining_tp",         // must be 1
     "sliding_window", "use_sliding_window", "max_window_layers",  // unused unless use_sliding_window
-    "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",  // MLA (not yet)
     "num_nextn_predict_layers",  // multi-token prediction modules (not implemented)
     "ep_size",                // expert-parallel world size
     "seq_aux",                // DeepSeek's switch for the sequence-wise aux loss: aux_loss_alpha decides
 };
 
-// Fields that only a deepseek_v3 config may set.
+// Fields that only a deepseek_v3 config may set (DeepSeekMoE and MLA).
 static const char* const kMoeFields[] = {
     "moe_intermediate_size", "n_routed_experts", "n_shared_experts", "num_experts_per_tok",
     "first_k_dense_replace", "moe_layer_freq", "routed_scaling_factor", "scoring_func", "topk_method",
     "norm_topk_prob", "n_group", "topk_group", "aux_loss_alpha", "bias_update_speed",
+    "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",  // MLA
 };
 
 // --- reading ----------------------------------------------------------------------------
@@ -118,6 +118,11 @@ Config Config::from_json(const Json& j, const std::string& source) {
       {"topk_group", [&](const FieldReader& r) { c.topk_group = r.integer(); }},
       {"aux_loss_alpha", [&](const FieldReader& r) { c.aux_loss_alpha = r.number(); }},
       {"bias_update_speed", [&](const FieldReader& r) { c.bias_update_speed = r.number(); }},
+      {"q_lora_rank", [&](const FieldReader& r) { c.q_lora_rank = r.integer(); }},
+      {"kv_lora_rank", [&](const FieldReader& r) { c.kv_lora_rank = r.integer(); }},
+      {"qk_nope_head_dim", [&](const FieldReader& r) { c.qk_nope_head_dim = r.integer(); }},
+      {"qk_rope_head_dim", [&](const FieldReader& r) { c.qk_rope_head_dim = r.integer(); }},
+      {"v_head_dim", [&](const FieldReader& r) { c.v_head_dim = r.integer(); }},
   };
   const auto& ignored = kIgnoredConfigFields;
   bool saw_head_dim = false, saw_kv_heads = false;
@@ -128,7 +133,7 @@ Config Config::from_json(const Json& j, const std::string& source) {
       if (value.is_null()) continue;  // HF writes null for "use the default"
       bool moe_field = std::find(std::begin(kMoeFields), std::end(kMoeFields), key) != std::end(kMoeFields);
       if (moe_field && c.model_type != "deepseek_v3")
-        r.fail(cat("a DeepSeekMoE field, not valid for model_type ", c.model_type));
+        r.fail(cat("a DeepSeek-V3 (MoE/MLA) field, not valid for model_type ", c.model_type));
       it->second(r);
       saw_head_dim |= key == "head_dim";
       saw_kv_heads |= key == "num_key_value_heads";
@@ -145,7 +150,9 @@ Config Config::from_json(const Json& j, const std::string& source) {
     if (key == "attention_dropout" && !(value.is_number() && value.as_number() == 0)) r.fail("only 0 is supported");
   }
   if (!saw_kv_heads) c.num_key_value_heads = c.num_attention_heads;
-  if (!saw_head_dim && c.num_attention_heads > 0) {
+  if (c.is_mla()) {
+    c.head_dim = c.qk_rope_head_dim;  // as Hugging Face's DeepseekV3Config (the RoPE width)
+  } else if (!saw_head_dim && c.num_attention_heads > 0) {
     check(c.hidden_size % c.num_attention_heads == 0, source, ": field 'num_attention_heads': ",
           c.num_attention_heads, " does not divide hidden_size ", c.hidden_size, " (or give head_dim)");
     c.head_dim = c.hidden_size / c.num_attention_heads;
@@ -169,7 +176,7 @@ void Config::validate(const std::string& source) const {
   positive("max_position_embeddings", max_position_embeddings);
   check(num_attention_heads % num_key_value_heads == 0, source, ": field 'num_key_value_heads': ",
         num_key_value_heads, " does not divide num_attention_heads ", num_attention_heads);
-  check(head_dim % 2 == 0, source, ": field 'head_dim' must be even for RoPE, got ", head_dim);
+  check(is_mla() || head_dim % 2 == 0, source, ": field 'head_dim' must be even for RoPE, got ", head_dim);  // MLA: qk_rope_head_dim
   check(rms_norm_eps > 0, source, ": field 'rms_norm_eps' must be > 0");
   check(rope_theta > 0, source, ": field 'rope_theta' must be > 0");
   check(initializer_range >= 0, source, ": field 'initializer_range' must be >= 0");
@@ -180,9 +187,22 @@ void Config::validate(const std::string& source) const {
   if (model_type != "deepseek_v3") {
     check(n_routed_experts == 0, source, ": field 'n_routed_experts': MoE layers need model_type deepseek_v3, not ",
           model_type);
+    check(!is_mla(), source, ": field 'kv_lora_rank': MLA needs model_type deepseek_v3, not ", model_type);
     return;
   }
   check(n_routed_experts >= 0, source, ": field 'n_routed_experts' must be >= 0");
+  if (is_mla()) {
+    check(q_lora_rank >= 0, source, ": field 'q_lora_rank' must be >= 0 (null = plain q_proj)");
+    positive("qk_nope_head_dim", qk_nope_head_dim);
+    positive("qk_rope_head_dim", qk_rope_head_dim);
+    positive("v_head_dim", v_head_dim);
+    check(qk_rope_head_dim % 2 == 0, source, ": field 'qk_rope_head_dim' must be even for RoPE, got ", qk_rope_head_dim);
+    check(!attention_bias, source, ": field 'attention_bias': MLA with projection biases is not implemented");
+  } else {
+    check(kv_lora_rank == 0, source, ": field 'kv_lora_rank' must be > 0 for MLA (or null for GQA)");
+    check(q_lora_rank == 0 && qk_nope_head_dim == 0 && qk_rope_head_dim == 0 && v_head_dim == 0, source,
+          ": fields 'q_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim', 'v_head_dim' need kv_lora_rank (MLA)");
+  }
   if (!is_moe()) return;
   positive("moe_intermediate_size", moe_intermediate_size);
   positive("num_experts_per_tok", num_experts_per_tok);
@@ -248,6 +268,13 @@ Json Config::to_json() const {
     j["topk_group"] = topk_group;
     j["aux_loss_alpha"] = aux_loss_alpha;
     j["bias_update_speed"] = bias_update_speed;
+    if (is_mla()) {
+      j["q_lora_rank"] = q_lora_rank > 0 ? Json(q_lora_rank) : Json();
+      j["kv_lora_rank"] = kv_lora_rank;
+      j["qk_nope_head_dim"] = qk_nope_head_dim;
+      j["qk_rope_head_dim"] = qk_rope_head_dim;
+      j["v_head_dim"] = v_head_dim;
+    }
   }
   j["torch_dtype"] = "float32";
   return j;
@@ -257,10 +284,22 @@ Json Config::to_json() const {
 
 static int64_t swiglu_params(int64_t d, int64_t width) { return 3 * d * width; }
 
+static int64_t attention_params(const Config& c) {
+  int64_t D = c.hidden_size, H = c.num_attention_heads;
+  if (c.is_mla()) {
+    int64_t R = c.kv_lora_rank, Rq = c.q_lora_rank, dr = c.qk_rope_head_dim;
+    int64_t qk = H * (c.qk_nope_head_dim + dr);
+    int64_t q = Rq > 0 ? D * Rq + Rq + Rq * qk : D * qk;         // q_a_proj, q_a_layernorm, q_b_proj | q_proj
+    return q + D * (R + dr) + R + R * H * (c.qk_nope_head_dim + c.v_head_dim)  // kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj
+           + H * c.v_head_dim * D;                                 // o_proj
+  }
+  int64_t q = H * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+  return D * q + 2 * D * kv + q * D + (c.attention_bias ? q + 2 * kv : 0);
+}
+
 static int64_t count(const Config& c, bool active) {
-  int64_t D = c.hidden_size, Dh = c.head_dim;
-  int64_t q = c.num_attention_heads * Dh, kv = c.num_key_value_heads * Dh;
-  int64_t attn = D * q + 2 * D * kv + q * D + (c.attention_bias ? q + 2 * kv : 0);
+  int64_t D = c.hidden_size;
+  int64_t attn = attention_params(c);
   int64_t n = c.vocab_size * D * (c.tie_word_embeddings ? 1 : 2) + D;  // embeddings, lm_head, final norm
   for (int64_t i = 0; i < c.num_hidden_layers; i++) {
     n += attn + 2 * D;

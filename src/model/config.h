@@ -2,15 +2,15 @@
 // HF's field names, parsed strictly. One Config describes three families:
 //   "llama"        dense pre-norm decoder, GQA + RoPE, SwiGLU FFN
 //   "qwen2"        the same with q/k/v bias (attention_bias defaults to true)
-//   "deepseek_v3"  the same attention (MLA is a separate piece of work) with DeepSeekMoE FFNs:
-//                  shared + routed SwiGLU experts, sigmoid/softmax router, group-limited top-k,
-//                  auxiliary-loss-free balancing bias, optional sequence-wise balance loss.
+//   "deepseek_v3"  GQA, or multi-head latent attention (MLA) when kv_lora_rank is set, with
+//                  DeepSeekMoE FFNs: shared + routed SwiGLU experts, sigmoid/softmax router,
+//                  group-limited top-k, auxiliary-loss-free balancing bias, optional
+//                  sequence-wise balance loss.
 // Parsing rejects unknown fields (naming them) and inconsistent values (e.g. heads not dividing
 // hidden_size). Fields that real HF configs carry but that do not change the math here
 // (architectures, torch_dtype, token ids, ...) are accepted and ignored: the list is
 // kIgnoredConfigFields in config.cpp and docs/model.md.
-// Does not do: MLA (q_lora_rank, kv_lora_rank ... are accepted and ignored for now; a checkpoint
-// with MLA tensors is then rejected by name when loaded), rope_scaling other than null.
+// Does not do: rope_scaling other than null (YaRN), MLA with attention_bias.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -53,7 +53,17 @@ struct Config {
   double aux_loss_alpha = 0.0;           // alpha of the sequence-wise balance loss (0 = off)
   double bias_update_speed = 0.0;        // gamma of the auxiliary-loss-free bias update (0 = off)
 
+  // --- multi-head latent attention (deepseek_v3 only; kv_lora_rank == 0 means GQA) ---
+  // Unlike Hugging Face (whose DeepseekV3Config defaults kv_lora_rank to 512), r1 uses MLA only
+  // when kv_lora_rank is set, so deepseek_v3 configs without it keep GQA.
+  int64_t q_lora_rank = 0;               // Rq: query compression rank; 0 (null) = plain q_proj
+  int64_t kv_lora_rank = 0;              // R: latent width of c_kv, the cached part per token
+  int64_t qk_nope_head_dim = 0;          // dn: per-head query/key width without RoPE
+  int64_t qk_rope_head_dim = 0;          // dr: per-head RoPE width (one key part shared by all heads); even
+  int64_t v_head_dim = 0;                // dv: per-head value width
+
   // Derived.
+  bool is_mla() const { return kv_lora_rank > 0; }
   bool is_moe() const { return n_routed_experts > 0; }
   bool is_moe_layer(int64_t layer) const {
     return is_moe() && layer >= first_k_dense_replace && layer % moe_layer_freq == 0;

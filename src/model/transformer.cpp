@@ -12,14 +12,17 @@ namespace r1 {
 // --- block --------------------------------------------------------------------------------
 
 Block::Block(const Config& c, int64_t layer)
-    : attn_norm(make_param({c.hidden_size})), attn(c), ffn_norm(make_param({c.hidden_size})) {
+    : attn_norm(make_param({c.hidden_size})), ffn_norm(make_param({c.hidden_size})) {
+  if (c.is_mla()) mla.emplace(c);
+  else attn.emplace(c);
   if (c.is_moe_layer(layer)) moe.emplace(c);
   else mlp.emplace(c.hidden_size, c.intermediate_size);
 }
 
 void Block::collect(const std::string& prefix, TensorSlots& out) {
   out.push_back({prefix + "input_layernorm.weight", &attn_norm});
-  attn.collect(prefix + "self_attn.", out);
+  if (attn) attn->collect(prefix + "self_attn.", out);
+  if (mla) mla->collect(prefix + "self_attn.", out);
   out.push_back({prefix + "post_attention_layernorm.weight", &ffn_norm});
   if (mlp) mlp->collect(prefix + "mlp.", out);
   if (moe) moe->collect(prefix + "mlp.", out);
@@ -28,7 +31,8 @@ void Block::collect(const std::string& prefix, TensorSlots& out) {
 Tensor Block::forward(const Tensor& h, const Ids& positions, float eps, LayerKV* cache,
                       const std::vector<uint8_t>& key_mask, Tensor* aux_loss) {
   const int64_t B = h.size(0), T = h.size(1), D = h.size(2);
-  Tensor x = add(h, attn.forward(rmsnorm(h, attn_norm, eps), positions, cache, key_mask));  // (B, T, D)
+  Tensor a = rmsnorm(h, attn_norm, eps);
+  Tensor x = add(h, attn ? attn->forward(a, positions, cache, key_mask) : mla->forward(a, positions, cache, key_mask));  // (B, T, D)
   Tensor y = rmsnorm(x, ffn_norm, eps);
   if (mlp) return add(x, mlp->forward(y));
   Tensor layer_aux;

@@ -8,7 +8,8 @@
 //                     and the balance loss summed over MoE layers.
 //   forward_cached()  inference: appends tokens to a KVCache (prefill or one-token decode,
 //                     batched, per-sequence lengths via padding masks), no autograd.
-// Does not do: MLA, multi-token prediction, dropout.
+// Attention is GQA (attention.h) or, when the config sets kv_lora_rank, MLA (mla.h).
+// Does not do: multi-token prediction, dropout.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -17,6 +18,7 @@
 
 #include "model/attention.h"
 #include "model/config.h"
+#include "model/mla.h"
 #include "model/mlp.h"
 #include "model/moe.h"
 #include "model/param.h"
@@ -25,7 +27,8 @@ namespace r1 {
 
 struct Block {
   Tensor attn_norm;         // (D) input_layernorm
-  Attention attn;
+  std::optional<Attention> attn;  // GQA ...
+  std::optional<Mla> mla;         // ... or MLA (config.is_mla())
   Tensor ffn_norm;          // (D) post_attention_layernorm
   std::optional<Mlp> mlp;   // dense layers
   std::optional<Moe> moe;   // MoE layers
@@ -45,7 +48,7 @@ struct Block {
 struct KVCache {
   int64_t batch = 0;             // B
   int64_t slots = 0;             // S: slots per sequence so far
-  std::vector<LayerKV> layers;   // per layer: k, v (B, Hkv, S, Dh)
+  std::vector<LayerKV> layers;   // per layer: GQA k, v (B, Hkv, S, Dh); MLA k (B, 1, S, R + dr), no v
   std::vector<uint8_t> valid;    // (B, S): 1 = real token, 0 = padding
   std::vector<int32_t> length;   // (B): real tokens so far = position of each sequence's next token
 };

@@ -1,0 +1,102 @@
+// Multi-head latent attention: naive (training) and absorbed (cached inference) forms. See mla.h.
+#include "model/mla.h"
+
+#include <cmath>
+
+namespace r1 {
+
+static const float kLowRankNormEps = 1e-6f;  // HF DeepseekV3RMSNorm's default, used by q_a/kv_a_layernorm
+
+Mla::Mla(const Config& c)
+    : n_heads(c.num_attention_heads), q_lora_rank(c.q_lora_rank), kv_lora_rank(c.kv_lora_rank),
+      nope_dim(c.qk_nope_head_dim), rope_dim(c.qk_rope_head_dim), v_dim(c.v_head_dim),
+      rope_theta(float(c.rope_theta)) {
+  int64_t D = c.hidden_size, qk = n_heads * (nope_dim + rope_dim);
+  if (q_lora_rank > 0) {
+    wq_a = make_param({q_lora_rank, D});
+    q_a_norm = make_param({q_lora_rank});
+    wq_b = make_param({qk, q_lora_rank});
+  } else {
+    wq = make_param({qk, D});
+  }
+  wkv_a = make_param({kv_lora_rank + rope_dim, D});
+  kv_a_norm = make_param({kv_lora_rank});
+  wkv_b = make_param({n_heads * (nope_dim + v_dim), kv_lora_rank});
+  wo = make_param({D, n_heads * v_dim});
+}
+
+void Mla::collect(const std::string& prefix, TensorSlots& out) {
+  if (q_lora_rank > 0) {
+    out.push_back({prefix + "q_a_proj.weight", &wq_a});
+    out.push_back({prefix + "q_a_layernorm.weight", &q_a_norm});
+    out.push_back({prefix + "q_b_proj.weight", &wq_b});
+  } else {
+    out.push_back({prefix + "q_proj.weight", &wq});
+  }
+  out.push_back({prefix + "kv_a_proj_with_mqa.weight", &wkv_a});
+  out.push_back({prefix + "kv_a_layernorm.weight", &kv_a_norm});
+  out.push_back({prefix + "kv_b_proj.weight", &wkv_b});
+  out.push_back({prefix + "o_proj.weight", &wo});
+}
+
+// --- RoPE in HF DeepseekV3's interleaved layout ---------------------------------------------
+
+// x: (B, T, H, d) -> (B, T, H, d) with the last dim reordered (x0, x2, ..., x1, x3, ...), as HF's
+// apply_rotary_pos_emb_interleave does before rotate-half.
+static Tensor deinterleave(const Tensor& x) {
+  const Shape s = x.shape();
+  Tensor pairs = reshape(x, {s[0] * s[1] * s[2], s[3] / 2, 2});  // (B*T*H, d/2, 2)
+  return reshape(transpose(pairs, 1, 2), s);                    // (B*T*H, 2, d/2) -> (B, T, H, d)
+}
+
+// x: (B, T, H, dr) in checkpoint layout -> rotated, in HF's permuted layout.
+static Tensor rope_interleaved(const Tensor& x, const Ids& positions, float theta) {
+  return rope(deinterleave(x), positions, theta);
+}
+
+// --- forward --------------------------------------------------------------------------------
+
+Tensor Mla::forward(const Tensor& x, const Ids& positions, LayerKV* cache, const std::vector<uint8_t>& key_mask) const {
+  const int64_t B = x.size(0), T = x.size(1), H = n_heads, R = kv_lora_rank;
+  const int64_t dn = nope_dim, dr = rope_dim, dv = v_dim;
+  const float softmax_scale = 1.0f / std::sqrt(float(dn + dr));
+
+  // Queries: (B, T, H, dn) and rotated (B, T, H, dr).
+  Tensor q = q_lora_rank > 0 ? linear(rmsnorm(linear(x, wq_a), q_a_norm, kLowRankNormEps), wq_b) : linear(x, wq);
+  std::vector<Tensor> q_parts = split(reshape(q, {B, T, H, dn + dr}), {dn, dr}, 3);
+  Tensor q_nope = q_parts[0];
+  Tensor q_rope = rope_interleaved(q_parts[1], positions, rope_theta);
+
+  // Latent c (B, T, R) and the shared rotated key part (B, T, 1, dr).
+  std::vector<Tensor> kv_parts = split(linear(x, wkv_a), {R, dr}, 2);
+  Tensor c = rmsnorm(kv_parts[0], kv_a_norm, kLowRankNormEps);
+  Tensor k_rope = rope_interleaved(reshape(kv_parts[1], {B, T, 1, dr}), positions, rope_theta);
+
+  Tensor o;  // (B, T, H*dv)
+  if (!cache) {
+    // Naive: up-project per head, broadcast k_rope to the H heads, ordinary attention.
+    std::vector<Tensor> kv = split(reshape(linear(c, wkv_b), {B, T, H, dn + dv}), {dn, dv}, 3);
+    Tensor k_rope_h = concat(std::vector<Tensor>(size_t(H), k_rope), 2);               // (B, T, H, dr)
+    Tensor qh = permute(concat({q_nope, q_rope}, 3), {0, 2, 1, 3});                     // (B, H, T, dn+dr)
+    Tensor kh = permute(concat({kv[0], k_rope_h}, 3), {0, 2, 1, 3});                    // (B, H, T, dn+dr)
+    Tensor vh = permute(kv[1], {0, 2, 1, 3});                                           // (B, H, T, dv)
+    Tensor oh = attention(qh, kh, vh, /*causal=*/true, softmax_scale, key_mask);        // (B, H, T, dv)
+    o = reshape(permute(oh, {0, 2, 1, 3}), {B, T, H * dv});
+  } else {
+    // Absorbed: append [c; k_rope] to the cache, attend as one kv head over the latent.
+    Tensor latent = reshape(concat({c, reshape(k_rope, {B, T, dr})}, 2), {B, 1, T, R + dr});
+    cache->k = cache->k.defined() ? concat({cache->k, latent}, 2) : latent;  // (B, 1, S + T, R + dr)
+    std::vector<Tensor> w = split(reshape(wkv_b, {H, dn + dv, R}), {dn, dv}, 1);  // W_uk (H, dn, R), W_uv (H, dv, R)
+    Tensor qn = reshape(permute(q_nope, {2, 0, 1, 3}), {H, B * T, dn});
+    Tensor q_lat = permute(reshape(matmul(qn, w[0]), {H, B, T, R}), {1, 0, 2, 3});      // (B, H, T, R)
+    Tensor qh = concat({q_lat, permute(q_rope, {0, 2, 1, 3})}, 3);                      // (B, H, T, R + dr)
+    // Values are the cache itself: its last dr columns ride along and are dropped after.
+    Tensor oh = attention(qh, cache->k, cache->k, /*causal=*/true, softmax_scale, key_mask);  // (B, H, T, R + dr)
+    Tensor o_lat = reshape(permute(split(oh, {R, dr}, 3)[0], {1, 0, 2, 3}), {H, B * T, R});
+    Tensor ov = reshape(matmul(o_lat, w[1], false, /*trans_b=*/true), {H, B, T, dv});   // per head W_uv o_lat
+    o = reshape(permute(ov, {1, 2, 0, 3}), {B, T, H * dv});
+  }
+  return linear(o, wo);  // (B, T, D)
+}
+
+}  // namespace r1
