@@ -151,6 +151,12 @@ Config Config::from_json(const Json& j, const std::string& source) {
   }
   if (!saw_kv_heads) c.num_key_value_heads = c.num_attention_heads;
   if (c.is_mla()) {
+    // Absent per-head widths take Hugging Face's DeepseekV3Config defaults (q_lora_rank does not:
+    // absent or null means a plain q_proj).
+    auto given = [&](const char* key) { const Json* v = j.find(key); return v && !v->is_null(); };
+    if (!given("qk_nope_head_dim")) c.qk_nope_head_dim = 128;
+    if (!given("qk_rope_head_dim")) c.qk_rope_head_dim = 64;
+    if (!given("v_head_dim")) c.v_head_dim = 128;
     c.head_dim = c.qk_rope_head_dim;  // as Hugging Face's DeepseekV3Config (the RoPE width)
   } else if (!saw_head_dim && c.num_attention_heads > 0) {
     check(c.hidden_size % c.num_attention_heads == 0, source, ": field 'num_attention_heads': ",
