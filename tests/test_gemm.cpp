@@ -131,9 +131,9 @@ TEST(Gemm, OddShapesAllTransposesEveryKernel) {
 }
 
 TEST(Gemm, ShapesCrossingBlockBoundaries) {
-  // K > 256 (two and three depth slices), M > 168 (several row blocks), K * N > 4M floats
-  // (several column panels), M small enough for the in-place B path, GEMV shapes, and products big enough to run
-  // on several threads.
+  // K > 256 (two and three depth slices), M > 168 (several row blocks), K * N > 256K floats
+  // (several column panels), M small enough for the in-place B path, GEMV shapes, and products
+  // big enough to run on several threads.
   const Case cases[] = {
       {false, false, 200, 70, 600, 1.0f, 0.0f, 3},  {true, true, 200, 70, 600, 0.7f, 0.3f, 0},
       {false, true, 37, 4200, 5, 1.0f, 1.0f, 0},     {true, false, 3, 4200, 300, 1.0f, 0.0f, 2},
@@ -141,7 +141,7 @@ TEST(Gemm, ShapesCrossingBlockBoundaries) {
       {true, true, 1, 300, 700, 2.0f, 0.0f, 4},      {false, false, 1, 300, 700, 1.0f, 0.0f, 0},
       {false, false, 700, 1, 300, 1.0f, 1.0f, 2},    {true, true, 700, 1, 300, 1.0f, 0.0f, 0},
       {false, true, 300, 257, 256, 1.0f, 0.0f, 0},   {true, false, 169, 96, 512, -2.0f, 1.0f, 0},
-      {false, false, 20, 4200, 1030, 1.0f, 0.5f, 0},  // K * N > the packed-B cap: two column panels
+      {false, false, 20, 4200, 1030, 1.0f, 0.5f, 0},  // K * N > the packed-B cap: several column panels
   };
   uint64_t seed = 100;
   for (GemmKernel k : compiled_kernels())

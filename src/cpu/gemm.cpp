@@ -2,7 +2,7 @@
 //
 // Design (the Goto/BLIS scheme, arranged so threads rarely wait for each other):
 //
-//   for jc in N step nc:                       a panel of columns (nc * K floats capped at 16 MB)
+//   for jc in N step nc:                       a panel of columns (K x nc floats, about 1 MB)
 //     pack op(B)[0:K, jc:jc+nc] into NR-wide slivers, every KC-deep slice   (all threads share it)
 //     -- barrier --
 //     for each unit (mc rows x nb columns of C), dynamic schedule, one thread per unit:
@@ -70,7 +70,10 @@ namespace {
 
 constexpr int64_t KC = 256;          // depth of a packed slice (fixes the summation order)
 constexpr int64_t MC = 14 * 12;      // at most this many rows of A per unit of work (a multiple of every MR)
-constexpr int64_t kPackedBFloats = int64_t(1) << 22;  // packed B panel (K x nc) size cap: 16 MB
+// Columns per packed panel of B: as many as keep the panel (K x nc) within 1 MB, so it stays in L2
+// while the units stream through it, but at least kMinPanelColumns: each panel repacks A.
+constexpr int64_t kPackedBFloats = int64_t(1) << 18;
+constexpr int64_t kMinPanelColumns = 256;
 constexpr int64_t kUnitsPerThread = 4;     // units of work per thread in a multithreaded product
 // B not transposed is read in place (not packed) when M is this small or the product is tiny:
 // packing would cost about as much as the product.
@@ -382,7 +385,7 @@ struct Blocking {
 
 Blocking choose_blocking(const KernelSet& ks, const Problem& pr, int threads) {
   Blocking bl;
-  const int64_t nc_budget = std::max<int64_t>(ks.nr, kPackedBFloats / pr.K / ks.nr * ks.nr);
+  const int64_t nc_budget = std::max(kMinPanelColumns, kPackedBFloats / pr.K / ks.nr * ks.nr);
   bl.nc = std::min(ceil_div(pr.N, ks.nr) * ks.nr, nc_budget);
   if (threads == 1) {
     bl.mc = std::min(MC, ceil_div(pr.M, ks.mr) * ks.mr);
