@@ -37,6 +37,10 @@ void record(Tensor& out, const char* op, std::vector<Tensor> inputs,
 
 // t.grad += g (allocating t.grad on first use). g must have t's shape and device.
 void accumulate_grad(const Tensor& t, const Tensor& g);
+// t.grad[..., offset : offset + n, ...] += g along `axis` (n = g's size there; every other dim
+// matches t): the gradient of one piece of a split, without a full-size zero tensor per piece.
+// CPU only (split has no CUDA kernel).
+void accumulate_grad_slice(const Tensor& t, const Tensor& g, int axis, int64_t offset);
 
 // Runs the backward pass from a one-element tensor (d loss / d loss = 1), or from `out`
 // with a given output gradient `grad_out` of the same shape.

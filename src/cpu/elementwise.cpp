@@ -42,7 +42,20 @@ static void binary_loop(const float* a, const float* b, float* out, const Broadc
     const float* pa = a + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
     const float* pb = b + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
     float* po = out + r * s[3];
-    for (int64_t j = 0; j < s[3]; j++) po[j] = apply(OP, pa[j * sa[3]], pb[j * sb[3]]);
+    // The innermost dim is contiguous or broadcast in each operand; the three common
+    // cases get loops the compiler vectorizes (a row + a row, a row op a scalar, ...).
+    const int64_t n3 = s[3];
+    if (sa[3] == 1 && sb[3] == 1) {
+      for (int64_t j = 0; j < n3; j++) po[j] = apply(OP, pa[j], pb[j]);
+    } else if (sa[3] == 1 && sb[3] == 0) {
+      const float y = *pb;
+      for (int64_t j = 0; j < n3; j++) po[j] = apply(OP, pa[j], y);
+    } else if (sa[3] == 0 && sb[3] == 1) {
+      const float x = *pa;
+      for (int64_t j = 0; j < n3; j++) po[j] = apply(OP, x, pb[j]);
+    } else {
+      for (int64_t j = 0; j < n3; j++) po[j] = apply(OP, pa[j * sa[3]], pb[j * sb[3]]);
+    }
   }
 }
 
@@ -57,6 +70,11 @@ void binary(BinaryOp op, const float* a, const float* b, float* out, const Broad
     case BinaryOp::LessEq: return binary_loop<BinaryOp::LessEq>(a, b, out, bc);
     case BinaryOp::GreaterEq: return binary_loop<BinaryOp::GreaterEq>(a, b, out, bc);
   }
+}
+
+void add_inplace(float* acc, const float* x, int64_t n) {
+#pragma omp parallel for simd if (n > 65536)
+  for (int64_t i = 0; i < n; i++) acc[i] += x[i];
 }
 
 // --- unary --------------------------------------------------------------------

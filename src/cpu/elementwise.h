@@ -17,6 +17,8 @@ struct Broadcast4 {
 
 // out[i] = a[i'] op b[i''] over the output shape.
 void binary(BinaryOp op, const float* a, const float* b, float* out, const Broadcast4& bc);
+// acc[i] += x[i] for n elements (gradient accumulation; the same sums as binary Add).
+void add_inplace(float* acc, const float* x, int64_t n);
 // out[i] = op(x[i]) for n elements.
 void unary(UnaryOp op, const float* x, float* out, int64_t n);
 // Backward helpers for n elements: out = g * f'(x).

@@ -157,13 +157,8 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
       std::copy(x.data() + (o * total + offset) * inner, x.data() + (o * total + offset + n) * inner,
                 out.data() + o * n * inner);
     if (needs_grad({x})) {
-      // Each piece's gradient lands in its slice of a zero gradient for x.
-      record(out, "split", {x}, [x, a, offset, n, total, outer, inner](const Tensor& g) {
-        Tensor gx = Tensor::zeros(x.shape(), g.device());
-        for (int64_t o = 0; o < outer; o++)
-          std::copy(g.data() + o * n * inner, g.data() + (o + 1) * n * inner, gx.data() + (o * total + offset) * inner);
-        accumulate_grad(x, gx);
-      });
+      // Each piece's gradient lands in its slice of x's gradient.
+      record(out, "split", {x}, [x, a, offset](const Tensor& g) { accumulate_grad_slice(x, g, a, offset); });
     }
     outs.push_back(out);
     offset += n;
