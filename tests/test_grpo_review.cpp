@@ -1,9 +1,13 @@
 // Independent review tests for the GRPO path: the objective (rl/grpo.h) checked against
 // finite differences and TRL's definitions rather than against a second copy of the same
 // closed form; the sampler/generation engine (stop strings, EOS, log-prob convention) on a
-// hand-built "table" model whose next token is known; and one end-to-end GRPO step through
-// train_grpo() that pins the on-policy identities (rho = 1, KL = 0, nothing clipped, loss ~ 0)
-// which an off-by-one logits row or a temperature mismatch would break.
+// hand-built "table" model whose next token is known; and train_grpo() end to end: the
+// on-policy identities of the first step (rho = 1, KL = 0, nothing clipped, loss ~ 0), which an
+// off-by-one logits row or a temperature mismatch breaks; the sign of learning; resume; and
+// advantage alignment when dynamic sampling / truncation masking drop completions. Each
+// trainer test was checked to fail on a mutated copy of grpo_trainer.cpp (row off by one,
+// no 1/T, negated advantage, reference = policy, reference not restored on resume, advantage
+// indexed in the filtered list).
 //
 // Suites: GrpoReview* run in `make test`. GrpoReviewBug.DISABLED_* demonstrate defects found
 // in review; they fail today and are disabled so the build stays green. Run them with
