@@ -2,7 +2,10 @@
 #include "tensor/tensor.h"
 
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
+#include <deque>
+#include <iterator>
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
@@ -45,23 +48,28 @@ static void check_shape(const Shape& s) {
 
 // --- host memory cache -------------------------------------------------------------
 // Every op returns a new tensor, so one training step allocates and frees thousands of
-// buffers, mostly of the same few sizes. Straight from malloc, big buffers come as fresh
-// mmap'ed pages (a page fault and a kernel zero-fill per 4 KiB) and go back to the kernel on
-// free, which cost ~10% of a tiny-model training step. So freed CPU blocks go into free
-// lists keyed by block size and the next request of that size takes one back (LIFO: the
-// most recently freed block is the one most likely still in cache).
+// buffers (about 1,500 for the tiny preset), mostly of the same few sizes. Straight from
+// malloc, big buffers come as fresh mmap'ed pages (a page fault and a kernel zero-fill per
+// 4 KiB) and go back to the kernel on free, which cost ~10% of a tiny-model training step. So
+// freed CPU blocks go into free lists keyed by block size and the next request of that size
+// takes one back (newest first: the block most likely still in cache).
 //  - Sizes are rounded up to size classes so that tensors whose size changes a little from
 //    step to step (MoE expert batches) still reuse blocks: multiples of 64 bytes up to 4 KiB,
 //    then 8 classes per power of two (at most 12.5% slack).
-//  - At most kHostCacheCap bytes sit in the free lists. When a freed block would pass the cap
-//    the whole cache is released first, so memory of a size that never recurs (a growing KV
-//    cache, a one-off big tensor) is not held forever. A failed allocation also releases it.
+//  - A block is returned to malloc once kHostMaxAge other blocks have been freed after it
+//    without anyone asking for its size (swept every kHostSweepEvery frees): sizes that never
+//    recur (a growing KV cache during generation) are not held on to. A training step reuses
+//    its blocks one step later, far within that age.
+//  - At most kHostCacheCap bytes sit in the free lists; a free that would pass it releases the
+//    whole cache first, and so does a failed allocation.
 //  - Thread-safe (one mutex; a lookup is tiny next to the op that needs the buffer).
 //  - Blocks keep 64-byte alignment. They are not zeroed: Tensor::empty was never zeroed either.
 namespace {
 
 constexpr size_t kHostAlign = 64;
-constexpr size_t kHostCacheCap = size_t(1) << 30;  // 1 GiB; tiny-model pretraining peaks near 0.5 GiB
+constexpr size_t kHostCacheCap = size_t(1) << 30;  // 1 GiB; tiny-model pretraining peaks near 0.6 GiB
+constexpr uint64_t kHostMaxAge = 32768;            // frees (~20 tiny training steps, ~120 decode tokens)
+constexpr uint64_t kHostSweepEvery = 1024;         // frees between two sweeps for old blocks
 
 size_t host_block_bytes(int64_t numel) {
   size_t bytes = size_t(numel > 0 ? numel : 1) * sizeof(float);
@@ -78,7 +86,7 @@ class HostCache {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = free_.find(bytes);
       if (it != free_.end() && !it->second.empty()) {
-        void* p = it->second.back();
+        void* p = it->second.back().ptr;
         it->second.pop_back();
         cached_ -= bytes;
         return p;
@@ -95,31 +103,44 @@ class HostCache {
 
   void give(void* p, size_t bytes) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (cached_ + bytes > kHostCacheCap) release_locked();
+    if (cached_ + bytes > kHostCacheCap) release_older_than(UINT64_MAX);
     if (bytes > kHostCacheCap) {
       std::free(p);
       return;
     }
-    free_[bytes].push_back(p);
+    free_[bytes].push_back({p, ++clock_});
     cached_ += bytes;
+    if (clock_ % kHostSweepEvery == 0 && clock_ > kHostMaxAge) release_older_than(clock_ - kHostMaxAge);
   }
 
   void release() {
     std::lock_guard<std::mutex> lock(mu_);
-    release_locked();
+    release_older_than(UINT64_MAX);
   }
 
  private:
-  void release_locked() {
-    for (auto& [bytes, blocks] : free_)
-      for (void* p : blocks) std::free(p);
-    free_.clear();
-    cached_ = 0;
+  struct Block {
+    void* ptr;
+    uint64_t freed_at;  // clock_ when it was freed
+  };
+
+  // Frees every cached block freed before `clock` (all of them for UINT64_MAX).
+  void release_older_than(uint64_t clock) {
+    for (auto it = free_.begin(); it != free_.end();) {
+      std::deque<Block>& blocks = it->second;  // oldest first
+      while (!blocks.empty() && blocks.front().freed_at < clock) {
+        std::free(blocks.front().ptr);
+        blocks.pop_front();
+        cached_ -= it->first;
+      }
+      it = blocks.empty() ? free_.erase(it) : std::next(it);
+    }
   }
 
   std::mutex mu_;
-  std::unordered_map<size_t, std::vector<void*>> free_;  // block size -> free blocks
-  size_t cached_ = 0;                                    // bytes in free_
+  std::unordered_map<size_t, std::deque<Block>> free_;  // block size -> free blocks, oldest first
+  size_t cached_ = 0;                                   // bytes in free_
+  uint64_t clock_ = 0;                                  // number of blocks freed so far
 };
 
 // Never destroyed: a Storage may be freed during static destruction, after any static
