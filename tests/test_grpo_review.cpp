@@ -9,10 +9,9 @@
 // no 1/T, negated advantage, reference = policy, reference not restored on resume, advantage
 // indexed in the filtered list).
 //
-// Suites: GrpoReview* run in `make test`. GrpoReviewBug.DISABLED_* demonstrate defects found
-// in review; they fail today and are disabled so the build stays green. Run them with
-//   build/r1_tests --gtest_filter='GrpoReviewBug*' --gtest_also_run_disabled_tests
-// and enable each one when its fix lands.
+// Suites: GrpoReview* run in `make test`. GrpoReviewFixed.* pin the three defects the review
+// found (NaN advantages with eps = 0, padded-vocabulary ids aborting generation, dr_grpo's
+// max_len shorter than the generation budget); each failed before its fix.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -622,7 +621,7 @@ TEST(GrpoReview, DroppedGroupsAndTruncatedCompletionsKeepAdvantagesAligned) {
 // check (generate.cpp, tokenizer->decode of the tail) and completion_text() throw
 // "decode: token id ... is not in the vocabulary", ending a GRPO run mid-way. Expected: ids
 // the tokenizer cannot decode are never sampled (or decode to nothing).
-TEST(GrpoReviewBug, DISABLED_PaddedVocabularyIdsDoNotAbortGeneration) {
+TEST(GrpoReviewFixed, PaddedVocabularyIdsDoNotAbortGeneration) {
   const Tokenizer& tok = small_tokenizer();
   ASSERT_EQ(tok.vocab_size(), 512);
   int32_t a = id_of("ab");
@@ -645,7 +644,7 @@ TEST(GrpoReviewBug, DISABLED_PaddedVocabularyIdsDoNotAbortGeneration) {
 // from minibatch to minibatch; Dr. GRPO (and TRL's loss_type="dr_grpo":
 // sum / (B * max_completion_length)) divide by the generation budget. Expected: the config
 // rejects 0 < max_len < max_new_tokens (and the trainer uses max_new_tokens for max_len 0).
-TEST(GrpoReviewBug, DISABLED_DrGrpoMaxLenShorterThanTheBudgetIsAConfigError) {
+TEST(GrpoReviewFixed, DrGrpoMaxLenShorterThanTheBudgetIsAConfigError) {
   Json j = Json::parse(R"({"loss": "dr_grpo", "max_len": 8, "max_new_tokens": 64})");
   EXPECT_THROW(GrpoConfig::from_json(j, "grpo.json"), Error);
 }
@@ -655,7 +654,7 @@ TEST(GrpoReviewBug, DISABLED_DrGrpoMaxLenShorterThanTheBudgetIsAConfigError) {
 // advantages. In the trainer the NaN reaches the loss and every gradient, clip_grad_norm
 // returns NaN, the AdamW step is skipped, and the run silently never updates.
 // docs/algorithm.md promises "exactly 0" for such groups. Expected: 0 (or eps = 0 rejected).
-TEST(GrpoReviewBug, DISABLED_ZeroEpsGivesZeroNotNanForAFlatGroup) {
+TEST(GrpoReviewFixed, ZeroEpsGivesZeroNotNanForAFlatGroup) {
   GrpoOptions o;
   o.eps = 0;
   std::vector<double> a;

@@ -32,10 +32,10 @@ Json EvalResult::to_json() const {
 
 std::string completion_text(const Tokenizer& tok, const std::vector<int32_t>& tokens) {
   int eos = tok.token_id("<|endoftext|>");
-  std::vector<int> ids;
+  Ids ids;
   for (int32_t t : tokens)
     if (t != eos) ids.push_back(t);
-  return tok.decode(ids);
+  return decodable_text(tok, ids);
 }
 
 namespace {

@@ -47,7 +47,8 @@ struct EvalResult {
 // or after max_new_tokens.
 EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<Json>& rows, const EvalOptions& opt);
 
-// The text of generated tokens without the end-of-sequence token.
+// The text of generated tokens without the end-of-sequence token (ids beyond the tokenizer's
+// vocabulary decode to nothing, see decodable_text()).
 std::string completion_text(const Tokenizer& tok, const std::vector<int32_t>& tokens);
 
 }  // namespace r1

@@ -52,7 +52,9 @@ std::vector<double> grpo_advantages(const std::vector<double>& r, int64_t G, con
     double denom = 1.0;
     if (opt.scale_rewards == "group") denom = std_of(&r[size_t(g0)], G, opt.std) + opt.eps;
     else if (opt.scale_rewards == "batch") denom = std_all + opt.eps;
-    for (int64_t i = g0; i < g0 + G; i++) adv[size_t(i)] = (r[size_t(i)] - m) / denom;
+    // denom is 0 only when eps is 0 and every reward in the group (or batch) is equal, so
+    // the numerator is 0 too: the advantage is 0, not 0/0.
+    for (int64_t i = g0; i < g0 + G; i++) adv[size_t(i)] = denom > 0 ? (r[size_t(i)] - m) / denom : 0.0;
   }
   return adv;
 }

@@ -102,6 +102,10 @@ GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
   need(c.max_new_tokens >= 1, "max_new_tokens", "must be >= 1");
   need(c.overlong_buffer >= 0 && c.overlong_buffer < c.max_new_tokens, "overlong_buffer", "must be in [0, max_new_tokens)");
   need(c.eval_rows >= 1, "eval_rows", "must be >= 1");
+  need(c.objective.max_len == 0 || c.objective.max_len >= c.max_new_tokens, "max_len",
+       "must be 0 (= max_new_tokens) or at least max_new_tokens (dr_grpo divides by the generation budget)");
+  need(c.top_p > 0 && c.top_p <= 1, "top_p", "must be in (0, 1]");
+  need(c.eval_temperature >= 0, "eval_temperature", "must be >= 0");
   return c;
 }
 
@@ -310,6 +314,11 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
   gen.tokenizer = &tok;
   if (eos >= 0) gen.eos_ids.push_back(eos);
 
+  // Dr. GRPO's constant normaliser is the generation budget, not the longest completion of
+  // each minibatch (which would change from minibatch to minibatch).
+  GrpoOptions objective = cfg.objective;
+  if (objective.max_len == 0) objective.max_len = cfg.max_new_tokens;
+
   Progress bar(cfg.steps, "grpo");
   for (; step < cfg.steps; step++) {
     // 1-2. prompts and rollouts
@@ -354,7 +363,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     // 4. advantages, then the completions that enter the loss
     std::vector<double> rewards;
     for (const Rollout& r : rolls) rewards.push_back(r.total);
-    std::vector<double> adv = grpo_advantages(rewards, G, cfg.objective);
+    std::vector<double> adv = grpo_advantages(rewards, G, objective);
     int64_t zero_std_groups = 0;
     std::vector<const Rollout*> batch;
     for (int64_t g0 = 0; g0 < P * G; g0 += G) {
@@ -375,6 +384,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     double loss_sum = 0, kl_sum = 0, clip_sum = 0, entropy_sum = 0, grad_norm = 0;
     int64_t updates = 0, entropy_tokens = 0;
     int64_t mbs = std::min<int64_t>(cfg.minibatches, int64_t(batch.size()));
+    std::vector<std::vector<float>> ref_cache(size_t(std::max<int64_t>(mbs, 0)));
     for (int64_t pass = 0; pass < cfg.mu && !batch.empty(); pass++) {
       for (int64_t mb = 0; mb < mbs; mb++) {
         std::vector<const Rollout*> part;
@@ -388,15 +398,19 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
           lp_old.insert(lp_old.end(), r->lp_old.begin(), r->lp_old.end());
         }
         if (cfg.objective.beta > 0) {
-          NoGradGuard ng;
-          lp_ref = completion_logprobs(ref, part, cfg.temperature, nullptr, nullptr).to_vector();
+          // The reference is frozen within a step: one forward per minibatch, reused by every pass.
+          if (pass == 0) {
+            NoGradGuard ng;
+            ref_cache[size_t(mb)] = completion_logprobs(ref, part, cfg.temperature, nullptr, nullptr).to_vector();
+          }
+          lp_ref = ref_cache[size_t(mb)];
         }
         Tensor aux;
         double entropy = 0;
         Tensor lp = completion_logprobs(model, part, cfg.temperature, &aux, pass == 0 ? &entropy : nullptr);
         if (cfg.objective.beta == 0) lp_ref = lp.to_vector();  // kl = 0 exactly; beta * kl = 0 anyway
         GrpoLoss stats;
-        Tensor loss = grpo_objective(lp, lengths, advs, lp_old, lp_ref, cfg.objective, &stats);
+        Tensor loss = grpo_objective(lp, lengths, advs, lp_old, lp_ref, objective, &stats);
         if (aux.defined()) loss = add(loss, aux);
         backward(loss);
         grad_norm = clip_grad_norm(params, cfg.grad_clip);

@@ -38,6 +38,13 @@ void compact_cache(KVCache& cache, const std::vector<int64_t>& keep) {
 
 // --- generation ----------------------------------------------------------------------
 
+std::string decodable_text(const Tokenizer& tok, const Ids& tokens) {
+  std::vector<int> ids;
+  for (int32_t t : tokens)
+    if (t >= 0 && t < tok.vocab_size()) ids.push_back(t);
+  return tok.decode(ids);
+}
+
 std::vector<Generation> generate(Transformer& model, const std::vector<Ids>& prompts, const std::vector<uint64_t>& seeds,
                                  const GenerateOptions& opt) {
   validate(opt.sampling);
@@ -103,7 +110,7 @@ std::vector<Generation> generate(Transformer& model, const std::vector<Ids>& pro
       } else if (!opt.stop_strings.empty()) {
         // A stop string of L bytes spans at most L tokens (each is >= 1 byte): decode only that tail.
         size_t tail = std::min(g.tokens.size(), longest_stop + 1);
-        std::string text = opt.tokenizer->decode(Ids(g.tokens.end() - long(tail), g.tokens.end()));
+        std::string text = decodable_text(*opt.tokenizer, Ids(g.tokens.end() - long(tail), g.tokens.end()));
         for (const std::string& s : opt.stop_strings)
           if (text.find(s) != std::string::npos) g.finish = "stop";
       }

@@ -41,6 +41,11 @@ struct Generation {
 std::vector<Generation> generate(Transformer& model, const std::vector<Ids>& prompts, const std::vector<uint64_t>& seeds,
                                  const GenerateOptions& opt);
 
+// The text of tokens, skipping ids the tokenizer does not have: Hugging Face checkpoints pad
+// the embedding beyond the tokenizer (Qwen2.5: 151936 rows for 151665 tokens), and a padding
+// id, if ever sampled, decodes to nothing.
+std::string decodable_text(const Tokenizer& tok, const Ids& tokens);
+
 // Keeps the cache rows `keep` (in that order), dropping the others.
 void compact_cache(KVCache& cache, const std::vector<int64_t>& keep);
 
