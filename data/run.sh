@@ -6,8 +6,11 @@
 #   3. r1 report    markdown + SVG curves in $OUT/report/
 # Each stage is skipped when its model already exists and resumed when its run folder has a
 # checkpoint, so an interrupted `make run` continues where it stopped.
-# Environment: OUT (default runs), THREADS (default: all cores).
+# Environment: OUT (default runs), THREADS (default: all cores), OMP_WAIT_POLICY (default
+# passive: libgomp's spinning threads slow small models 5-20x on a busy 2-core machine;
+# see docs/perf.md).
 set -euo pipefail
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 R1=build/r1
 OUT=${OUT:-runs}
 THREADS=${THREADS:-$(nproc)}
