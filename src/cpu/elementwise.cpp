@@ -114,6 +114,19 @@ void silu_backward(const float* x, const float* g, float* out, int64_t n) {
   }
 }
 
+void silu_keep_sigmoid(const float* x, float* out, float* s, int64_t n) {
+#pragma omp parallel for if (n > 65536)
+  for (int64_t i = 0; i < n; i++) {
+    s[i] = sigmoid_f(x[i]);
+    out[i] = x[i] * s[i];
+  }
+}
+
+void silu_backward_sigmoid(const float* x, const float* s, const float* g, float* out, int64_t n) {
+#pragma omp parallel for simd if (n > 65536)
+  for (int64_t i = 0; i < n; i++) out[i] = g[i] * s[i] * (1.0f + x[i] * (1.0f - s[i]));
+}
+
 void clamp(const float* x, float lo, float hi, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = std::min(std::max(x[i], lo), hi);
 }

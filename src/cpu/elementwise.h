@@ -23,6 +23,10 @@ void add_inplace(float* acc, const float* x, int64_t n);
 void unary(UnaryOp op, const float* x, float* out, int64_t n);
 // Backward helpers for n elements: out = g * f'(x).
 void silu_backward(const float* x, const float* g, float* out, int64_t n);
+// silu that also stores s = sigmoid(x) for the backward; out is bitwise unary(Silu)'s.
+void silu_keep_sigmoid(const float* x, float* out, float* s, int64_t n);
+// silu_backward given s = sigmoid(x) from the forward; bitwise silu_backward's result.
+void silu_backward_sigmoid(const float* x, const float* s, const float* g, float* out, int64_t n);
 void clamp(const float* x, float lo, float hi, float* out, int64_t n);
 void clamp_backward(const float* x, float lo, float hi, const float* g, float* out, int64_t n);
 // out = m != 0 ? a : b over the output shape, with a, b, m broadcast (strides as in Broadcast4).

@@ -1,4 +1,5 @@
 // Shape ops: reshape (a free view), transpose/permute (copies), concat and split.
+#include <algorithm>
 #include <numeric>
 
 #include "autograd/autograd.h"
@@ -73,7 +74,8 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
     int64_t i0 = r / (out4[1] * out4[2]), i1 = (r / out4[2]) % out4[1], i2 = r % out4[2];
     const float* src = px + i0 * st[0] + i1 * st[1] + i2 * st[2];
     float* dst = po + r * out4[3];
-    for (int64_t i3 = 0; i3 < out4[3]; i3++) dst[i3] = src[i3 * st[3]];
+    if (st[3] == 1) std::copy(src, src + out4[3], dst);  // last dim kept: a contiguous row (heads <-> time)
+    else for (int64_t i3 = 0; i3 < out4[3]; i3++) dst[i3] = src[i3 * st[3]];
   }
   if (needs_grad({x})) {
     std::vector<int> inv(static_cast<size_t>(n));
