@@ -132,8 +132,8 @@ TEST(Gemm, OddShapesAllTransposesEveryKernel) {
 
 TEST(Gemm, ShapesCrossingBlockBoundaries) {
   // K > 256 (two and three depth slices), M > 168 (several row blocks), K * N > 256K floats
-  // (several column panels), M small enough for the in-place B path, GEMV shapes, and products
-  // big enough to run on several threads.
+  // (several column panels), M or N small enough for the in-place B or A paths, GEMV shapes, and
+  // products big enough to run on several threads.
   const Case cases[] = {
       {false, false, 200, 70, 600, 1.0f, 0.0f, 3},  {true, true, 200, 70, 600, 0.7f, 0.3f, 0},
       {false, true, 37, 4200, 5, 1.0f, 1.0f, 0},     {true, false, 3, 4200, 300, 1.0f, 0.0f, 2},
@@ -142,6 +142,8 @@ TEST(Gemm, ShapesCrossingBlockBoundaries) {
       {false, false, 700, 1, 300, 1.0f, 1.0f, 2},    {true, true, 700, 1, 300, 1.0f, 0.0f, 0},
       {false, true, 300, 257, 256, 1.0f, 0.0f, 0},   {true, false, 169, 96, 512, -2.0f, 1.0f, 0},
       {false, false, 20, 4200, 1030, 1.0f, 0.5f, 0},  // K * N > the packed-B cap: several column panels
+      {false, true, 200, 40, 600, 1.0f, 0.5f, 2},     // N <= 128: A read in place, with padded lda
+      {false, false, 300, 128, 700, -1.0f, 1.0f, 1},
   };
   uint64_t seed = 100;
   for (GemmKernel k : compiled_kernels())

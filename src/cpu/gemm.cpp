@@ -38,6 +38,8 @@
 //     (decode GEMVs), four rows at a time: no packing at all.
 //   - When B is not transposed and M is small (or the whole product is tiny), B is read in place
 //     (packing it would cost as much as the product); only a ragged last sliver is packed.
+//   - When A is not transposed and N <= 128 (attention's P V, narrow layers), the micro-kernel
+//     reads the rows of A in place (a kernel variant): packing A would cost about as much.
 //
 // Determinism: the k order of every C element is fixed by KC and the kernel, never by the thread
 // count or schedule, and every C tile is written by exactly one thread. So the same inputs give
@@ -79,6 +81,9 @@ constexpr int64_t kUnitsPerThread = 4;     // units of work per thread in a mult
 // packing would cost about as much as the product.
 constexpr int64_t kInPlaceBMaxM = 8;
 constexpr double kInPlaceBMaxFlops = 1 << 19;
+// A not transposed is read in place when N is this small: each element of A then meets only a
+// sliver or two of B, so packing A would cost about as much as using it.
+constexpr int64_t kInPlaceAMaxN = 128;
 constexpr double kParallelMinFlops = 4e6;  // below this a product runs on the calling thread
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -104,13 +109,14 @@ struct PackBuffer {
 thread_local PackBuffer tl_pack_a, tl_pack_b;
 
 // --- micro-kernels -----------------------------------------------------------------------
-// kernel(kc, a, b, ldb, c, ldc, n, alpha, beta):
-//   a: packed A sliver [kc][MR] (only the kernel's ROWS rows are read)
+// kernel(kc, a, lda, b, ldb, c, ldc, n, alpha, beta):
+//   a: packed A sliver [kc][MR] (only the kernel's ROWS rows are read), or for the DIRECT_A
+//      variants ROWS rows of A in place, row i at a + i*lda (lda is unused otherwise)
 //   b: B sliver, row k at b + k*ldb, NR floats wide (packed: ldb == NR; in place: ldb of B)
 //   c: C tile [ROWS, n] with row stride ldc, n <= NR
 //   C = alpha * acc + beta * C; beta == 0 never reads C.
-using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-                             int n, float alpha, float beta);
+using MicroKernel = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                             int64_t ldc, int n, float alpha, float beta);
 
 // Packing copies into dst[kc][width] (see "packing copies" below).
 using PackCopy = void (*)(const float* src, int64_t ld, int count, int64_t kc, int width, float* dst);
@@ -119,6 +125,7 @@ constexpr int kMaxMR = 14, kMaxNR = 32;
 struct KernelSet {
   int mr, nr;
   std::array<MicroKernel, kMaxMR + 1> by_rows;  // by_rows[m]: kernel for a tile of m rows, 1 <= m <= mr
+  std::array<MicroKernel, kMaxMR + 1> by_rows_direct;  // the same, reading rows of A in place
   PackCopy copy_rows;                           // packs A (transposed) and B (not transposed)
   PackCopy copy_transposed;                     // packs A (not transposed) and B (transposed)
 };
@@ -166,9 +173,9 @@ struct Vec256 {
 #endif
 
 // SIMD kernel: ROWS x (NV vectors) accumulators live in registers for the whole k loop.
-template <class Vec, int MR, int NV, int ROWS>
-void micro_kernel_simd(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int n,
-                       float alpha, float beta) {
+template <class Vec, int MR, int NV, int ROWS, bool DIRECT_A>
+void micro_kernel_simd(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                       int n, float alpha, float beta) {
   using V = typename Vec::V;
   V acc[ROWS][NV];
 #pragma GCC unroll 16
@@ -181,11 +188,11 @@ void micro_kernel_simd(int64_t kc, const float* a, const float* b, int64_t ldb, 
     for (int v = 0; v < NV; v++) bv[v] = Vec::load(b + v * Vec::W);
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; i++) {
-      V ai = Vec::set1(a[i]);
+      V ai = Vec::set1(DIRECT_A ? a[i * lda] : a[i]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[i][v] = Vec::fma(ai, bv[v], acc[i][v]);
     }
-    a += MR;
+    a += DIRECT_A ? 1 : MR;
     b += ldb;
   }
   const V va = Vec::set1(alpha), vb = Vec::set1(beta);
@@ -204,17 +211,17 @@ void micro_kernel_simd(int64_t kc, const float* a, const float* b, int64_t ldb, 
 }
 
 // Portable kernel: the same computation in plain C++; the compiler vectorizes the j loops.
-template <int MR, int NR, int ROWS>
-void micro_kernel_portable(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-                           int n, float alpha, float beta) {
+template <int MR, int NR, int ROWS, bool DIRECT_A>
+void micro_kernel_portable(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                           int64_t ldc, int n, float alpha, float beta) {
   float acc[ROWS][NR] = {};
   for (int64_t p = 0; p < kc; p++) {
     for (int i = 0; i < ROWS; i++) {
-      const float ai = a[i];
+      const float ai = DIRECT_A ? a[i * lda] : a[i];
 #pragma omp simd
       for (int j = 0; j < NR; j++) acc[i][j] += ai * b[j];
     }
-    a += MR;
+    a += DIRECT_A ? 1 : MR;
     b += ldb;
   }
   for (int i = 0; i < ROWS; i++) {
@@ -316,11 +323,21 @@ void copy_transposed_avx512(const float* src, int64_t ld, int count, int64_t kc,
 
 template <int MR, int NR, size_t... R>
 KernelSet make_portable_set(std::index_sequence<R...>) {
-  return {MR, NR, {nullptr, &micro_kernel_portable<MR, NR, int(R) + 1>...}, copy_rows, copy_transposed};
+  return {MR,
+          NR,
+          {nullptr, &micro_kernel_portable<MR, NR, int(R) + 1, false>...},
+          {nullptr, &micro_kernel_portable<MR, NR, int(R) + 1, true>...},
+          copy_rows,
+          copy_transposed};
 }
 template <class Vec, int MR, int NV, size_t... R>
 KernelSet make_simd_set(PackCopy rows, PackCopy transposed, std::index_sequence<R...>) {
-  return {MR, NV * Vec::W, {nullptr, &micro_kernel_simd<Vec, MR, NV, int(R) + 1>...}, rows, transposed};
+  return {MR,
+          NV * Vec::W,
+          {nullptr, &micro_kernel_simd<Vec, MR, NV, int(R) + 1, false>...},
+          {nullptr, &micro_kernel_simd<Vec, MR, NV, int(R) + 1, true>...},
+          rows,
+          transposed};
 }
 
 const KernelSet& kernel_set(GemmKernel k) {
@@ -427,6 +444,7 @@ void for_2d(bool team, int64_t n0, int64_t n1, F f) {
 void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl, float* bbuf, bool team) {
   const int mr = ks.mr, nr = ks.nr;
   const bool b_in_place = !pr.trans_b && (pr.M <= kInPlaceBMaxM || 2.0 * pr.M * pr.N * pr.K <= kInPlaceBMaxFlops);
+  const bool a_in_place = !pr.trans_a && pr.N <= kInPlaceAMaxN;
   const int64_t n_slices = ceil_div(pr.K, KC);
   float* abuf = tl_pack_a.get(size_t(bl.mc * std::min(KC, pr.K)));  // [mc/mr][kc][mr], this thread's
 
@@ -456,9 +474,11 @@ void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl,
       for (int64_t q = 0; q < n_slices; q++) {
         const int64_t pc = q * KC, kc = std::min(KC, pr.K - pc);
         const float beta = q == 0 ? pr.beta : 1.0f;  // later slices accumulate onto C
-        for (int64_t ir = 0; ir * mr < mc; ir++) {
-          const int m = int(std::min<int64_t>(mr, mc - ir * mr));
-          pack_a_sliver(ks, pr.trans_a, pr.A, pr.lda, row0 + ir * mr, m, pc, kc, mr, abuf + ir * mr * kc);
+        if (!a_in_place) {
+          for (int64_t ir = 0; ir * mr < mc; ir++) {
+            const int m = int(std::min<int64_t>(mr, mc - ir * mr));
+            pack_a_sliver(ks, pr.trans_a, pr.A, pr.lda, row0 + ir * mr, m, pc, kc, mr, abuf + ir * mr * kc);
+          }
         }
         for (int64_t jr = sliver0; jr < sliver1; jr++) {
           const int n = int(std::min<int64_t>(nr, nc - jr * nr));
@@ -467,8 +487,13 @@ void blocked_product(const KernelSet& ks, const Problem& pr, const Blocking& bl,
           const float* b = in_place ? pr.B + pc * pr.ldb + col : bbuf + q * slice_stride + jr * nr * kc;
           for (int64_t ir = 0; ir * mr < mc; ir++) {
             const int m = int(std::min<int64_t>(mr, mc - ir * mr));
-            ks.by_rows[m](kc, abuf + ir * mr * kc, b, in_place ? pr.ldb : nr, pr.C + (row0 + ir * mr) * pr.ldc + col,
-                          pr.ldc, n, pr.alpha, beta);
+            float* c = pr.C + (row0 + ir * mr) * pr.ldc + col;
+            const int64_t ldb = in_place ? pr.ldb : nr;
+            if (a_in_place)
+              ks.by_rows_direct[m](kc, pr.A + (row0 + ir * mr) * pr.lda + pc, pr.lda, b, ldb, c, pr.ldc, n, pr.alpha,
+                                   beta);
+            else
+              ks.by_rows[m](kc, abuf + ir * mr * kc, 0, b, ldb, c, pr.ldc, n, pr.alpha, beta);
           }
         }
       }
