@@ -515,9 +515,7 @@ void dots(int64_t count, int64_t K, float alpha, const float* x, const float* ro
     float* o = out + i * inc_out;
     *o = beta == 0.0f ? alpha * sum : alpha * sum + beta * *o;
   };
-  const int64_t groups = count / 4;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t g = 0; g < groups; g++) {
+  auto group = [&](int64_t g) {
     const float *r0 = rows + 4 * g * ld_rows, *r1 = r0 + ld_rows, *r2 = r1 + ld_rows, *r3 = r2 + ld_rows;
     float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
@@ -528,6 +526,13 @@ void dots(int64_t count, int64_t K, float alpha, const float* x, const float* ro
       s3 += x[p] * r3[p];
     }
     store(4 * g, s0), store(4 * g + 1, s1), store(4 * g + 2, s2), store(4 * g + 3, s3);
+  };
+  const int64_t groups = count / 4;
+  if (parallel) {
+#pragma omp parallel for schedule(static)
+    for (int64_t g = 0; g < groups; g++) group(g);
+  } else {
+    for (int64_t g = 0; g < groups; g++) group(g);  // no OpenMP region: decode GEMVs are small
   }
   for (int64_t i = 4 * groups; i < count; i++) {
     const float* r = rows + i * ld_rows;
