@@ -98,6 +98,7 @@ struct PackBuffer {
   float* get(size_t n) {
     if (n > size) {
       std::free(data);
+      data = nullptr, size = 0;
       size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
       data = static_cast<float*>(std::aligned_alloc(64, bytes));
       if (!data) throw std::bad_alloc();
@@ -420,10 +421,9 @@ Blocking choose_blocking(const KernelSet& ks, const Problem& pr, int threads) {
 
 // for (i < n0) for (j < n1) f(i, j): shared among the threads of the enclosing team when `team`
 // (dynamic schedule, no barrier at the end: callers place their own), else a plain loop on this
-// thread. The plain
-// loop matters when sgemm is called inside someone else's parallel region (attention runs one
-// head per thread): an orphaned `omp for` would bind to that region and split our loop across
-// threads that are not running it.
+// thread. The plain loop matters when sgemm is called inside someone else's parallel region
+// (attention runs one head per thread): an orphaned `omp for` would bind to that region and split
+// our loop across threads that are not running it.
 template <class F>
 void for_2d(bool team, int64_t n0, int64_t n1, F f) {
   if (team) {
