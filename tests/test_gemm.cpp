@@ -232,6 +232,23 @@ TEST(Gemm, BatchedMatchesPerMatrixReference) {
   }
 }
 
+TEST(Gemm, CalledInsideACallersParallelRegion) {
+  // Attention calls sgemm from its own `omp parallel for`, one head per thread. Each product here
+  // is big enough that sgemm would use several threads on its own (5.5 MFLOP).
+  const Case c{false, true, 150, 130, 141, 1.0f, 0.0f, 0};
+  const int64_t heads = 4;
+  std::vector<Operands> ops;
+  std::vector<std::vector<float>> outs(heads);
+  for (int64_t h = 0; h < heads; h++) ops.push_back(make_operands(c, 70 + uint64_t(h)));
+#pragma omp parallel for num_threads(2)
+  for (int64_t h = 0; h < heads; h++) {
+    outs[h] = ops[h].C0;
+    r1::cpu::sgemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, ops[h].A.data(), ops[h].lda, ops[h].B.data(), ops[h].ldb,
+                   c.beta, outs[h].data(), ops[h].ldc);
+  }
+  for (int64_t h = 0; h < heads; h++) expect_matches_reference(c, ops[h], outs[h], "inside a parallel region");
+}
+
 // --- determinism ---------------------------------------------------------------------------
 
 TEST(Gemm, BitwiseDeterministicAcrossRunsAndThreadCounts) {
