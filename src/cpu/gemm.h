@@ -1,8 +1,9 @@
 // CPU single-precision GEMM: the hot path of every matmul (forward and backward) and of
 // attention. Row-major, no allocation visible to the caller (packing buffers are internal and
 // reused). Deterministic: the result depends only on the inputs and the micro-kernel, not on the
-// thread count (every element of C is computed by one thread in a fixed order). See gemm.cpp
-// for the kernel design.
+// thread count (every element of C is computed by one thread in a fixed order). Uses OpenMP
+// threads for products of 4 MFLOP and more; inside a caller's parallel region it runs on the
+// calling thread. See gemm.cpp for the kernel design.
 // Does not do: other dtypes, aliasing of C with A or B, negative or zero strides.
 #pragma once
 #include <cstdint>
