@@ -1,7 +1,11 @@
 // Grouped-query attention with RoPE and an optional KV cache. See attention.h.
 #include "model/attention.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "cpu/attention.h"
+#include "util/error.h"
 
 namespace r1 {
 
@@ -30,6 +34,52 @@ void Attention::collect(const std::string& prefix, TensorSlots& out) {
   out.push_back({prefix + "o_proj.weight", &wo});
 }
 
+// --- KV cache ----------------------------------------------------------------------------
+
+// Appends k, v (B, Hkv, T, Dh) at slots [S, S + T) of the cache, first doubling its capacity
+// (copying the filled slots) when they do not fit. A decode step thus copies only its own slot.
+static void append_to_cache(LayerKV& cache, const Tensor& k, const Tensor& v) {
+  const int64_t B = k.size(0), Hkv = k.size(1), T = k.size(2), Dh = k.size(3), S = cache.slots;
+  int64_t C = cache.k.defined() ? cache.k.size(2) : 0;
+  if (S + T > C) {
+    const int64_t grown = std::max(S + T, 2 * C);
+    Tensor k2 = Tensor::zeros({B, Hkv, grown, Dh}), v2 = Tensor::zeros({B, Hkv, grown, Dh});
+    for (int64_t bg = 0; bg < B * Hkv && S > 0; bg++) {
+      std::copy_n(cache.k.data() + bg * C * Dh, S * Dh, k2.data() + bg * grown * Dh);
+      std::copy_n(cache.v.data() + bg * C * Dh, S * Dh, v2.data() + bg * grown * Dh);
+    }
+    cache.k = k2, cache.v = v2, C = grown;
+  }
+  for (int64_t bg = 0; bg < B * Hkv; bg++) {
+    std::copy_n(k.data() + bg * T * Dh, T * Dh, cache.k.data() + (bg * C + S) * Dh);
+    std::copy_n(v.data() + bg * T * Dh, T * Dh, cache.v.data() + (bg * C + S) * Dh);
+  }
+  cache.slots = S + T;
+}
+
+// q: (B, H, T, Dh) over the S filled slots of the cache -> (B, H, T, Dh). The same kernel and
+// arithmetic as r1::attention (causal, key_mask of B*S entries), called once per (sequence,
+// kv head) because the cache's rows are C slots apart rather than S.
+static Tensor attend_cache(const Tensor& q, const LayerKV& cache, float scale, const std::vector<uint8_t>& key_mask) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), Dh = q.size(3);
+  const int64_t Hkv = cache.k.size(1), C = cache.k.size(2), S = cache.slots, rep = H / Hkv;
+  check(key_mask.empty() || int64_t(key_mask.size()) == B * S, "attention cache: key_mask has ", key_mask.size(),
+        " entries, expected B*S = ", B * S);
+  Tensor out = Tensor::empty({B, H, T, Dh});
+  const uint8_t* mask = key_mask.empty() ? nullptr : key_mask.data();
+  const cpu::AttentionShape shape{1, rep, 1, T, S, Dh, Dh};  // one sequence, its kv head's query heads
+#pragma omp parallel for schedule(static) if (B * Hkv > 1)
+  for (int64_t bg = 0; bg < B * Hkv; bg++) {
+    const int64_t b = bg / Hkv;
+    cpu::attention_forward(shape, q.data() + bg * rep * T * Dh, cache.k.data() + bg * C * Dh,
+                           cache.v.data() + bg * C * Dh, /*causal=*/true, scale, mask ? mask + b * S : nullptr,
+                           out.data() + bg * rep * T * Dh, nullptr);
+  }
+  return out;
+}
+
+// --- forward --------------------------------------------------------------------------------
+
 Tensor Attention::forward(const Tensor& x, const Ids& positions, LayerKV* cache,
                           const std::vector<uint8_t>& key_mask) const {
   int64_t B = x.size(0), T = x.size(1);
@@ -40,15 +90,15 @@ Tensor Attention::forward(const Tensor& x, const Ids& positions, LayerKV* cache,
   q = permute(q, {0, 2, 1, 3});  // (B, H, T, Dh)
   k = permute(k, {0, 2, 1, 3});  // (B, Hkv, T, Dh)
   v = permute(v, {0, 2, 1, 3});  // (B, Hkv, T, Dh)
+  const float scale = 1.0f / std::sqrt(float(head_dim));
+  Tensor o;  // (B, H, T, Dh)
   if (cache) {
-    if (cache->k.defined()) {
-      k = concat({cache->k, k}, 2);  // (B, Hkv, S + T, Dh)
-      v = concat({cache->v, v}, 2);
-    }
-    cache->k = k;
-    cache->v = v;
+    check(!x.is_cuda(), "attention with a KV cache: no CUDA kernel yet");  // inference only, no autograd
+    append_to_cache(*cache, k, v);
+    o = attend_cache(q, *cache, scale, key_mask);
+  } else {
+    o = attention(q, k, v, /*causal=*/true, scale, key_mask);
   }
-  Tensor o = attention(q, k, v, /*causal=*/true, 1.0f / std::sqrt(float(head_dim)), key_mask);  // (B, H, T, Dh)
   o = reshape(permute(o, {0, 2, 1, 3}), {B, T, n_heads * head_dim});
   return linear(o, wo);  // (B, T, D)
 }
