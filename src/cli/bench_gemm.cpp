@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -131,6 +132,11 @@ int run(Args& args) {
   args.finish();
 
   omp_set_num_threads(threads);
+  if (threads > 1 && !std::getenv("OMP_WAIT_POLICY"))
+    std::fprintf(stderr,
+                 "note: OMP_WAIT_POLICY is not set. On a machine busy with other work, libgomp's spinning threads\n"
+                 "      can make multithreaded products 10x slower; run with OMP_WAIT_POLICY=passive there\n"
+                 "      (docs/perf.md, GEMM).\n");
   OpenBlas ob;
   if (compare) {
     ob = load_openblas();
