@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "cpu/gemm.h"
@@ -201,6 +202,16 @@ TEST(Gemm, EmptyShapesDoNothing) {
   r1::cpu::sgemm(false, false, 2, 2, 0, 1.0f, A, 2, B, 2, 0.5f, C, 2);  // K == 0: C = beta * C
   EXPECT_EQ(C[0], 0.5f);
   EXPECT_EQ(C[3], 2.0f);
+}
+
+TEST(Gemm, RejectsBadLeadingDimensions) {
+  float A[12] = {}, B[12] = {}, C[12] = {};
+  EXPECT_THROW(r1::cpu::sgemm(false, false, 2, 3, 4, 1.0f, A, 3, B, 3, 0.0f, C, 3), std::invalid_argument);  // lda < K
+  EXPECT_THROW(r1::cpu::sgemm(true, false, 2, 3, 4, 1.0f, A, 1, B, 3, 0.0f, C, 3), std::invalid_argument);   // lda < M
+  EXPECT_THROW(r1::cpu::sgemm(false, true, 2, 3, 4, 1.0f, A, 4, B, 3, 0.0f, C, 3), std::invalid_argument);   // ldb < K
+  EXPECT_THROW(r1::cpu::sgemm(false, false, 2, 3, 4, 1.0f, A, 4, B, 3, 0.0f, C, 2), std::invalid_argument);  // ldc < N
+  EXPECT_THROW(r1::cpu::sgemm(false, false, -1, 3, 4, 1.0f, A, 4, B, 3, 0.0f, C, 3), std::invalid_argument);
+  EXPECT_NO_THROW(r1::cpu::sgemm(false, false, 2, 3, 4, 1.0f, A, 4, B, 3, 0.0f, C, 3));
 }
 
 // --- batched -------------------------------------------------------------------------------

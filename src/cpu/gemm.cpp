@@ -57,6 +57,7 @@
 #include <array>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
 #include <utility>
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
@@ -619,6 +620,10 @@ const char* gemm_kernel_name(GemmKernel k) {
 
 void sgemm_with(GemmKernel k, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  // A caller's bug, not a user's mistake: say exactly what was passed.
+  if (M < 0 || N < 0 || K < 0 || lda < (trans_a ? M : K) || ldb < (trans_b ? K : N) || ldc < N)
+    throw std::invalid_argument(cat("sgemm: bad arguments: trans_a=", trans_a, " trans_b=", trans_b, " M=", M,
+                                    " N=", N, " K=", K, " lda=", lda, " ldb=", ldb, " ldc=", ldc));
   gemm(kernel_set(k), Problem{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
 }
 
