@@ -4,8 +4,8 @@
 // thread count (every element of C is computed by one thread in a fixed order). Uses OpenMP
 // threads for products of 4 MFLOP and more; inside a caller's parallel region it runs on the
 // calling thread. See gemm.cpp for the kernel design.
-// Does not do: other dtypes, aliasing of C with A or B. Negative sizes or leading dimensions
-// smaller than the rows they hold throw std::invalid_argument (a caller bug).
+// Does not do: other dtypes, aliasing of C with A or B. Negative sizes, or a leading dimension
+// shorter than the stored rows, throw std::invalid_argument (a caller bug).
 #pragma once
 #include <cstdint>
 
