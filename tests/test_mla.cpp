@@ -3,7 +3,8 @@
 // chunks and compact_cache) against the full forward, the compressed cache layout, checkpoint
 // names / config fields / parameter counts, and logits + gradients of two fixture models against
 // a float64 PyTorch transcription of Hugging Face's DeepseekV3Attention
-// (data/fixtures/model/make_reference.py, cases mla_lora and mla_qproj).
+// (data/fixtures/model/make_reference.py, cases mla_lora and mla_qproj), in-process and through
+// `r1 forward` / `r1 grad` (when R1_BIN is set, as `make test` does).
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -367,6 +368,31 @@ TEST(MlaReference, LogitsGradientsAndCachedLogitsMatchPyTorch) {
       cached.insert(cached.end(), l.begin(), l.end());
     }
     expect_close(cached, ref.at("logits").data, 2e-5, 1e-4, "cached logits");
+  }
+}
+
+// `r1 forward` and `r1 grad` write the reference numbers for the MLA fixtures too (same bounds).
+TEST(MlaReference, CliForwardAndGradWriteTheReferenceNumbers) {
+  const char* bin = std::getenv("R1_BIN");
+  if (!bin) GTEST_SKIP() << "R1_BIN not set (make test sets it to build/r1)";
+  TempDir tmp;
+  for (const char* name : {"mla_lora", "mla_qproj"}) {
+    SCOPED_TRACE(name);
+    SafetensorsFile ref = load_safetensors(fixture(name) + "/reference.safetensors");
+    std::string toks;
+    for (float t : ref.at("tokens").data) toks += (toks.empty() ? "" : ",") + std::to_string(int(t));
+    std::string lf = tmp.file(cat(name, "_logits.safetensors")), gf = tmp.file(cat(name, "_grads.safetensors"));
+    ASSERT_EQ(std::system(cat(bin, " forward --model ", fixture(name), " --tokens ", toks, " --out ", lf, " > /dev/null").c_str()), 0);
+    ASSERT_EQ(std::system(cat(bin, " grad --model ", fixture(name), " --tokens ", toks, " --out ", gf, " > /dev/null").c_str()), 0);
+    expect_close(load_safetensors(lf).at("logits").data, ref.at("logits").data, 2e-5, 1e-4, "r1 forward");
+    SafetensorsFile grads = load_safetensors(gf);
+    int n = 0, in_ref = 0;
+    for (const StTensor& g : grads.tensors) {
+      expect_close(g.data, ref.at("grad." + g.name).data, 2e-5, 1e-3, "r1 grad " + g.name);
+      n++;
+    }
+    for (const StTensor& t : ref.tensors) in_ref += t.name.rfind("grad.", 0) == 0;
+    EXPECT_EQ(n, in_ref);
   }
 }
 
