@@ -70,6 +70,11 @@ $(OBJ)/tests/%.o: tests/%.cpp | check-gtest
 $(BUILD)/r1_tests: $(OBJS) $(TEST_OBJS) $(STAMP)
 	$(CXX) $(LDFLAGS) -o $@.tmp$$$$ $(filter %.o,$^) -lgtest_main -lgtest $(LDLIBS) && mv -f $@.tmp$$$$ $@
 
+# libgomp's threads spin while they wait; on a busy 2-core machine that slows small products
+# 5-20x (docs/perf.md), so the targets run with the passive policy unless told otherwise.
+OMP_WAIT_POLICY ?= passive
+export OMP_WAIT_POLICY
+
 # The CLI tests run build/r1, so it is built first.
 test: $(BUILD)/r1 $(BUILD)/r1_tests
 	R1_BIN=$(abspath $(BUILD)/r1) R1_ROOT=$(CURDIR) $(BUILD)/r1_tests $(if $(T),--gtest_filter='$(T)')

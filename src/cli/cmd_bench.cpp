@@ -2,6 +2,7 @@
 // and registers itself with register_bench(); this file only dispatches.
 #include "cli/bench.h"
 
+#include <cstdio>
 #include <map>
 
 #include "util/error.h"
@@ -26,9 +27,18 @@ static std::string bench_usage() {
 }
 
 static int run_bench(Args& args) {
-  std::string what = args.next_positional("benchmark name (" + bench_usage() + ")");
+  if (!args.has_positional()) {
+    if (!args.flag("help")) throw Error(cat("r1 bench: missing benchmark name\n", bench_usage()));
+    std::printf("%s", bench_usage().c_str());
+    return 0;
+  }
+  std::string what = args.next_positional("benchmark name");
   auto it = bench_registry().find(what);
   if (it == bench_registry().end()) throw Error(cat("r1 bench: unknown benchmark '", what, "'\n", bench_usage()));
+  if (args.flag("help")) {
+    std::printf("usage: r1 bench %s: %s\n", what.c_str(), it->second.help.c_str());
+    return 0;
+  }
   return it->second.run(args);
 }
 
@@ -36,6 +46,6 @@ static const bool registered = register_command(
     {"bench", "benchmarks: r1 bench gemm|tokenizer|train|generate ...",
      "usage: r1 bench <what> [flags]\n  each benchmark prints human-readable figures, or one JSON object with --json.\n"
      "  r1 bench <what> --help lists its flags.",
-     run_bench});
+     run_bench, /*handles_help=*/true});
 
 }  // namespace r1

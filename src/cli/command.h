@@ -53,6 +53,7 @@ struct Command {
   std::string help;   // one line for `r1 help`
   std::string usage;  // full text for `r1 <name> --help`: synopsis, every flag, defaults
   std::function<int(Args&)> run;  // returns the exit code
+  bool handles_help = false;      // true: --help goes to run() (commands with their own sub-helps)
 };
 
 bool register_command(Command cmd);

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: unknown command '%s' (see 'r1 help')\n", name.c_str());
     return 2;
   }
-  for (int i = 2; i < argc; i++) {
+  for (int i = 2; i < argc && !it->second.handles_help; i++) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       std::printf("%s\n", it->second.usage.c_str());
