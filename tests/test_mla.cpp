@@ -313,6 +313,8 @@ TEST(MlaConfig, FieldsAreValidatedByName) {
   expect_error_contains([&] { Config::from_json(with("rope_scaling", Json::parse(R"({"type": "yarn"})"))); },
                         {"rope_scaling", "only null"});
   expect_error_contains([&] { Config::from_json(with("model_type", "llama")); }, {"kv_lora_rank", "llama"});
+  EXPECT_TRUE(Config::from_json(with("rope_interleave", true)).is_mla());
+  expect_error_contains([&] { Config::from_json(with("rope_interleave", false)); }, {"rope_interleave", "only true"});
 }
 
 // --- against PyTorch ------------------------------------------------------------------------

@@ -12,8 +12,8 @@ namespace r1 {
 // --- fields that are accepted and ignored ---------------------------------------------
 // Present in real Hugging Face configs but without effect on r1's math. Each entry says why.
 // A few of them must hold a neutral value (checked in from_json): hidden_act "silu",
-// rope_scaling null, mlp_bias false, use_sliding_window false, pretraining_tp 1,
-// attention_dropout 0.
+// rope_scaling null, rope_interleave true, mlp_bias false, use_sliding_window false,
+// pretraining_tp 1, attention_dropout 0.
 static const char* const kIgnoredConfigFields[] = {
     "architectures",          // class names for transformers' auto classes
     "auto_map",               // remote-code class paths
@@ -24,6 +24,7 @@ static const char* const kIgnoredConfigFields[] = {
     "use_cache",              // generation switch
     "hidden_act",             // must be "silu" (SwiGLU)
     "rope_scaling",           // must be null
+    "rope_interleave",        // must be true (HF DeepseekV3's default; MLA's RoPE layout, see mla.h)
     "mlp_bias",               // must be false
     "attention_dropout",      // must be 0 (no dropout)
     "pretraining_tp",         // must be 1
@@ -144,6 +145,7 @@ Config Config::from_json(const Json& j, const std::string& source) {
     // Ignored fields that would change the math unless neutral.
     if (key == "hidden_act" && !(value.is_string() && value.as_string() == "silu")) r.fail("only \"silu\" is supported");
     if (key == "rope_scaling" && !value.is_null()) r.fail("only null is supported (no RoPE scaling)");
+    if (key == "rope_interleave" && !(value.is_bool() && value.as_bool())) r.fail("only true is supported");
     if (key == "mlp_bias" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
     if (key == "use_sliding_window" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
     if (key == "pretraining_tp" && !(value.is_number() && value.as_number() == 1)) r.fail("only 1 is supported");
