@@ -126,8 +126,9 @@ TEST(MlaAbsorbed, EqualsNaiveFormForPrefillAndDecode) {
     std::vector<float> absorbed = m.forward(x, pos, &whole).to_vector();
     ASSERT_EQ(absorbed.size(), naive.size());
     for (size_t i = 0; i < naive.size(); i++) EXPECT_NEAR(absorbed[i], naive[i], 2e-5) << "prefill element " << i;
-    // The cache is the latent only: (B, 1, T, R + dr), no values.
+    // The cache is the latent only: (B, 1, C, R + dr) with C = T after one prefill, no values.
     EXPECT_EQ(whole.k.shape(), (Shape{B, 1, T, c.kv_lora_rank + c.qk_rope_head_dim}));
+    EXPECT_EQ(whole.slots, T);
     EXPECT_FALSE(whole.v.defined());
 
     // Prefill 3 tokens, then decode 2 one at a time.
@@ -222,9 +223,10 @@ TEST(MlaCache, BatchedDecodeWithCompactionEqualsFullForward) {
     expect_row_near(ld, 0, full_a, 4 + step, V, cat("decode a step ", step));
     expect_row_near(ld, 1, full_b, 2 + step, V, cat("decode b step ", step));
   }
-  // Every layer's cache is the latent only.
+  // Every layer's cache is the latent only: 7 slots filled of a capacity grown 4 -> 8.
   for (const LayerKV& l : cache.layers) {
-    EXPECT_EQ(l.k.shape(), (Shape{2, 1, 7, c.kv_lora_rank + c.qk_rope_head_dim}));
+    EXPECT_EQ(l.k.shape(), (Shape{2, 1, 8, c.kv_lora_rank + c.qk_rope_head_dim}));
+    EXPECT_EQ(l.slots, 7);
     EXPECT_FALSE(l.v.defined());
   }
   // a is done: keep only b and continue it (chunk of 2, then 1).

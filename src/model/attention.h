@@ -19,13 +19,13 @@ namespace r1 {
 
 // One layer's cached keys and values for a batch of B sequences over S slots so far. Row b of
 // each tensor is sequence b (compact_cache() in src/sample/ selects rows of both).
-// GQA keeps spare capacity C >= S so that a decode step writes its slot in place instead of
+// GQA and MLA keep spare capacity C >= S so that a decode step writes its slot in place instead of
 // copying the whole cache (which would make decoding quadratic in the length).
 struct LayerKV {
   Tensor k;  // GQA: (B, Hkv, C, Dh), slots [0, S) filled, RoPE already applied; undefined before the first step
-             // MLA: (B, 1, S, R + dr), the latent [kv_a_layernorm(c_kv); rotated k_rope] (mla.h)
+             // MLA: (B, 1, C, R + dr), the latent [kv_a_layernorm(c_kv); rotated k_rope] (mla.h)
   Tensor v;  // GQA: (B, Hkv, C, Dh); MLA: undefined (the values are the latent itself)
-  int64_t slots = 0;  // GQA: S, the filled slots of k and v
+  int64_t slots = 0;  // S, the filled slots of k (and v)
 };
 
 struct Attention {

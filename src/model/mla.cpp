@@ -1,7 +1,11 @@
 // Multi-head latent attention: naive (training) and absorbed (cached inference) forms. See mla.h.
 #include "model/mla.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "cpu/attention.h"
+#include "util/error.h"
 
 namespace r1 {
 
@@ -54,6 +58,41 @@ static Tensor rope_interleaved(const Tensor& x, const Ids& positions, float thet
   return rope(deinterleave(x), positions, theta);
 }
 
+// --- compressed KV cache ---------------------------------------------------------------------
+// Like GQA's cache (attention.cpp): spare capacity C >= S so that a decode step writes its own
+// slot in place; cache.k is (B, 1, C, W) with W = R + dr, slots [0, cache.slots) filled.
+
+// latent: (B, 1, T, W) -> written at slots [S, S + T), doubling the capacity when it is full.
+static void append_latent(LayerKV& cache, const Tensor& latent) {
+  const int64_t B = latent.size(0), T = latent.size(2), W = latent.size(3), S = cache.slots;
+  int64_t C = cache.k.defined() ? cache.k.size(2) : 0;
+  if (S + T > C) {
+    const int64_t grown = std::max(S + T, 2 * C);
+    Tensor k2 = Tensor::zeros({B, 1, grown, W});
+    for (int64_t b = 0; b < B && S > 0; b++) std::copy_n(cache.k.data() + b * C * W, S * W, k2.data() + b * grown * W);
+    cache.k = k2, C = grown;
+  }
+  for (int64_t b = 0; b < B; b++) std::copy_n(latent.data() + b * T * W, T * W, cache.k.data() + (b * C + S) * W);
+  cache.slots = S + T;
+}
+
+// q: (B, H, T, W) against the S filled slots, which serve as keys and values -> (B, H, T, W).
+// The kernel of r1::attention (causal, key_mask of B*S entries), once per sequence because the
+// cache rows are C slots apart.
+static Tensor attend_latent(const Tensor& q, const LayerKV& cache, float scale, const std::vector<uint8_t>& key_mask) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), W = q.size(3), C = cache.k.size(2), S = cache.slots;
+  check(key_mask.empty() || int64_t(key_mask.size()) == B * S, "MLA cache: key_mask has ", key_mask.size(),
+        " entries, expected B*S = ", B * S);
+  Tensor out = Tensor::empty({B, H, T, W});
+  const cpu::AttentionShape shape{1, H, 1, T, S, W, W};
+  const float* kv = cache.k.data();
+#pragma omp parallel for schedule(static) if (B > 1)
+  for (int64_t b = 0; b < B; b++)
+    cpu::attention_forward(shape, q.data() + b * H * T * W, kv + b * C * W, kv + b * C * W, /*causal=*/true, scale,
+                           key_mask.empty() ? nullptr : key_mask.data() + b * S, out.data() + b * H * T * W, nullptr);
+  return out;
+}
+
 // --- forward --------------------------------------------------------------------------------
 
 Tensor Mla::forward(const Tensor& x, const Ids& positions, LayerKV* cache, const std::vector<uint8_t>& key_mask) const {
@@ -84,14 +123,14 @@ Tensor Mla::forward(const Tensor& x, const Ids& positions, LayerKV* cache, const
     o = reshape(permute(oh, {0, 2, 1, 3}), {B, T, H * dv});
   } else {
     // Absorbed: append [c; k_rope] to the cache, attend as one kv head over the latent.
-    Tensor latent = reshape(concat({c, reshape(k_rope, {B, T, dr})}, 2), {B, 1, T, R + dr});
-    cache->k = cache->k.defined() ? concat({cache->k, latent}, 2) : latent;  // (B, 1, S + T, R + dr)
+    check(!x.is_cuda(), "MLA with a KV cache: no CUDA kernel yet");  // inference only, no autograd
+    append_latent(*cache, reshape(concat({c, reshape(k_rope, {B, T, dr})}, 2), {B, 1, T, R + dr}));
     std::vector<Tensor> w = split(reshape(wkv_b, {H, dn + dv, R}), {dn, dv}, 1);  // W_uk (H, dn, R), W_uv (H, dv, R)
     Tensor qn = reshape(permute(q_nope, {2, 0, 1, 3}), {H, B * T, dn});
     Tensor q_lat = permute(reshape(matmul(qn, w[0]), {H, B, T, R}), {1, 0, 2, 3});      // (B, H, T, R)
     Tensor qh = concat({q_lat, permute(q_rope, {0, 2, 1, 3})}, 3);                      // (B, H, T, R + dr)
     // Values are the cache itself: its last dr columns ride along and are dropped after.
-    Tensor oh = attention(qh, cache->k, cache->k, /*causal=*/true, softmax_scale, key_mask);  // (B, H, T, R + dr)
+    Tensor oh = attend_latent(qh, *cache, softmax_scale, key_mask);  // (B, H, T, R + dr)
     Tensor o_lat = reshape(permute(split(oh, {R, dr}, 3)[0], {1, 0, 2, 3}), {H, B * T, R});
     Tensor ov = reshape(matmul(o_lat, w[1], false, /*trans_b=*/true), {H, B, T, dv});   // per head W_uv o_lat
     o = reshape(permute(ov, {1, 2, 0, 3}), {B, T, H * dv});

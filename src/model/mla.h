@@ -55,9 +55,10 @@ struct Mla {
   void collect(const std::string& prefix, TensorSlots& out);  // prefix "model.layers.{i}.self_attn."
 
   // x: (B, T, D); positions: T entries (same for every row) or B*T entries -> (B, T, D).
-  // Without a cache: the naive form (training). With a cache: appends this call's latents to
-  // cache->k, (B, 1, S + T, R + dr) = [c; rotated k_rope] per slot (cache->v stays undefined),
-  // and runs the absorbed form over all slots; key_mask (B*(S+T) entries, empty = all valid)
+  // Without a cache: the naive form (training). With a cache: writes this call's latents
+  // [c; rotated k_rope] into cache->k, (B, 1, C, R + dr) with spare capacity C, at slots
+  // [S, S + T) (cache->slots counts them; cache->v stays undefined), and runs the absorbed form
+  // over all S + T slots (CPU only); key_mask (B*(S+T) entries, empty = all valid)
   // hides padding slots, and the causal mask places the new queries at the last T slots.
   Tensor forward(const Tensor& x, const Ids& positions, LayerKV* cache = nullptr,
                  const std::vector<uint8_t>& key_mask = {}) const;

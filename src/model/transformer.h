@@ -48,7 +48,7 @@ struct Block {
 struct KVCache {
   int64_t batch = 0;             // B
   int64_t slots = 0;             // S: slots per sequence so far
-  std::vector<LayerKV> layers;   // per layer: GQA k, v (B, Hkv, S, Dh); MLA k (B, 1, S, R + dr), no v
+  std::vector<LayerKV> layers;   // per layer: GQA k, v (B, Hkv, C, Dh); MLA k (B, 1, C, R + dr), no v
   std::vector<uint8_t> valid;    // (B, S): 1 = real token, 0 = padding
   std::vector<int32_t> length;   // (B): real tokens so far = position of each sequence's next token
 };
