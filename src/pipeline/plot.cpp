@@ -60,14 +60,12 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
                 "font-size=\"11\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
                 width, height);
   s += buf;
-  std::string heading = title;
-  if (series.size() > 1) {
-    heading += "  (";
-    for (size_t i = 0; i < series.size(); i++) heading += (i ? ", " : "") + series[i].name;
-    heading += ")";
-  }
+  // Title, then each series' name in its colour (the legend).
   std::snprintf(buf, sizeof buf, "<text x=\"%g\" y=\"18\" font-size=\"13\">", L);
-  s += buf + escape(heading) + "</text>\n";
+  s += buf + escape(title);
+  if (series.size() > 1)
+    for (const Series& se : series) s += "  <tspan fill=\"" + se.color + "\">\u25A0 " + escape(se.name) + "</tspan>";
+  s += "</text>\n";
   for (double t : ticks(y0, y1, 5)) {
     std::snprintf(buf, sizeof buf,
                   "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"%g\" y=\"%.1f\" "
