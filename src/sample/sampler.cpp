@@ -89,24 +89,30 @@ static std::vector<uint8_t> kept_tokens(const std::vector<double>& lp, const Sam
   return keep;
 }
 
-// The kept tokens and their renormalised probabilities, from log-probs after temperature.
-static std::vector<std::pair<int32_t, double>> distribution_from(const std::vector<double>& lp, const SamplingParams& p) {
+// Unnormalised weights exp(lp - max) of the kept tokens (0 for dropped ones) and their sum,
+// from log-probs after temperature. Each exp is computed once, and both the distribution and
+// the draw divide by the same sum, so they agree to the bit.
+static std::vector<double> kept_weights(const std::vector<double>& lp, const SamplingParams& p, double& total) {
   std::vector<uint8_t> keep = kept_tokens(lp, p);
-  double mx = -INFINITY, s = 0;
+  double mx = -INFINITY;
   for (size_t i = 0; i < lp.size(); i++)
     if (keep[i]) mx = std::max(mx, lp[i]);
+  std::vector<double> w(lp.size(), 0.0);
+  total = 0;
   for (size_t i = 0; i < lp.size(); i++)
-    if (keep[i]) s += std::exp(lp[i] - mx);
-  std::vector<std::pair<int32_t, double>> out;
-  for (size_t i = 0; i < lp.size(); i++)
-    if (keep[i]) out.push_back({int32_t(i), std::exp(lp[i] - mx) / s});
-  return out;
+    if (keep[i]) total += (w[i] = std::exp(lp[i] - mx));
+  return w;
 }
 
 std::vector<std::pair<int32_t, double>> sampling_distribution(const float* logits, int64_t V, const SamplingParams& p) {
   validate(p);
   if (p.temperature == 0) return {{argmax(logits, V), 1.0}};
-  return distribution_from(log_probs(logits, V, p.temperature), p);
+  double total;
+  std::vector<double> w = kept_weights(log_probs(logits, V, p.temperature), p, total);
+  std::vector<std::pair<int32_t, double>> out;
+  for (size_t i = 0; i < w.size(); i++)
+    if (w[i] > 0) out.push_back({int32_t(i), w[i] / total});
+  return out;
 }
 
 TokenChoice sample_token(const float* logits, int64_t V, const SamplingParams& p, Rng& rng) {
@@ -115,16 +121,19 @@ TokenChoice sample_token(const float* logits, int64_t V, const SamplingParams& p
     return {t, float(log_probs(logits, V, 1.0)[size_t(t)])};
   }
   std::vector<double> lp = log_probs(logits, V, p.temperature);
-  std::vector<std::pair<int32_t, double>> dist = distribution_from(lp, p);
+  double total;
+  std::vector<double> w = kept_weights(lp, p, total);
+  // Inverse CDF in id order; the scan stops at the drawn token. If rounding leaves u above
+  // the total, the last kept token is drawn.
   double u = rng.uniform(), cum = 0;
-  int32_t token = dist.back().first;  // if rounding leaves u above the total, the last kept token
-  for (const auto& [id, q] : dist) {
-    cum += q;
-    if (u < cum) {
-      token = id;
-      break;
-    }
+  int32_t token = -1, last = 0;
+  for (size_t i = 0; i < w.size() && token < 0; i++) {
+    if (w[i] == 0) continue;
+    last = int32_t(i);
+    cum += w[i] / total;
+    if (u < cum) token = int32_t(i);
   }
+  if (token < 0) token = last;
   return {token, float(lp[size_t(token)])};
 }
 
