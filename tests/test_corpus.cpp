@@ -25,8 +25,12 @@ TEST(Corpus, WorkedSolutionsEndInTheAnswer) {
         while (!last.empty() && (last.back() == '.' || last.back() == ' ')) last.pop_back();
         std::string want = std::string(task) == "countdown" ? std::to_string(row.at("target").as_int()) : ans;
         EXPECT_EQ(last, want) << task << " " << style << ": " << s;
-        if (std::string(style) == "slip") EXPECT_NE(s.find("wait, "), std::string::npos) << s;
-        if (std::string(style) == "check") EXPECT_NE(s.find("check: "), std::string::npos) << s;
+        if (std::string(style) == "slip") {
+          EXPECT_NE(s.find("wait, "), std::string::npos) << s;
+        }
+        if (std::string(style) == "check") {
+          EXPECT_NE(s.find("check: "), std::string::npos) << s;
+        }
       }
     }
   }

@@ -57,12 +57,7 @@ static int run_pretrain(Args& args) {
   int64_t stop_after = args.integer("stop-after", 0);
   Json preset = Json::parse_file(preset_path);
   if (!preset.is_object()) throw Error(cat(preset_path, ": expected a JSON object"));
-  static const char* known[] = {"model", "tokenizer", "corpus", "heldout_docs", "train", "init_seed"};
-  for (const auto& kv : preset.as_object()) {
-    bool ok = false;
-    for (const char* k : known) ok = ok || kv.first == k;
-    if (!ok) throw Error(cat(preset_path, ": unknown section '", kv.first, "'"));
-  }
+  reject_unknown_fields(preset, {"model", "tokenizer", "corpus", "heldout_docs", "train", "init_seed"}, preset_path, "section");
   Json train_json = preset.find("train") ? preset.at("train") : Json::object();
   train_overrides(args, train_json);
   args.finish();

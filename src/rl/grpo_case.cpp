@@ -28,12 +28,7 @@ GrpoOptions parse_grpo_options(const Json& o, const std::string& source) {
   GrpoOptions opt;
   if (o.is_null()) return opt;
   if (!o.is_object()) throw Error(cat(source, ": field 'options' must be an object"));
-  static const char* known[] = {"loss", "beta", "eps_low", "eps_high", "scale_rewards", "std", "eps", "max_len"};
-  for (const auto& kv : o.as_object()) {
-    bool ok = false;
-    for (const char* k : known) ok = ok || kv.first == k;
-    if (!ok) throw Error(cat(source, ": unknown option '", kv.first, "'"));
-  }
+  reject_unknown_fields(o, {"loss", "beta", "eps_low", "eps_high", "scale_rewards", "std", "eps", "max_len"}, source, "option");
   try {
     opt.loss = o.get_string("loss", opt.loss);
     opt.beta = o.get_number("beta", opt.beta);

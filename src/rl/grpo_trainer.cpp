@@ -25,17 +25,12 @@ namespace r1 {
 // --- config ------------------------------------------------------------------------------
 
 GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
-  static const char* known[] = {
+  reject_unknown_fields(j, {
       "tasks", "difficulty", "steps", "prompts_per_step", "group_size", "lr", "weight_decay", "grad_clip", "beta",
       "eps_low", "eps_high", "loss", "scale_rewards", "std", "eps", "max_len", "mu", "minibatches", "temperature",
       "top_p", "max_new_tokens", "ref_reset_every", "dynamic_sampling", "mask_truncated", "overlong_buffer",
       "overlong_penalty", "w_accuracy", "w_format", "w_language", "template", "eval_every", "eval_rows",
-      "eval_temperature", "eval_dir", "checkpoint_every", "keep_last", "seed"};
-  for (const auto& kv : j.as_object()) {
-    bool ok = false;
-    for (const char* k : known) ok = ok || kv.first == k;
-    if (!ok) throw Error(cat(source, ": unknown GRPO field '", kv.first, "'"));
-  }
+      "eval_temperature", "eval_dir", "checkpoint_every", "keep_last", "seed"}, source, "GRPO field");
   GrpoConfig c;
   try {
     if (j.contains("tasks")) {

@@ -233,13 +233,8 @@ std::string worked_solution(const Json& row, const std::string& style, uint64_t 
 CorpusConfig CorpusConfig::from_json(const Json& j, const std::string& source) {
   CorpusConfig c;
   if (!j.is_object()) throw Error(cat(source, ": the corpus section must be an object"));
-  static const char* known[] = {"n_docs", "seed", "w_arith", "w_linear", "w_countdown", "difficulty", "w_bare",
-                                "w_steps", "w_check", "w_slip", "w_r1zero", "w_qa", "w_chat"};
-  for (const auto& kv : j.as_object()) {
-    bool ok = false;
-    for (const char* k : known) ok = ok || kv.first == k;
-    if (!ok) throw Error(cat(source, ": unknown corpus field '", kv.first, "'"));
-  }
+  reject_unknown_fields(j, {"n_docs", "seed", "w_arith", "w_linear", "w_countdown", "difficulty", "w_bare",
+                                "w_steps", "w_check", "w_slip", "w_r1zero", "w_qa", "w_chat"}, source, "corpus field");
   try {
     c.n_docs = j.get_int("n_docs", c.n_docs);
     c.seed = uint64_t(j.get_int("seed", int64_t(c.seed)));

@@ -20,14 +20,9 @@ namespace r1 {
 TrainConfig TrainConfig::from_json(const Json& j, const std::string& source) {
   TrainConfig c;
   if (!j.is_object()) throw Error(cat(source, ": the training section must be an object"));
-  static const char* known[] = {"steps", "batch_size", "seq_len", "grad_accum", "lr", "min_lr", "warmup_steps",
+  reject_unknown_fields(j, {"steps", "batch_size", "seq_len", "grad_accum", "lr", "min_lr", "warmup_steps",
                                 "decay", "weight_decay", "beta1", "beta2", "grad_clip", "eval_every",
-                                "eval_batches", "checkpoint_every", "keep_last", "seed"};
-  for (const auto& kv : j.as_object()) {
-    bool ok = false;
-    for (const char* k : known) ok = ok || kv.first == k;
-    if (!ok) throw Error(cat(source, ": unknown training field '", kv.first, "'"));
-  }
+                                "eval_batches", "checkpoint_every", "keep_last", "seed"}, source, "training field");
   try {
     c.steps = j.get_int("steps", c.steps);
     c.batch_size = j.get_int("batch_size", c.batch_size);

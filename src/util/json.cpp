@@ -110,6 +110,15 @@ std::string Json::get_string(const std::string& key, const std::string& def) con
   return contains(key) ? field_or(*this, key, [](const Json& v) { return v.as_string(); }) : def;
 }
 
+void reject_unknown_fields(const Json& j, std::initializer_list<const char*> known, const std::string& context,
+                           const std::string& what) {
+  for (const auto& kv : j.as_object()) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || kv.first == k;
+    if (!ok) throw Error(cat(context, ": unknown ", what, " '", kv.first, "'"));
+  }
+}
+
 // --- writer --------------------------------------------------------------------
 
 void json_escape(const std::string& s, std::string& out) {

@@ -5,6 +5,7 @@
 // Does not do: comments, NaN/Infinity literals (written as null), streaming.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -92,6 +93,11 @@ class Json {
   std::shared_ptr<Object> obj_;  // deep-copied by detach() before mutation
   void detach();
 };
+
+// Throws r1::Error("<context>: unknown <what> '<key>'") for the first key of the object `j`
+// that is not in `known` (config sections reject typos instead of ignoring them).
+void reject_unknown_fields(const Json& j, std::initializer_list<const char*> known, const std::string& context,
+                           const std::string& what = "field");
 
 // Appends s as a JSON string literal (with quotes and escapes) to out.
 void json_escape(const std::string& s, std::string& out);
