@@ -27,15 +27,15 @@
 namespace r1 {
 
 struct CorpusConfig {
-  int64_t n_docs = 50000;
+  int64_t n_docs = 120000;
   uint64_t seed = 1;
   // Task mix (relative weights) and difficulty.
-  double w_arith = 0.5, w_linear = 0.3, w_countdown = 0.2;
+  double w_arith = 0.45, w_linear = 0.45, w_countdown = 0.1;
   int difficulty = 1;
   // Reasoning-style mix (relative weights). The slip rate is kept small.
-  double w_bare = 0.4, w_steps = 0.4, w_check = 0.15, w_slip = 0.05;
+  double w_bare = 0.3, w_steps = 0.45, w_check = 0.2, w_slip = 0.05;
   // Document-format mix (relative weights).
-  double w_r1zero = 0.6, w_qa = 0.3, w_chat = 0.1;
+  double w_r1zero = 0.25, w_qa = 0.5, w_chat = 0.25;  // the R1-Zero preamble is ~85 tokens: use it sparingly
 
   static CorpusConfig from_json(const Json& j, const std::string& source);  // unknown fields are errors
   Json to_json() const;
