@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include "test_util.h"
 #include "autograd/autograd.h"
 #include "gradcheck.h"
 #include "model/checkpoint.h"
@@ -23,14 +24,14 @@
 namespace r1 {
 namespace {
 
+using r1::testing::OneThread;
+using r1::testing::expect_rows_near;
+using r1::testing::random_tokens;
+
+
 using testing::expect_gradients_match;
 using testing::rand_input;
 
-struct OneThread {  // tiny shapes: threads only add barrier overhead on a loaded machine
-  int prev = omp_get_max_threads();
-  OneThread() { omp_set_num_threads(1); }
-  ~OneThread() { omp_set_num_threads(prev); }
-};
 
 // dn != dv and R + dr differs from every other width so a transposed weight cannot pass.
 Config mla_config(bool q_lora) {
@@ -183,18 +184,7 @@ TEST(MlaRope, KeyRopePartIsRotatedInHfInterleavedLayout) {
 
 // --- the whole model: cached decode vs full forward ------------------------------------------
 
-Ids tokens(int64_t n, int64_t V, uint64_t seed) {
-  Rng rng(seed);
-  Ids ids(static_cast<size_t>(n));
-  for (auto& t : ids) t = int32_t(rng.uniform() * double(V)) % int32_t(V);
-  return ids;
-}
 
-void expect_row_near(const std::vector<float>& a, int64_t row_a, const std::vector<float>& b, int64_t row_b, int64_t V,
-                     const std::string& what) {
-  for (int64_t v = 0; v < V; v++)
-    EXPECT_NEAR(a[size_t(row_a * V + v)], b[size_t(row_b * V + v)], 1e-4) << what << " vocab " << v;
-}
 
 // Two sequences of different lengths share a batch (right-padded prefill, decode steps, one
 // finished), then the batch is compacted to sequence 1 and decoding continues. Each logit row
@@ -206,7 +196,7 @@ TEST(MlaCache, BatchedDecodeWithCompactionEqualsFullForward) {
   Transformer m(c);
   m.init_weights(21);
   const int64_t V = c.vocab_size;
-  Ids a = tokens(7, V, 1), b = tokens(8, V, 2);
+  Ids a = random_tokens(7, V, 1), b = random_tokens(8, V, 2);
   std::vector<float> full_a, full_b;
   {
     NoGradGuard g;
@@ -216,12 +206,12 @@ TEST(MlaCache, BatchedDecodeWithCompactionEqualsFullForward) {
   KVCache cache = m.new_cache(2);
   Ids pre = {a[0], a[1], a[2], a[3], b[0], b[1], 0, 0};  // a: 4 tokens, b: 2 + 2 padding
   std::vector<float> lp = m.forward_cached(pre, 2, 4, cache, {1, 1, 1, 1, 1, 1, 0, 0}).to_vector();
-  for (int t = 0; t < 4; t++) expect_row_near(lp, t, full_a, t, V, cat("prefill a t=", t));
-  for (int t = 0; t < 2; t++) expect_row_near(lp, 4 + t, full_b, t, V, cat("prefill b t=", t));
+  for (int t = 0; t < 4; t++) expect_rows_near(lp, t, full_a, t, V, cat("prefill a t=", t));
+  for (int t = 0; t < 2; t++) expect_rows_near(lp, 4 + t, full_b, t, V, cat("prefill b t=", t));
   for (int step = 0; step < 3; step++) {
     std::vector<float> ld = m.forward_cached({a[size_t(4 + step)], b[size_t(2 + step)]}, 2, 1, cache).to_vector();
-    expect_row_near(ld, 0, full_a, 4 + step, V, cat("decode a step ", step));
-    expect_row_near(ld, 1, full_b, 2 + step, V, cat("decode b step ", step));
+    expect_rows_near(ld, 0, full_a, 4 + step, V, cat("decode a step ", step));
+    expect_rows_near(ld, 1, full_b, 2 + step, V, cat("decode b step ", step));
   }
   // Every layer's cache is the latent only: 7 slots filled of a capacity grown 4 -> 8.
   for (const LayerKV& l : cache.layers) {
@@ -232,10 +222,10 @@ TEST(MlaCache, BatchedDecodeWithCompactionEqualsFullForward) {
   // a is done: keep only b and continue it (chunk of 2, then 1).
   compact_cache(cache, {1});
   std::vector<float> lc = m.forward_cached({b[5], b[6]}, 1, 2, cache).to_vector();
-  expect_row_near(lc, 0, full_b, 5, V, "after compaction t=5");
-  expect_row_near(lc, 1, full_b, 6, V, "after compaction t=6");
+  expect_rows_near(lc, 0, full_b, 5, V, "after compaction t=5");
+  expect_rows_near(lc, 1, full_b, 6, V, "after compaction t=6");
   std::vector<float> ll = m.forward_cached({b[7]}, 1, 1, cache).to_vector();
-  expect_row_near(ll, 0, full_b, 7, V, "after compaction t=7");
+  expect_rows_near(ll, 0, full_b, 7, V, "after compaction t=7");
   EXPECT_EQ(cache.length, (std::vector<int32_t>{8}));
 }
 

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "test_util.h"
 #include "autograd/autograd.h"
 #include "gradcheck.h"
 #include "model/transformer.h"
@@ -18,6 +19,11 @@
 
 namespace r1 {
 namespace {
+
+using r1::testing::OneThread;
+using r1::testing::expect_rows_near;
+using r1::testing::random_tokens;
+
 
 // --- tiny configs ----------------------------------------------------------------------
 // Widths are tiny so a finite-difference pass over every parameter stays fast. The init std
@@ -49,11 +55,6 @@ Config moe_config() {
 }
 
 // Tiny models gain nothing from threads, and on a loaded machine OpenMP barriers dominate.
-struct OneThread {
-  int prev = omp_get_max_threads();
-  OneThread() { omp_set_num_threads(1); }
-  ~OneThread() { omp_set_num_threads(prev); }
-};
 
 Transformer make_model(const Config& c, uint64_t seed = 7) {
   Transformer m(c);
@@ -69,12 +70,6 @@ void randomize_router_bias(Transformer& m, uint64_t seed) {
       s.tensor->copy_from(Tensor::uniform(s.tensor->shape(), rng, -0.2f, 0.2f));
 }
 
-Ids tokens(int64_t n, int64_t vocab, uint64_t seed) {
-  Rng rng(seed);
-  Ids ids(static_cast<size_t>(n));
-  for (int32_t& t : ids) t = int32_t(rng.below(uint64_t(vocab)));
-  return ids;
-}
 
 std::vector<Ids> routing_of(const Transformer& m) {
   std::vector<Ids> r;
@@ -93,7 +88,7 @@ void check_model_gradients(const Config& c, bool random_bias = false) {
   Transformer m = make_model(c);
   if (random_bias) randomize_router_bias(m, 99);
   const int64_t B = 2, T = 5;
-  Ids ids = tokens(B * T, c.vocab_size, 3), targets = next_token_targets(ids, B, T);
+  Ids ids = random_tokens(B * T, c.vocab_size, 3), targets = next_token_targets(ids, B, T);
   OneThread one_thread;
 
   // A routed expert that no token chose gets no gradient (it is not in the graph): check those
@@ -301,7 +296,7 @@ TEST(ModelMoe, LoadsCountTrainingForwardsOnly) {
   Config c = moe_config();
   c.bias_update_speed = 0.5;
   Transformer m = make_model(c);
-  Ids ids = tokens(2 * 7, c.vocab_size, 8);
+  Ids ids = random_tokens(2 * 7, c.vocab_size, 8);
   {
     NoGradGuard g;
     m.forward(ids, 2, 7);  // evaluation: not counted
@@ -328,11 +323,6 @@ TEST(ModelMoe, LoadsCountTrainingForwardsOnly) {
 
 // --- KV cache ------------------------------------------------------------------------------
 
-void expect_rows_near(const std::vector<float>& a, int64_t row_a, const std::vector<float>& b, int64_t row_b, int64_t V,
-                      const std::string& what) {
-  for (int64_t v = 0; v < V; v++)
-    EXPECT_NEAR(a[size_t(row_a * V + v)], b[size_t(row_b * V + v)], 1e-4) << what << " vocab " << v;
-}
 
 // Two sequences of different lengths share a batch: right-padded prefill, then one-token
 // decode steps, one of them with sequence 1 finished (padding). Each sequence's logits must
@@ -345,7 +335,7 @@ TEST(ModelKvCache, BatchedDecodeEqualsFullForward) {
     c.attention_bias = true;
     Transformer m = make_model(c, 21);
     const int64_t V = c.vocab_size;
-    Ids a = tokens(8, V, 1), b = tokens(6, V, 2);  // sequence 0: 8 tokens, sequence 1: 6 tokens
+    Ids a = random_tokens(8, V, 1), b = random_tokens(6, V, 2);  // sequence 0: 8 tokens, sequence 1: 6 tokens
     std::vector<float> full_a, full_b;
     {
       NoGradGuard g;
@@ -406,7 +396,7 @@ TEST(ModelTrain, OverfitsOneBatch) {
   Transformer m = make_model(c, 3);
   OneThread one_thread;
   const int64_t B = 2, T = 8;
-  Ids ids = tokens(B * T, c.vocab_size, 12), targets = next_token_targets(ids, B, T);
+  Ids ids = random_tokens(B * T, c.vocab_size, 12), targets = next_token_targets(ids, B, T);
   AdamWConfig ac;
   ac.lr = 1e-2f;
   ac.weight_decay = 0.0f;

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <functional>
 
+#include "test_util.h"
 #include "autograd/autograd.h"
 #include "model/checkpoint.h"
 #include "sample/template.h"
@@ -34,13 +35,11 @@ using namespace r1;
 
 namespace {
 
+using r1::testing::OneThread;
+
+
 // Tiny models gain nothing from threads; one thread also makes the bitwise checks independent
 // of the machine's core count.
-struct OneThread {
-  int prev = omp_get_max_threads();
-  OneThread() { omp_set_num_threads(1); }
-  ~OneThread() { omp_set_num_threads(prev); }
-};
 
 // 300 corpus documents and a 300-token tokenizer trained on them (built once).
 const std::vector<std::string>& corpus_docs() {
