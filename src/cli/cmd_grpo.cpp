@@ -24,7 +24,7 @@ static const char* kUsage =
     "               [--seed S] [--threads N]\n"
     "  GRPO from the model in DIR with rule-based rewards (accuracy + format). GRPO.json holds any of the\n"
     "  fields of data/presets/grpo_tiny.json; flags override it. Defaults (docs/algorithm.md lists them next\n"
-    "  to the paper's): --task arith --steps 100 -P 8 -G 8 --lr 2e-4 --beta 0.001 --eps-low/high 0.2\n"
+    "  to the paper's): --task arith --steps 100 --prompts-per-step 8 --group-size 8 --lr 5e-5 --beta 0.001 --eps-low/high 0.2\n"
     "  --loss grpo --scale-rewards group --mu 1 --temperature 1 --max-new-tokens 96 --ref-reset-every 0.\n"
     "  Writes RUN_DIR/{run_config.json, metrics.jsonl, checkpoints/, model/}; held-out pass@1 on\n"
     "  data/eval/<task>.jsonl every --eval-every steps (in metrics.jsonl as {\"step\", \"eval\"}).";

@@ -37,7 +37,7 @@ struct GrpoConfig {
   int64_t steps = 100;
   int64_t prompts_per_step = 8;     // P
   int64_t group_size = 8;           // G (R1-Zero: 16)
-  float lr = 2e-4f;                 // tiny models need far more than R1-Zero's 3e-6
+  float lr = 5e-5f;                 // tiny models need more than R1-Zero's 3e-6 (docs/reproduction.md)
   float weight_decay = 0.0f;
   float grad_clip = 1.0f;
   GrpoOptions objective;            // beta, eps_low, eps_high, loss, scale_rewards, std, eps
