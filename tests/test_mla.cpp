@@ -24,6 +24,9 @@
 namespace r1 {
 namespace {
 
+using r1::testing::expect_close;
+using r1::testing::model_fixture;
+
 using r1::testing::OneThread;
 using r1::testing::expect_rows_near;
 using r1::testing::random_tokens;
@@ -311,22 +314,7 @@ TEST(MlaConfig, FieldsAreValidatedByName) {
 
 // --- against PyTorch ------------------------------------------------------------------------
 
-std::string fixture(const std::string& name) {
-  const char* r = std::getenv("R1_ROOT");
-  return std::string(r && *r ? r : ".") + "/data/fixtures/model/" + name;
-}
 
-void expect_close(const std::vector<float>& a, const std::vector<float>& b, double atol, double rtol,
-                  const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < a.size(); i++) {
-    double excess = std::fabs(double(a[i]) - double(b[i])) - (atol + rtol * std::fabs(double(b[i])));
-    if (excess > worst) worst = excess, at = i;
-  }
-  EXPECT_EQ(worst, 0.0) << what << ": element " << at << " is " << a[at] << ", reference " << b[at];
-}
 
 // Tolerances as tests/test_model_reference.cpp (float32 vs a float64 reference from the same
 // float32 weights): logits 2e-5 + 1e-4 relative, gradients 2e-5 + 1e-3 relative. The cached
@@ -334,9 +322,9 @@ void expect_close(const std::vector<float>& a, const std::vector<float>& b, doub
 TEST(MlaReference, LogitsGradientsAndCachedLogitsMatchPyTorch) {
   for (const char* name : {"mla_lora", "mla_qproj"}) {
     SCOPED_TRACE(name);
-    Transformer m = load_model(fixture(name));
+    Transformer m = load_model(model_fixture(name));
     ASSERT_TRUE(m.config().is_mla());
-    SafetensorsFile ref = load_safetensors(fixture(name) + "/reference.safetensors");
+    SafetensorsFile ref = load_safetensors(model_fixture(name) + "/reference.safetensors");
     Ids ids;
     for (float t : ref.at("tokens").data) ids.push_back(int32_t(t));
     const int64_t T = int64_t(ids.size());
@@ -372,12 +360,12 @@ TEST(MlaReference, CliForwardAndGradWriteTheReferenceNumbers) {
   TempDir tmp;
   for (const char* name : {"mla_lora", "mla_qproj"}) {
     SCOPED_TRACE(name);
-    SafetensorsFile ref = load_safetensors(fixture(name) + "/reference.safetensors");
+    SafetensorsFile ref = load_safetensors(model_fixture(name) + "/reference.safetensors");
     std::string toks;
     for (float t : ref.at("tokens").data) toks += (toks.empty() ? "" : ",") + std::to_string(int(t));
     std::string lf = tmp.file(cat(name, "_logits.safetensors")), gf = tmp.file(cat(name, "_grads.safetensors"));
-    ASSERT_EQ(std::system(cat(bin, " forward --model ", fixture(name), " --tokens ", toks, " --out ", lf, " > /dev/null").c_str()), 0);
-    ASSERT_EQ(std::system(cat(bin, " grad --model ", fixture(name), " --tokens ", toks, " --out ", gf, " > /dev/null").c_str()), 0);
+    ASSERT_EQ(std::system(cat(bin, " forward --model ", model_fixture(name), " --tokens ", toks, " --out ", lf, " > /dev/null").c_str()), 0);
+    ASSERT_EQ(std::system(cat(bin, " grad --model ", model_fixture(name), " --tokens ", toks, " --out ", gf, " > /dev/null").c_str()), 0);
     expect_close(load_safetensors(lf).at("logits").data, ref.at("logits").data, 2e-5, 1e-4, "r1 forward");
     SafetensorsFile grads = load_safetensors(gf);
     int n = 0, in_ref = 0;

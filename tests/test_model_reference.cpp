@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "test_util.h"
 #include "autograd/autograd.h"
 #include "model/checkpoint.h"
 #include "util/error.h"
@@ -18,10 +19,9 @@
 namespace r1 {
 namespace {
 
-std::string fixture(const std::string& name) {
-  const char* r = std::getenv("R1_ROOT");
-  return std::string(r && *r ? r : ".") + "/data/fixtures/model/" + name;
-}
+using r1::testing::expect_close;
+using r1::testing::model_fixture;
+
 
 const char* kCases[] = {"moe_sigmoid", "moe_softmax", "dense_qwen2"};
 
@@ -31,18 +31,6 @@ Ids fixture_tokens(const SafetensorsFile& ref) {
   return ids;
 }
 
-// |a - b| <= atol + rtol |b| elementwise, reporting the worst offender.
-void expect_close(const std::vector<float>& a, const std::vector<float>& b, double atol, double rtol,
-                  const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < a.size(); i++) {
-    double excess = std::fabs(double(a[i]) - double(b[i])) - (atol + rtol * std::fabs(double(b[i])));
-    if (excess > worst) worst = excess, at = i;
-  }
-  EXPECT_EQ(worst, 0.0) << what << ": element " << at << " is " << a[at] << ", reference " << b[at];
-}
 
 // Tolerances: the reference is float64 from the same float32 weights; r1 computes in float32.
 // Logits are O(3) after ~3 layers of O(1) activations: float32 rounding accumulates to ~1e-6
@@ -53,8 +41,8 @@ const double kLogitAtol = 2e-5, kLogitRtol = 1e-4, kGradAtol = 2e-5, kGradRtol =
 TEST(ModelReference, LogitsLossAndGradientsMatchPyTorch) {
   for (const char* name : kCases) {
     SCOPED_TRACE(name);
-    Transformer m = load_model(fixture(name));
-    SafetensorsFile ref = load_safetensors(fixture(name) + "/reference.safetensors");
+    Transformer m = load_model(model_fixture(name));
+    SafetensorsFile ref = load_safetensors(model_fixture(name) + "/reference.safetensors");
     Ids ids = fixture_tokens(ref);
     const int64_t T = int64_t(ids.size());
     ModelOutput o = m.forward(ids, 1, T);
@@ -87,10 +75,10 @@ TEST(ModelReference, CliForwardAndGradWriteTheReferenceNumbers) {
   TempDir tmp;
   for (const char* name : kCases) {
     SCOPED_TRACE(name);
-    SafetensorsFile ref = load_safetensors(fixture(name) + "/reference.safetensors");
+    SafetensorsFile ref = load_safetensors(model_fixture(name) + "/reference.safetensors");
     std::string toks;
     for (int32_t t : fixture_tokens(ref)) toks += (toks.empty() ? "" : ",") + std::to_string(t);
-    std::string dir = fixture(name), lf = tmp.file(cat(name, "_logits.safetensors")),
+    std::string dir = model_fixture(name), lf = tmp.file(cat(name, "_logits.safetensors")),
                 gf = tmp.file(cat(name, "_grads.safetensors"));
     ASSERT_EQ(run(cat(bin, " forward --model ", dir, " --tokens ", toks, " --out ", lf, " --json")), 0);
     ASSERT_EQ(run(cat(bin, " grad --model ", dir, " --tokens ", toks, " --out ", gf, " --json")), 0);

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,26 @@ inline void expect_rows_near(const std::vector<float>& a, int64_t row_a, const s
                              int64_t V, const std::string& what) {
   for (int64_t v = 0; v < V; v++)
     EXPECT_NEAR(a[size_t(row_a * V + v)], b[size_t(row_b * V + v)], 1e-4) << what << " vocab " << v;
+}
+
+// |a - b| <= atol + rtol |b| elementwise, reporting the worst offender (callers state why
+// their bounds fit the comparison).
+inline void expect_close(const std::vector<float>& a, const std::vector<float>& b, double atol, double rtol,
+                         const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  double worst = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < a.size(); i++) {
+    double excess = std::fabs(double(a[i]) - double(b[i])) - (atol + rtol * std::fabs(double(b[i])));
+    if (excess > worst) worst = excess, at = i;
+  }
+  EXPECT_EQ(worst, 0.0) << what << ": element " << at << " is " << a[at] << ", reference " << b[at];
+}
+
+// The path of a model fixture under data/fixtures/model/ ($R1_ROOT, or the current folder).
+inline std::string model_fixture(const std::string& name) {
+  const char* r = std::getenv("R1_ROOT");
+  return std::string(r && *r ? r : ".") + "/data/fixtures/model/" + name;
 }
 
 }  // namespace r1::testing
