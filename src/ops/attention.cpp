@@ -7,13 +7,46 @@
 //           dK = scale dS^T Q and dV = P^T dO, each summed over the query heads sharing a kv head.
 // The probabilities P (B, H, T, S) are saved by the forward when a gradient is needed, and
 // read by the backward (no recomputation). Without autograd P is not kept.
-// Does not do: CUDA (throws "no CUDA kernel yet"), dropout.
+// On CUDA (cuda/attention.cu, flash-style) the forward saves its output and the per-query
+// log-sum-exp (B, H, T) instead of P, and the backward recomputes P tile by tile from them.
+// Does not do: dropout; head dims above 256 on CUDA.
 #include "autograd/autograd.h"
 #include "cpu/attention.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
 
 namespace r1 {
+
+#ifdef R1_CUDA
+// The CUDA path (shapes already checked): out and lse from the fused forward; the backward
+// reads q, k, v, out and lse.
+static Tensor attention_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const cpu::AttentionShape& s,
+                             bool causal, float scale, const std::vector<uint8_t>& key_mask) {
+  Tensor out = Tensor::empty({s.B, s.H, s.T, s.Dv}, Device::CUDA);  // (B, H, T, Dv)
+  Tensor lse = Tensor::empty({s.B, s.H, s.T}, Device::CUDA);        // (B, H, T)
+  const uint8_t* mask = key_mask.empty() ? nullptr : key_mask.data();
+  cuda::attention_forward(s, q.data(), k.data(), v.data(), causal, scale, mask, out.data(), lse.data());
+  if (needs_grad({q, k, v})) {
+    Tensor qd = q.detach(), kd = k.detach(), vd = v.detach(), od = out.detach();
+    record(out, "attention", {q, k, v},
+           [q, k, v, qd, kd, vd, od, lse, s, causal, scale, key_mask](const Tensor& g) {
+             Tensor dq = Tensor::empty(q.shape(), Device::CUDA);  // (B, H, T, Dk)
+             Tensor dk = Tensor::empty(k.shape(), Device::CUDA);  // (B, Hkv, S, Dk)
+             Tensor dv = Tensor::empty(v.shape(), Device::CUDA);  // (B, Hkv, S, Dv)
+             cuda::attention_backward(s, qd.data(), kd.data(), vd.data(), od.data(), lse.data(), g.data(), causal,
+                                      scale, key_mask.empty() ? nullptr : key_mask.data(), dq.data(), dk.data(),
+                                      dv.data());
+             accumulate_grad(q, dq);
+             accumulate_grad(k, dk);
+             accumulate_grad(v, dv);
+           });
+  }
+  return out;
+}
+#endif
 
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, float scale,
                  const std::vector<uint8_t>& key_mask) {
@@ -32,6 +65,13 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
   if (s.H % s.Hkv != 0) fail("query heads are not a multiple of kv heads");
   if (!key_mask.empty() && int64_t(key_mask.size()) != s.B * s.S)
     fail(cat("key_mask has ", key_mask.size(), " entries, expected B*S = ", s.B * s.S));
+#ifdef R1_CUDA
+  if (q.is_cuda()) {
+    if (s.Dk > cuda::kAttentionMaxHeadDim || s.Dv > cuda::kAttentionMaxHeadDim)
+      fail(cat("the CUDA kernel takes head dims up to ", cuda::kAttentionMaxHeadDim));
+    return attention_cuda(q, k, v, s, causal, scale, key_mask);
+  }
+#endif
   require_cpu("attention", q);
   const uint8_t* mask = key_mask.empty() ? nullptr : key_mask.data();
 

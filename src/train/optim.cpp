@@ -5,6 +5,9 @@
 #include <set>
 
 #include "util/error.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
 
 namespace r1 {
 
@@ -33,7 +36,37 @@ void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, float
 
 // --- clipping ----------------------------------------------------------------------------
 
+#ifdef R1_CUDA
+// The CUDA side of clip_grad_norm for gradients that all live on the device: the sum of squares
+// is a deterministic device reduction (cuda/optim.cu) and the one scalar comes to the host,
+// because the decision to clip (and the returned norm) is made here.
+static float clip_grad_norm_cuda(std::vector<Tensor> grads, float max_norm) {
+  std::vector<const float*> ptrs;
+  std::vector<int64_t> sizes;
+  for (const Tensor& g : grads) {
+    ptrs.push_back(g.data());
+    sizes.push_back(g.numel());
+  }
+  const float norm = float(std::sqrt(cuda::sum_squares(ptrs, sizes)));
+  if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
+    const float scale = max_norm / (norm + 1e-6f);
+    for (Tensor& g : grads) cuda::scale_in_place(g.data(), g.numel(), scale);
+  }
+  return norm;
+}
+#endif
+
 float clip_grad_norm(const std::vector<Tensor>& params, float max_norm) {
+#ifdef R1_CUDA
+  std::vector<Tensor> cuda_grads;
+  for (const Tensor& p : params)
+    if (p.grad().defined() && p.grad().is_cuda()) cuda_grads.push_back(p.grad());
+  if (!cuda_grads.empty()) {
+    for (const Tensor& p : params)
+      check(!p.grad().defined() || p.grad().is_cuda(), "clip_grad_norm: gradients on both cpu and cuda");
+    return clip_grad_norm_cuda(std::move(cuda_grads), max_norm);
+  }
+#endif
   double sumsq = 0;  // one sequential sum in parameter order: deterministic
   for (const Tensor& p : params) {
     Tensor g = p.grad();
@@ -91,9 +124,19 @@ void AdamW::step() {
   for (Slot& s : slots_) {
     Tensor g = s.param.grad();
     if (!g.defined()) continue;
-    check(!s.param.is_cuda(), "AdamW: parameter '", s.name, "' is on cuda; the CUDA update is not implemented yet");
     check(g.shape() == s.param.shape(), "AdamW: grad of '", s.name, "' has shape ", shape_str(g.shape()),
           ", parameter has ", shape_str(s.param.shape()));
+#ifdef R1_CUDA
+    if (s.param.is_cuda()) {  // the moments were created on the parameter's device
+      check(g.is_cuda() && s.m.is_cuda() && s.v.is_cuda(), "AdamW: parameter '", s.name,
+            "' is on cuda but its grad or moments are not");
+      s.step++;
+      cuda::adamw_update(s.param.data(), g.data(), s.m.data(), s.v.data(), s.param.numel(), cfg_.lr, cfg_.beta1,
+                         cfg_.beta2, cfg_.eps, s.decay ? cfg_.weight_decay : 0.0f, s.step);
+      continue;
+    }
+#endif
+    check(!s.param.is_cuda(), "AdamW: parameter '", s.name, "' is on cuda; the CUDA update is not implemented yet");
     s.step++;
     adamw_update(s.param.data(), g.data(), s.m.data(), s.v.data(), s.param.numel(), cfg_.lr, cfg_.beta1,
                  cfg_.beta2, cfg_.eps, s.decay ? cfg_.weight_decay : 0.0f, s.step);

@@ -11,8 +11,11 @@
 // where t is the parameter's own 1-based step count. A parameter whose grad is undefined
 // (no backward pass reached it since zero_grad) is skipped entirely, as in PyTorch.
 //
-// Does not do: CUDA parameters (step() throws until the CUDA kernel exists), AMSGrad,
-// parameter groups with different learning rates, gradient accumulation (autograd does that).
+// CUDA (builds with R1_CUDA): a parameter on the device keeps its moments on the device and
+// step() runs one fused kernel per parameter (cuda/optim.cu); clip_grad_norm reduces on the
+// device and copies only the norm to the host. No other host copies.
+// Does not do: AMSGrad, parameter groups with different learning rates, gradient accumulation
+// (autograd does that).
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -1,0 +1,366 @@
+// Parity tests CUDA vs CPU for the kernels of cuda/attention.cu, cuda/optim.cu and cuda/sample.cu:
+//   CudaAttention  the attention op (forward and autograd backward) on CUDA against the CPU op over
+//                  GQA, causal prefill, decode (T < S, T = 1), T > S, key padding, queries that see
+//                  no key, odd sizes, several key tiles, head dims 17 to 256; determinism of the
+//                  backward (no atomics); the head-dim limit's error.
+//   CudaAdamW      several AdamW steps with weight decay and gradient clipping on CUDA parameters
+//                  against the same steps on CPU parameters (params, moments, step counts, norms).
+//   CudaSample     sample_tokens_cuda against sample_token: the same ids from the same Rng streams
+//                  over many rows and settings (greedy, temperature, top-k/top-p/min-p, ties), the
+//                  same generator state afterwards, log-probs within one float ulp.
+// Every test skips with the reason when no GPU is usable or when built with CUDA=0.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "autograd/autograd.h"
+#include "ops/ops.h"
+#include "sample/sampler.h"
+#include "tensor/tensor.h"
+#include "train/optim.h"
+#include "util/error.h"
+#include "util/rng.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#include "sample/sample_cuda.h"
+#endif
+
+namespace r1 {
+namespace {
+
+#ifndef R1_CUDA
+
+TEST(CudaAttention, BuiltWithoutCuda) { GTEST_SKIP() << "built without CUDA (CUDA=0)"; }
+
+#else
+
+constexpr double kEps = std::numeric_limits<float>::epsilon();  // 2^-23 ~ 1.19e-7
+
+class GpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::unavailable_reason();
+  }
+};
+class CudaAttention : public GpuTest {};
+class CudaAdamW : public GpuTest {};
+class CudaSample : public GpuTest {};
+
+std::vector<float> random_vector(size_t n, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::vector<float> v(n);
+  for (float& x : v) x = float(lo + (hi - lo) * rng.uniform());
+  return v;
+}
+
+// |got - want| <= tol elementwise; reports the count and the first offenders.
+::testing::AssertionResult within(const std::vector<float>& got, const std::vector<float>& want, double tol) {
+  if (got.size() != want.size())
+    return ::testing::AssertionFailure() << "sizes differ: " << got.size() << " vs " << want.size();
+  size_t bad = 0;
+  std::string first;
+  for (size_t i = 0; i < got.size(); i++) {
+    double d = std::fabs(double(got[i]) - double(want[i]));
+    if (d <= tol) continue;  // NaN fails here too
+    if (bad++ < 3) first += cat(" [", i, "] got ", got[i], " want ", want[i], " (|d| ", d, ")");
+  }
+  if (bad) return ::testing::AssertionFailure() << bad << " of " << got.size() << " beyond " << tol << ":" << first;
+  return ::testing::AssertionSuccess();
+}
+
+double max_abs(const std::vector<float>& v) {
+  double m = 0;
+  for (float x : v) m = std::max(m, double(std::fabs(x)));
+  return m;
+}
+
+// --- attention ---------------------------------------------------------------------------------
+
+struct AttnCase {
+  const char* name;
+  int64_t B, H, Hkv, T, S, Dk, Dv;
+  bool causal;
+  std::vector<uint8_t> mask;  // empty or B*S
+};
+
+std::vector<uint8_t> mask_with_zeros(int64_t B, int64_t S, const std::vector<int64_t>& zeros) {
+  std::vector<uint8_t> m(size_t(B * S), 1);
+  for (int64_t i : zeros) m[size_t(i)] = 0;
+  return m;
+}
+
+std::vector<AttnCase> attention_cases() {
+  return {
+      {"causal prefill, one tile", 2, 4, 4, 7, 7, 32, 32, true, {}},
+      {"causal prefill, 3 key tiles, odd T", 2, 4, 4, 70, 70, 32, 32, true, {}},
+      {"GQA 6/2, head dim 64", 2, 6, 2, 45, 45, 64, 64, true, {}},
+      {"GQA 8/1 (MQA), full attention", 1, 8, 1, 19, 33, 16, 16, false, {}},
+      {"decode T=1, S=77, padding", 3, 4, 2, 1, 77, 32, 32, true, mask_with_zeros(3, 77, {0, 1, 2, 80, 200, 230})},
+      {"chunk T=5 < S=40, padding", 2, 2, 1, 5, 40, 24, 24, true, mask_with_zeros(2, 40, {3, 39, 41, 42})},
+      {"full attention, T=9, S=13, padding", 2, 3, 3, 9, 13, 8, 8, false, mask_with_zeros(2, 13, {0, 5, 12, 13, 20})},
+      // Batch 0's key 0 is padding, so its query 0 (which sees only key 0) sees no key: zeros.
+      {"a query that sees no key", 2, 2, 1, 12, 12, 16, 16, true, mask_with_zeros(2, 12, {0, 7, 12, 13})},
+      // Batch 1 is all padding: every query of it sees nothing.
+      {"a batch row of padding only", 2, 2, 2, 6, 6, 16, 16, false, mask_with_zeros(2, 6, {6, 7, 8, 9, 10, 11})},
+      // T > S: queries t < T - S sit before the first key and see none.
+      {"T > S causal", 1, 2, 2, 6, 4, 16, 16, true, {}},
+      {"odd head dims Dk=17, Dv=33", 2, 2, 1, 11, 29, 17, 33, true, {}},
+      {"MLA dims Dk=192, Dv=128", 1, 2, 2, 20, 20, 192, 128, true, {}},
+      {"largest head dims 256", 1, 2, 1, 9, 41, 256, 256, true, mask_with_zeros(1, 41, {4})},
+      {"long: S=300, T=70 decode chunk", 1, 2, 1, 70, 300, 32, 32, true, {}},
+  };
+}
+
+struct AttnResult {
+  std::vector<float> out, dq, dk, dv;
+};
+
+// Runs the attention op on `device` with the case's random inputs and output gradient.
+AttnResult run_attention(const AttnCase& c, Device device) {
+  Rng rng(uint64_t(c.T * 1000 + c.S));
+  Tensor q = Tensor::from_vector({c.B, c.H, c.T, c.Dk}, random_vector(size_t(c.B * c.H * c.T * c.Dk), rng), device);
+  Tensor k = Tensor::from_vector({c.B, c.Hkv, c.S, c.Dk}, random_vector(size_t(c.B * c.Hkv * c.S * c.Dk), rng), device);
+  Tensor v = Tensor::from_vector({c.B, c.Hkv, c.S, c.Dv}, random_vector(size_t(c.B * c.Hkv * c.S * c.Dv), rng), device);
+  Tensor g = Tensor::from_vector({c.B, c.H, c.T, c.Dv}, random_vector(size_t(c.B * c.H * c.T * c.Dv), rng), device);
+  q.set_requires_grad();
+  k.set_requires_grad();
+  v.set_requires_grad();
+  Tensor out = attention(q, k, v, c.causal, 1.0f / std::sqrt(float(c.Dk)), c.mask);
+  backward(out, g);
+  return {out.to_vector(), q.grad().to_vector(), k.grad().to_vector(), v.grad().to_vector()};
+}
+
+TEST_F(CudaAttention, ForwardAndBackwardMatchCpu) {
+  for (const AttnCase& c : attention_cases()) {
+    SCOPED_TRACE(c.name);
+    AttnResult cpu = run_attention(c, Device::CPU);
+    AttnResult gpu = run_attention(c, Device::CUDA);
+    // Both sides sum up to S products per output (softmax, P V, dS K, P^T dO) and Dk or Dv per
+    // score, in float, in different orders (and the CUDA backward uses D = dO . O where the CPU
+    // uses rowsum(P dP)); the worst-case rounding of such sums is n eps times the magnitudes
+    // involved, which are within a small factor (4) of the largest value of the result here
+    // (inputs uniform in [-1, 1], scale 1/sqrt(Dk)). An indexing error is O(max) and fails.
+    const double n = double(c.S + c.Dk + c.Dv);
+    auto tol = [&](const std::vector<float>& want) { return 4 * n * kEps * std::max(max_abs(want), 1.0); };
+    EXPECT_TRUE(within(gpu.out, cpu.out, tol(cpu.out))) << "out";
+    EXPECT_TRUE(within(gpu.dq, cpu.dq, tol(cpu.dq))) << "dq";
+    EXPECT_TRUE(within(gpu.dk, cpu.dk, tol(cpu.dk))) << "dk";
+    EXPECT_TRUE(within(gpu.dv, cpu.dv, tol(cpu.dv))) << "dv";
+  }
+}
+
+// The query that sees no key gets exact zeros (output and dq), as on the CPU, and a key that no
+// query sees gets exact zeros in dk and dv.
+TEST_F(CudaAttention, UnseenRowsAndKeysAreExactlyZero) {
+  const AttnCase c = attention_cases()[7];  // "a query that sees no key"
+  ASSERT_EQ(std::string(c.name), "a query that sees no key");
+  AttnResult gpu = run_attention(c, Device::CUDA);
+  // Batch 0, head 0, query 0: (B, H, T, D) offset 0.
+  for (int64_t d = 0; d < c.Dv; d++) EXPECT_EQ(gpu.out[size_t(d)], 0.0f) << "out dim " << d;
+  for (int64_t d = 0; d < c.Dk; d++) EXPECT_EQ(gpu.dq[size_t(d)], 0.0f) << "dq dim " << d;
+  // Batch 0, kv head 0, key 0 is padding: no query sees it.
+  for (int64_t d = 0; d < c.Dk; d++) EXPECT_EQ(gpu.dk[size_t(d)], 0.0f) << "dk dim " << d;
+  for (int64_t d = 0; d < c.Dv; d++) EXPECT_EQ(gpu.dv[size_t(d)], 0.0f) << "dv dim " << d;
+}
+
+// No atomics: two runs give the same bits.
+TEST_F(CudaAttention, BackwardIsDeterministic) {
+  const AttnCase c{"GQA 4/2, two key tiles", 2, 4, 2, 50, 50, 64, 48, true, mask_with_zeros(2, 50, {3, 77})};
+  AttnResult a = run_attention(c, Device::CUDA), b = run_attention(c, Device::CUDA);
+  EXPECT_TRUE(within(a.out, b.out, 0.0));
+  EXPECT_TRUE(within(a.dq, b.dq, 0.0));
+  EXPECT_TRUE(within(a.dk, b.dk, 0.0));
+  EXPECT_TRUE(within(a.dv, b.dv, 0.0));
+}
+
+// Without autograd the same kernel runs: the same bits as with it.
+TEST_F(CudaAttention, NoGradForwardIsTheSame) {
+  const AttnCase c = attention_cases()[2];
+  Rng rng(5);
+  Tensor q = Tensor::from_vector({c.B, c.H, c.T, c.Dk}, random_vector(size_t(c.B * c.H * c.T * c.Dk), rng), Device::CUDA);
+  Tensor k = Tensor::from_vector({c.B, c.Hkv, c.S, c.Dk}, random_vector(size_t(c.B * c.Hkv * c.S * c.Dk), rng), Device::CUDA);
+  Tensor v = Tensor::from_vector({c.B, c.Hkv, c.S, c.Dv}, random_vector(size_t(c.B * c.Hkv * c.S * c.Dv), rng), Device::CUDA);
+  q.set_requires_grad();
+  std::vector<float> with_grad = attention(q, k, v, true, 0.125f).to_vector();
+  NoGradGuard no_grad;
+  EXPECT_TRUE(within(attention(q, k, v, true, 0.125f).to_vector(), with_grad, 0.0));
+}
+
+TEST_F(CudaAttention, HeadDimAbove256IsAnError) {
+  Tensor q = Tensor::zeros({1, 1, 2, 257}, Device::CUDA), k = Tensor::zeros({1, 1, 2, 257}, Device::CUDA);
+  Tensor v = Tensor::zeros({1, 1, 2, 8}, Device::CUDA);
+  try {
+    attention(q, k, v, true, 1.0f);
+    FAIL() << "head dim 257 did not throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("head dims up to 256"), std::string::npos) << e.what();
+  }
+}
+
+// --- AdamW ---------------------------------------------------------------------------------------
+
+struct OptRun {
+  std::vector<std::vector<float>> params;
+  std::vector<StTensor> state;
+  std::vector<float> norms;
+};
+
+// Five steps of clip + AdamW over four parameters (a decayed matrix, an embedding and a vector
+// that do not decay, and one that never gets a grad) with the same grads on either device.
+OptRun run_adamw(Device device) {
+  Rng rng(7);
+  const std::vector<std::pair<std::string, Shape>> specs = {
+      {"layer.w", {7, 13}}, {"embed.w", {11, 5}}, {"norm.w", {1000}}, {"unused.w", {3, 3}}};
+  std::vector<std::pair<std::string, Tensor>> named;
+  for (const auto& s : specs) {
+    Tensor p = Tensor::from_vector(s.second, random_vector(size_t(shape_numel(s.second)), rng), device);
+    p.set_requires_grad();
+    named.push_back({s.first, p});
+  }
+  AdamWConfig cfg;
+  cfg.lr = 1e-2f;
+  cfg.weight_decay = 0.1f;
+  AdamW opt(named, cfg);
+  OptRun run;
+  for (int step = 0; step < 5; step++) {
+    opt.zero_grad();
+    std::vector<Tensor> params;
+    for (size_t i = 0; i < named.size(); i++) {
+      params.push_back(named[i].second);
+      if (named[i].first == "unused.w") continue;
+      // Grads grow with the step so clipping (max norm 25) acts on the later steps only (norms ~10, 20, 29, 39, 49).
+      float amp = 0.5f * float(step + 1);
+      std::vector<float> g = random_vector(size_t(named[i].second.numel()), rng, -amp, amp);
+      accumulate_grad(named[i].second, Tensor::from_vector(named[i].second.shape(), g, device));
+    }
+    run.norms.push_back(clip_grad_norm(params, 25.0f));
+    opt.config().lr = 1e-2f / float(step + 1);
+    opt.step();
+  }
+  for (const auto& np : named) run.params.push_back(np.second.to_vector());
+  run.state = opt.export_state();
+  return run;
+}
+
+TEST_F(CudaAdamW, StepsMatchCpuWithDecayAndClipping) {
+  OptRun cpu = run_adamw(Device::CPU), gpu = run_adamw(Device::CUDA);
+  // The norm is a double sum on both sides (different order) cast to float: equal up to one
+  // float rounding.
+  ASSERT_EQ(gpu.norms.size(), cpu.norms.size());
+  bool clipped = false, unclipped = false;
+  for (size_t i = 0; i < cpu.norms.size(); i++) {
+    EXPECT_NEAR(gpu.norms[i], cpu.norms[i], 2 * kEps * cpu.norms[i]) << "step " << i;
+    (cpu.norms[i] > 25.0f ? clipped : unclipped) = true;
+  }
+  EXPECT_TRUE(clipped && unclipped) << "the test should clip some steps and not others";
+  // The update is the same float expression; the CPU build contracts some products into FMAs
+  // (gcc -O3 -march=native) and nvcc others, so each step may differ by a few ulp of p and of
+  // lr (|update| <= ~lr); over 5 steps 16 ulp of (|p| + lr) is ample and an index slip is not.
+  ASSERT_EQ(gpu.params.size(), cpu.params.size());
+  for (size_t i = 0; i < cpu.params.size(); i++)
+    EXPECT_TRUE(within(gpu.params[i], cpu.params[i], 16 * kEps * (max_abs(cpu.params[i]) + 1e-2))) << "param " << i;
+  // Moments (m ~ g, v ~ g^2) and step counts ("unused.w" never stepped: zeros and step 0).
+  ASSERT_EQ(gpu.state.size(), cpu.state.size());
+  for (size_t i = 0; i < cpu.state.size(); i++) {
+    ASSERT_EQ(gpu.state[i].name, cpu.state[i].name);
+    EXPECT_TRUE(within(gpu.state[i].data, cpu.state[i].data, 16 * kEps * std::max(max_abs(cpu.state[i].data), 1e-30)))
+        << cpu.state[i].name;
+  }
+}
+
+TEST_F(CudaAdamW, MomentsLiveOnTheDevice) {
+  Tensor p = Tensor::from_vector({3}, {1, 2, 3}, Device::CUDA);
+  p.set_requires_grad();
+  AdamW opt({{"w", p}}, AdamWConfig{});
+  accumulate_grad(p, Tensor::from_vector({3}, {0.1f, -0.2f, 0.3f}, Device::CUDA));
+  opt.step();
+  EXPECT_EQ(opt.step_count("w"), 1);
+  EXPECT_TRUE(p.is_cuda());
+  // PyTorch's first step moves each weight by lr * sign(g) (m_hat / sqrt(v_hat) = g / |g|), no decay on a vector.
+  std::vector<float> got = p.to_vector();
+  EXPECT_NEAR(got[0], 1 - 3e-4f, 1e-6);
+  EXPECT_NEAR(got[1], 2 + 3e-4f, 1e-6);
+  EXPECT_NEAR(got[2], 3 - 3e-4f, 1e-6);
+}
+
+// --- sampling ------------------------------------------------------------------------------------
+
+// rows x V logits: normal(0, 2), or with `ties` rounded to multiples of 0.5 (many exact ties,
+// which top-k keeps and top-p may cut through).
+std::vector<float> sample_logits(int64_t rows, int64_t V, bool ties, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> x(size_t(rows * V));
+  for (float& l : x) {
+    l = float(2.0 * rng.normal());
+    if (ties) l = std::round(l * 2.0f) / 2.0f;
+  }
+  return x;
+}
+
+SamplingParams params(float t, int64_t k, float p, float min_p) {
+  SamplingParams s;
+  s.temperature = t;
+  s.top_k = k;
+  s.top_p = p;
+  s.min_p = min_p;
+  return s;
+}
+
+TEST_F(CudaSample, SameTokensAsCpuFromTheSameRandomNumbers) {
+  const std::vector<SamplingParams> settings = {
+      params(0, 0, 1, 0),        params(1, 0, 1, 0),      params(0.7f, 5, 1, 0),   params(1, 1, 1, 0),
+      params(1, 0, 0.9f, 0),     params(0.8f, 0, 0.5f, 0), params(1, 0, 1, 0.1f),  params(1.3f, 50, 0.95f, 0.05f),
+      params(1, 100000, 1, 0),   params(0.6f, 3, 0.3f, 0.2f),
+  };
+  int64_t rows_checked = 0;
+  for (int64_t V : {1, 7, 100, 1000, 5003}) {
+    for (bool ties : {false, true}) {
+      const int64_t B = 40;  // rows: each setting 4 times, each row its own stream
+      std::vector<SamplingParams> ps;
+      for (int64_t b = 0; b < B; b++) ps.push_back(settings[size_t(b) % settings.size()]);
+      std::vector<float> logits = sample_logits(B, V, ties, uint64_t(V) * 2 + ties);
+      Tensor d_logits = Tensor::from_vector({B, V}, logits, Device::CUDA);
+      std::vector<Rng> cpu_rng, gpu_rng;
+      for (int64_t b = 0; b < B; b++) {
+        cpu_rng.emplace_back(99, uint64_t(b));
+        gpu_rng.emplace_back(99, uint64_t(b));
+      }
+      std::vector<Rng*> gpu_ptrs;
+      for (Rng& r : gpu_rng) gpu_ptrs.push_back(&r);
+      for (int step = 0; step < 3; step++) {  // three draws per row from the same logits
+        std::vector<TokenChoice> got = sample_tokens_cuda(d_logits, ps, gpu_ptrs);
+        ASSERT_EQ(int64_t(got.size()), B);
+        for (int64_t b = 0; b < B; b++) {
+          SCOPED_TRACE(cat("V ", V, ties ? " ties" : "", " row ", b, " step ", step, " T ", ps[size_t(b)].temperature,
+                           " k ", ps[size_t(b)].top_k, " p ", ps[size_t(b)].top_p, " min_p ", ps[size_t(b)].min_p));
+          TokenChoice want = sample_token(logits.data() + b * V, V, ps[size_t(b)], cpu_rng[size_t(b)]);
+          EXPECT_EQ(got[size_t(b)].token, want.token);
+          // The log-prob is a double computed on both sides (device exp/log within an ulp of
+          // glibc's) and rounded to float: equal, or one float ulp apart at a rounding edge.
+          EXPECT_NEAR(got[size_t(b)].logprob, want.logprob, 1e-30 + 2 * kEps * std::fabs(want.logprob));
+          rows_checked++;
+        }
+      }
+      // Each generator was consumed exactly as the CPU's (one draw per non-greedy token).
+      for (int64_t b = 0; b < B; b++) EXPECT_EQ(gpu_rng[size_t(b)].next(), cpu_rng[size_t(b)].next()) << "row " << b;
+    }
+  }
+  EXPECT_EQ(rows_checked, 5 * 2 * 40 * 3);
+}
+
+TEST_F(CudaSample, BadInputsAreErrors) {
+  Tensor logits = Tensor::zeros({2, 5}, Device::CUDA);
+  Rng r0(1), r1(2);
+  std::vector<Rng*> rngs = {&r0, &r1};
+  EXPECT_THROW(sample_tokens_cuda(logits, {params(1, 0, 1, 0)}, rngs), Error);  // one params for two rows
+  EXPECT_THROW(sample_tokens_cuda(logits, {params(-1, 0, 1, 0), params(1, 0, 1, 0)}, rngs), Error);
+  EXPECT_THROW(sample_tokens_cuda(Tensor::zeros({2, 5}), {params(1, 0, 1, 0), params(1, 0, 1, 0)}, rngs), Error);
+}
+
+#endif  // R1_CUDA
+
+}  // namespace
+}  // namespace r1
