@@ -24,6 +24,7 @@
 #include "train/optim.h"
 #include "util/error.h"
 #include "util/rng.h"
+#include "sample_row.h"  // cuda/: the sampling kernel's per-row algorithm, also compiled for the host
 #ifdef R1_CUDA
 #include "cuda_api.h"
 #include "sample/sample_cuda.h"
@@ -31,6 +32,54 @@
 
 namespace r1 {
 namespace {
+
+// --- the sampling algorithm on the host (runs in every build) ---------------------------------
+
+// cuda::sample_row with a one-thread block (cuda/sample_row.h) against sample_token: the kernel's
+// bisections for top-k/top-p, its tie handling and its draw are checked here even without a GPU
+// (the device instance differs only in how the block's sums are formed). Logits with many exact
+// ties (integers in [-2, 2], and all-equal rows) make top-p cut through groups of equal tokens.
+TEST(CudaSampleHost, RowAlgorithmMatchesSampleToken) {
+  struct Setting {
+    float t;
+    int64_t k;
+    float p, min_p;
+  };
+  const std::vector<Setting> settings = {{0, 0, 1, 0},       {1, 0, 1, 0},      {0.7f, 5, 1, 0},     {1, 1, 1, 0},
+                                         {1, 0, 0.9f, 0},    {0.8f, 0, 0.5f, 0}, {1, 0, 1, 0.1f},     {1.3f, 50, 0.95f, 0.05f},
+                                         {1, 100000, 1, 0},  {0.6f, 3, 0.3f, 0.2f}, {1, 0, 0.6f, 0},   {1, 2, 0.75f, 0},
+                                         {1, 0, 0.25f, 0},   {2, 0, 0.4f, 0.5f}};
+  Rng gen(3);
+  int64_t draws = 0;
+  for (int64_t V : {1, 2, 4, 7, 64, 1000}) {
+    for (int kind = 0; kind < 3; kind++) {  // 0: normal(0, 2), 1: integers in [-2, 2], 2: all equal
+      std::vector<float> x(static_cast<size_t>(V));
+      for (float& l : x) l = kind == 0 ? float(2 * gen.normal()) : kind == 1 ? float(gen.range(-2, 2)) : 0.5f;
+      for (const Setting& st : settings) {
+        SamplingParams p;
+        p.temperature = st.t;
+        p.top_k = st.k;
+        p.top_p = st.p;
+        p.min_p = st.min_p;
+        cuda::SampleRequest req{st.t, st.k, st.p, st.min_p, 0.0};
+        Rng rng(uint64_t(V * 7 + kind), uint64_t(draws));
+        std::vector<double> lp(static_cast<size_t>(V)), w(static_cast<size_t>(V));
+        for (int d = 0; d < 20; d++, draws++) {
+          Rng before = rng;
+          TokenChoice want = sample_token(x.data(), V, p, rng);
+          req.u = st.t == 0 ? 0.0 : before.uniform();  // the draw sample_token took
+          cuda::SampleResult got = cuda::sample_row(x.data(), V, req, lp.data(), w.data(), cuda::SerialBlock{});
+          ASSERT_EQ(got.token, want.token) << "V " << V << " kind " << kind << " t " << st.t << " k " << st.k
+                                           << " p " << st.p << " min_p " << st.min_p << " u " << req.u;
+          // Same double arithmetic as the CPU except the order of some sums: equal floats or one
+          // ulp apart at a rounding edge.
+          EXPECT_NEAR(got.logprob, want.logprob, 1e-30 + 2.4e-7 * std::fabs(want.logprob));
+        }
+      }
+    }
+  }
+  EXPECT_EQ(draws, 6 * 3 * 14 * 20);
+}
 
 #ifndef R1_CUDA
 
