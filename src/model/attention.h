@@ -19,8 +19,10 @@ namespace r1 {
 
 // One layer's cached keys and values for a batch of B sequences over S slots so far. Row b of
 // each tensor is sequence b (compact_cache() in src/sample/ selects rows of both).
-// GQA and MLA keep spare capacity C >= S so that a decode step writes its slot in place instead of
-// copying the whole cache (which would make decoding quadratic in the length).
+// On the CPU, GQA and MLA keep spare capacity C >= S so that a decode step writes its slot in place
+// instead of copying the whole cache (which would make decoding quadratic in the length).
+// On CUDA the cache holds exactly the filled slots (C == S): a step appends with the concat op, a
+// device copy of the cache, and attends with the r1::attention op (see attention.cpp).
 struct LayerKV {
   Tensor k;  // GQA: (B, Hkv, C, Dh), slots [0, S) filled, RoPE already applied; undefined before the first step
              // MLA: (B, 1, C, R + dr), the latent [kv_a_layernorm(c_kv); rotated k_rope] (mla.h)

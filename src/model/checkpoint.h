@@ -15,10 +15,11 @@
 
 namespace r1 {
 
-// The model's tensors under their checkpoint names (float32 copies), in checkpoint order.
+// The model's tensors under their checkpoint names (float32 host copies, from any device), in
+// checkpoint order. The device is not recorded: a checkpoint loads on either.
 std::vector<StTensor> export_weights(Transformer& model);
 
-// Copies the file's tensors into the model. Throws r1::Error naming the file and every missing,
+// Copies the file's tensors into the model, on whatever device it lives. Throws r1::Error naming the file and every missing,
 // unexpected, mis-shaped or wrongly typed tensor.
 void load_weights(Transformer& model, const SafetensorsFile& file);
 

@@ -73,6 +73,9 @@ Routing Gate::forward(const Tensor& x) const {
   Routing r;
   Tensor logits = linear(x, weight);                         // (N, E)
   r.scores = sigmoid_scores ? sigmoid(logits) : softmax(logits);  // (N, E)
+  // The decision is made on the host. On CUDA that is a round trip per MoE layer (scores and the
+  // bias copied to the host, the expert lists back as index_select/scatter_add indices) and a sync
+  // that stalls the device; a device top-k kernel producing the dispatch indices would remove it.
   r.expert = select(r.scores.to_vector(), N);                 // (N*K), host decision
   r.gate = gather(r.scores, r.expert, top_k);                 // (N, K) unbiased scores of the chosen
   // Renormalize over the chosen experts (not for K = 1, where it would make g == 1 and cut the

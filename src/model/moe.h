@@ -7,7 +7,8 @@
 // (greedy). Gate values use the unbiased scores of the chosen experts:
 //   g = s_sel / sum(s_sel) (when norm_topk_prob and K > 1), then * routed_scaling_factor.
 // Dispatch is sparse: tokens are gathered per expert (index_select), each expert runs on its
-// tokens only, and the weighted outputs are scatter-added back.
+// tokens only, and the weighted outputs are scatter-added back. The top-k choice runs on the host
+// (select), also for a model on CUDA: one device-to-host copy of the scores per layer.
 // Balancing: b_i += bias_update_speed * sign(mean_load - load_i) after each optimizer step
 // (update_bias), and the sequence-wise balance loss alpha * sum_i f_i P_i when aux_loss_alpha > 0.
 // Does not do: capacity limits / token dropping, expert parallelism, node-limited routing.

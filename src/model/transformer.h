@@ -9,6 +9,8 @@
 //   forward_cached()  inference: appends tokens to a KVCache (prefill or one-token decode,
 //                     batched, per-sequence lengths via padding masks), no autograd.
 // Attention is GQA (attention.h) or, when the config sets kv_lora_rank, MLA (mla.h).
+// Devices: the model runs where its parameters live (to()); tensors it creates (caches, MoE
+// helpers) follow them. Token ids, positions and padding masks stay host vectors.
 // Does not do: multi-token prediction, dropout.
 #pragma once
 #include <cstdint>
@@ -48,7 +50,8 @@ struct Block {
 struct KVCache {
   int64_t batch = 0;             // B
   int64_t slots = 0;             // S: slots per sequence so far
-  std::vector<LayerKV> layers;   // per layer: GQA k, v (B, Hkv, C, Dh); MLA k (B, 1, C, R + dr), no v
+  std::vector<LayerKV> layers;   // per layer: GQA k, v (B, Hkv, C, Dh); MLA k (B, 1, C, R + dr), no v;
+                                 // on the model's device (C == S on CUDA, see attention.h)
   std::vector<uint8_t> valid;    // (B, S): 1 = real token, 0 = padding
   std::vector<int32_t> length;   // (B): real tokens so far = position of each sequence's next token
 };
@@ -77,8 +80,10 @@ class Transformer {
   // normal(0, initializer_range) for weight matrices and embeddings, 1 for norms, 0 for biases
   // (q/k/v bias and router bias), drawn in slots() order from Rng(seed).
   void init_weights(uint64_t seed);
-  // Moves every tensor to `device` (gradients are dropped).
+  // Moves every tensor to `device` (gradients are dropped; the same values, bit for bit). Call it
+  // before handing parameters() to an optimizer: it rebinds the fields to new tensors.
   void to(Device device);
+  Device device() const { return embed_.device(); }  // where the parameters live
 
   // ids: (B, T) row-major token ids -> logits (B*T, V) and the balance loss.
   ModelOutput forward(const Ids& ids, int64_t B, int64_t T);
