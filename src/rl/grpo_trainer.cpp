@@ -217,7 +217,10 @@ Tensor completion_logprobs(Transformer& model, const std::vector<const Rollout*>
   Tensor sel = index_select(out.logits, rows);  // (Ntok, V)
   if (temperature != 1.0f) sel = scale(sel, 1.0f / temperature);
   Tensor logp = log_softmax(sel);
-  if (entropy) {
+  if (entropy && logp.is_cuda()) {
+    // On the device: one scalar comes back (summed in float, not in the CPU's double order).
+    *entropy = -double(sum(mul(exp(logp), logp)).item());
+  } else if (entropy) {
     std::vector<float> v = logp.to_vector();
     double h = 0;
     for (float x : v) h -= std::exp(double(x)) * double(x);
@@ -253,6 +256,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
   int eos = tok.token_id("<|endoftext|>");
 
   Transformer ref(model.config());
+  ref.to(model.device());  // the reference lives beside the policy
   copy_weights(ref, model);
   AdamWConfig ac;
   ac.lr = cfg.lr;
@@ -395,6 +399,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         if (cfg.objective.beta > 0) {
           // The reference is frozen within a step: one forward per minibatch, reused by every pass.
           if (pass == 0) {
+            // Host copies, as grpo_objective() takes lp_ref (it computes the loss in double on the host).
             NoGradGuard ng;
             ref_cache[size_t(mb)] = completion_logprobs(ref, part, cfg.temperature, nullptr, nullptr).to_vector();
           }
@@ -405,6 +410,8 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         Tensor lp = completion_logprobs(model, part, cfg.temperature, &aux, pass == 0 ? &entropy : nullptr);
         if (cfg.objective.beta == 0) lp_ref = lp.to_vector();  // kl = 0 exactly; beta * kl = 0 anyway
         GrpoLoss stats;
+        // grpo_objective reads lp to the host and computes the loss and dL/dlp in double (the golden
+        // reference's precision): on CUDA one (total completion tokens) copy each way per minibatch.
         Tensor loss = grpo_objective(lp, lengths, advs, lp_old, lp_ref, objective, &stats);
         if (aux.defined()) loss = add(loss, aux);
         backward(loss);

@@ -12,6 +12,9 @@
 //      L = grpo_objective(lp, lp_old, lp_ref, A) (+ MoE balance loss); AdamW step
 //   6. MoE balancing-bias update; every ref_reset_every steps the reference becomes the
 //      current policy
+// Devices: everything runs where `model` lives (the reference is placed beside it); the GRPO
+// objective itself runs on the host in double precision (rl/grpo.h), so each minibatch copies its
+// completion log-probs to the host and their gradient back.
 // lp_old is what the sampler recorded (log-softmax at the sampling temperature, before
 // truncation); the training forward divides logits by the same temperature so the ratio
 // compares like with like. docs/algorithm.md has the equations and the defaults next to the

@@ -6,6 +6,9 @@
 #include "autograd/autograd.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#ifdef R1_CUDA
+#include "sample/sample_cuda.h"
+#endif
 
 namespace r1 {
 
@@ -37,6 +40,20 @@ void compact_cache(KVCache& cache, const std::vector<int64_t>& keep) {
 }
 
 // --- generation ----------------------------------------------------------------------
+
+// The next token of every active sequence from logits (B_active, V) on the CUDA device: one
+// kernel, B_active (token, log-prob) pairs copied back; the same choices as sample_token().
+static std::vector<TokenChoice> sample_on_device(const Tensor& logits, const SamplingParams& p, std::vector<Rng>& rngs,
+                                                 const std::vector<int64_t>& active) {
+#ifdef R1_CUDA
+  std::vector<Rng*> row_rngs;
+  for (int64_t i : active) row_rngs.push_back(&rngs[size_t(i)]);
+  return sample_tokens_cuda(logits, std::vector<SamplingParams>(active.size(), p), row_rngs);
+#else
+  (void)p, (void)rngs, (void)active;
+  throw Error(cat("generate: logits on ", device_name(logits.device()), " in a build without CUDA"));
+#endif
+}
 
 std::string decodable_text(const Tokenizer& tok, const Ids& tokens) {
   std::vector<int> ids;
@@ -80,8 +97,17 @@ std::vector<Generation> generate(Transformer& model, const std::vector<Ids>& pro
     }
   KVCache cache = model.new_cache(int64_t(B));
   Tensor logits = model.forward_cached(ids, int64_t(B), P, cache, real);  // (B*P, V)
+  // What the next draw reads: on the CPU, a pointer to each active sequence's row of logits; on
+  // CUDA, those rows as one device tensor (B_active, V) for the device sampler.
   std::vector<const float*> rows(B);
-  for (size_t i = 0; i < B; i++) rows[i] = logits.data() + (int64_t(i) * P + int64_t(prompts[i].size()) - 1) * V;
+  Tensor device_rows;
+  if (logits.is_cuda()) {
+    Ids last(B);
+    for (size_t i = 0; i < B; i++) last[i] = int32_t(int64_t(i) * P + int64_t(prompts[i].size()) - 1);
+    device_rows = index_select(logits, last);  // (B, V)
+  } else {
+    for (size_t i = 0; i < B; i++) rows[i] = logits.data() + (int64_t(i) * P + int64_t(prompts[i].size()) - 1) * V;
+  }
 
   std::vector<int64_t> active(B);  // batch row -> sequence index
   for (size_t i = 0; i < B; i++) active[i] = int64_t(i);
@@ -91,10 +117,14 @@ std::vector<Generation> generate(Transformer& model, const std::vector<Ids>& pro
     // row), so the rows are drawn in parallel; each row reads only its own logits and RNG, so
     // the draws do not depend on the thread count. Bookkeeping and callbacks stay in row order.
     const int64_t n_rows = int64_t(active.size());
-    choices.resize(active.size());
+    if (device_rows.defined()) {
+      choices = sample_on_device(device_rows, opt.sampling, rngs, active);
+    } else {
+      choices.resize(active.size());
 #pragma omp parallel for schedule(static) if (n_rows > 1)
-    for (int64_t r = 0; r < n_rows; r++)
-      choices[size_t(r)] = sample_token(rows[size_t(r)], V, opt.sampling, rngs[size_t(active[size_t(r)])]);
+      for (int64_t r = 0; r < n_rows; r++)
+        choices[size_t(r)] = sample_token(rows[size_t(r)], V, opt.sampling, rngs[size_t(active[size_t(r)])]);
+    }
     Ids next(active.size());
     std::vector<int64_t> keep_rows, still_active;
     for (size_t r = 0; r < active.size(); r++) {
@@ -129,8 +159,12 @@ std::vector<Generation> generate(Transformer& model, const std::vector<Ids>& pro
     }
     active = still_active;
     logits = model.forward_cached(next, int64_t(active.size()), 1, cache);  // (B_active, V)
-    rows.resize(active.size());
-    for (size_t r = 0; r < active.size(); r++) rows[r] = logits.data() + int64_t(r) * V;
+    if (logits.is_cuda()) {
+      device_rows = logits;
+    } else {
+      rows.resize(active.size());
+      for (size_t r = 0; r < active.size(); r++) rows[r] = logits.data() + int64_t(r) * V;
+    }
   }
   return out;
 }

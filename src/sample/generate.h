@@ -6,6 +6,10 @@
 //
 // Reproducibility: sequence i draws from its own Rng(seeds[i]), so its tokens do not depend
 // on which other sequences share the batch, nor on the batch size.
+// Devices: generation runs where the model lives. On CUDA the logits stay on the device and the
+// device sampler (sample_cuda.h) picks the tokens with the same rules and the same random draws;
+// a decode step copies back only the B_active chosen tokens and their log-probs (plus the MoE
+// routing copies, moe.h).
 // Does not do: speculative decoding, beam search, prefix sharing between the G samples of a
 // prompt (each prompt copy is prefilled separately).
 #pragma once

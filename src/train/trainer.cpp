@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 
 #include "autograd/autograd.h"
 #include "model/checkpoint.h"
@@ -84,6 +85,17 @@ Json TrainConfig::to_json() const {
 }
 
 // --- helpers -----------------------------------------------------------------------------
+
+void set_run_device(Json& run_config, Device device, const std::string& run_dir, bool resume) {
+  if (!resume) {
+    run_config["device"] = device_name(device);
+    return;
+  }
+  std::string path = run_dir + "/run_config.json";
+  if (!std::ifstream(path)) return;  // RunDir reports the missing run
+  Json saved = Json::parse_file(path);
+  if (saved.is_object() && saved.contains("device")) run_config["device"] = saved.at("device");
+}
 
 static std::vector<Tensor> param_tensors(Transformer& model) {
   std::vector<Tensor> out;

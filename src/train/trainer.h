@@ -10,6 +10,10 @@
 // Resume: N steps, stop, --resume N more steps gives bitwise the weights of 2N straight steps
 // (same thread count): the checkpoint holds weights, router biases, AdamW moments and step
 // counts, and the loader position; everything else is a function of the step.
+// Devices: training runs where the model lives (Transformer::to before train_lm); AdamW keeps its
+// moments beside the parameters. Batches are host token ids; a step reads back only the loss
+// (and balance loss) and the gradient norm for the log, plus MoE routing (moe.h). A checkpoint
+// does not depend on the device, so a run may resume on another one.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -55,5 +59,10 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
 
 // Mean next-token loss over `batches` fixed held-out windows (no autograd).
 double heldout_loss(Transformer& model, const Loader& loader, int64_t batches, int64_t B);
+
+// Records `device` as "device" in a run's configuration (run_config.json) before RunDir sees it.
+// The device is not part of what --resume compares: on resume the value saved by the run's first
+// invocation is kept (none for runs from before the field existed), whatever device resumes it.
+void set_run_device(Json& run_config, Device device, const std::string& run_dir, bool resume);
 
 }  // namespace r1
