@@ -5,6 +5,7 @@
 
 #include "cli/bench.h"
 #include "model/checkpoint.h"
+#include "model/device.h"
 #include "sample/generate.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -18,14 +19,16 @@ namespace r1 {
 static int run(Args& args) {
   if (args.flag("help")) {
     std::printf("usage: r1 bench generate --model DIR [--batch B] [--prompt-len P] [--new-tokens N] [--threads N]\n"
-                "                         [--seed S] [--json]\n"
+                "                         [--seed S] [--device cpu|cuda] [--json]\n"
                 "  Prefills B random prompts of P tokens, then samples N new tokens each (temperature 1, no EOS),\n"
                 "  after one warm-up run of 4 tokens. Prints decode tokens/s (the B*(N-1) tokens of the\n"
                 "  one-token steps over their time) and prefill tokens/s (B*P over the prefill and first draw).\n"
-                "  Defaults: --batch 16 --prompt-len 32 --new-tokens 64.\n");
+                "  Defaults: --batch 16 --prompt-len 32 --new-tokens 64 --device cpu (cuda: generate on the GPU).\n");
     return 0;
   }
+  const Device device = usable_device(args.str("device", "cpu"));
   Transformer model = load_model(args.str("model"));
+  model.to(device);
   int64_t B = args.integer("batch", 16), P = args.integer("prompt-len", 32), N = args.integer("new-tokens", 64);
   int64_t threads = args.integer("threads", 0);
   uint64_t seed = uint64_t(args.integer("seed", 0));
@@ -67,15 +70,16 @@ static int run(Args& args) {
     out["batch"] = B;
     out["prompt_len"] = P;
     out["new_tokens"] = N;
+    out["device"] = device_name(device);
     std::printf("%s\n", out.dump().c_str());
   } else {
-    std::printf("batch %lld prompt %lld new %lld: decode %.0f tokens/s, prefill %.0f tokens/s\n", (long long)B,
-                (long long)P, (long long)N, tps, pps);
+    std::printf("batch %lld prompt %lld new %lld, %s: decode %.0f tokens/s, prefill %.0f tokens/s\n", (long long)B,
+                (long long)P, (long long)N, device_name(device), tps, pps);
   }
   return 0;
 }
 
 static const bool registered =
-    register_bench({"generate", "batched KV-cache decode throughput: --model DIR --batch B --new-tokens N", run});
+    register_bench({"generate", "batched KV-cache decode throughput: --model DIR --batch B --new-tokens N [--device cpu|cuda]", run});
 
 }  // namespace r1

@@ -3,12 +3,14 @@
 // timed. Reports tokens/s = B*T / mean step time.
 // Does not do: data loading, gradient clipping, learning-rate schedules (src/train/ does).
 //
-//   r1 bench train --model DIR --batch B --seq T [--steps N] [--threads N] [--seed S] [--json]
+//   r1 bench train --model DIR --batch B --seq T [--steps N] [--threads N] [--seed S] [--device cpu|cuda] [--json]
 //   --model    model directory (config.json + model.safetensors)
 //   --batch    sequences per step;  --seq  tokens per sequence
 //   --steps    timed steps after one warm-up step (default 10)
 //   --threads  OpenMP threads (default: all)
 //   --seed     seed of the random tokens (default 0)
+//   --device   where the model trains: cpu (default) or cuda (each step ends with a loss read-back,
+//              so the device's queue is drained inside the timed step)
 //   --json     one JSON object {"tokens_per_s", "ms_per_step", "batch", "seq", ...}
 #include <omp.h>
 
@@ -18,6 +20,7 @@
 #include "autograd/autograd.h"
 #include "cli/bench.h"
 #include "model/checkpoint.h"
+#include "model/device.h"
 #include "train/optim.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -34,12 +37,15 @@ int run(Args& args) {
   const int threads = int(args.integer("threads", omp_get_max_threads()));
   const int64_t seed = args.integer("seed", 0);
   bool json = args.flag("json");
+  std::string device_flag = args.str("device", "cpu");
   args.finish();
+  const Device device = usable_device(device_flag);
   check(B >= 1 && T >= 2 && steps >= 1 && threads >= 1,
         "r1 bench train: need --batch >= 1, --seq >= 2, --steps >= 1, --threads >= 1");
   omp_set_num_threads(threads);
 
   Transformer model = load_model(dir);
+  model.to(device);
   const Config& c = model.config();
   AdamW opt(model.parameters(), AdamWConfig{});
   Rng rng(static_cast<uint64_t>(seed));
@@ -69,20 +75,22 @@ int run(Args& args) {
     j["seq"] = T;
     j["steps"] = steps;
     j["threads"] = threads;
+    j["device"] = device_name(device);
     j["parameters"] = c.num_parameters();
     j["active_parameters"] = c.num_active_parameters();
     j["mean_loss"] = loss_sum / double(steps);
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s, %lld params (%lld active), B=%lld T=%lld, %d threads: %.1f ms/step, %.0f tokens/s\n",
+    std::printf("%s, %lld params (%lld active), B=%lld T=%lld, %s, %d threads: %.1f ms/step, %.0f tokens/s\n",
                 c.model_type.c_str(), (long long)c.num_parameters(), (long long)c.num_active_parameters(),
-                (long long)B, (long long)T, threads, ms, tps);
+                (long long)B, (long long)T, device_name(device), threads, ms, tps);
   }
   return 0;
 }
 
 }  // namespace
 
-static const bool registered = register_bench({"train", "training step (forward + backward + AdamW) tokens/s", run});
+static const bool registered = register_bench({"train", "training step (forward + backward + AdamW) tokens/s: --model DIR --batch B --seq T "
+                                                "[--steps N] [--threads N] [--seed S] [--device cpu|cuda] [--json]", run});
 
 }  // namespace r1

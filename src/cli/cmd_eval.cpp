@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "model/checkpoint.h"
+#include "model/device.h"
 #include "rl/eval.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
@@ -14,12 +15,13 @@ namespace r1 {
 static const char* kUsage =
     "usage: r1 eval --model DIR --data FILE.jsonl [--n-samples K] [--temperature T] [--top-p P] [--top-k K]\n"
     "               [--max-new-tokens N] [--template r1zero|chat|none] [--limit N] [--seed S] [--batch B]\n"
-    "               [--generations OUT.jsonl] [--json]\n"
+    "               [--generations OUT.jsonl] [--device cpu|cuda] [--json]\n"
     "  Samples K completions per row and scores them with the rule-based verifiers (docs/rewards.md).\n"
     "  Reports per task: pass@1 (mean over the K samples), pass@K, format rate, mean response length\n"
     "  (all / correct / incorrect, in tokens). Defaults: --n-samples 1 --temperature 1 --max-new-tokens 128\n"
     "  --template r1zero --seed 0 --batch 64; --limit 0 = all rows. Generations go to\n"
-    "  --generations (default: FILE's name with .generations.jsonl, in the model directory).";
+    "  --generations (default: FILE's name with .generations.jsonl, in the model directory).\n"
+    "  --device cuda generates on the GPU (default cpu).";
 
 static int run(Args& args) {
   std::string model_dir = args.str("model"), data = args.str("data");
@@ -37,8 +39,11 @@ static int run(Args& args) {
   std::string base = data.substr(data.find_last_of('/') + 1);
   std::string gen_path = args.str("generations", model_dir + "/" + base.substr(0, base.rfind('.')) + ".generations.jsonl");
   bool json = args.flag("json");
+  std::string device_flag = args.str("device", "cpu");
   args.finish();
+  const Device device = usable_device(device_flag);
   Transformer model = load_model(model_dir);
+  model.to(device);
   Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
   if (tok.vocab_size() > model.config().vocab_size)
     throw Error(cat(model_dir, ": tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",

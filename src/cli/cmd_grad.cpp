@@ -7,18 +7,20 @@
 #include "autograd/autograd.h"
 #include "cli/command.h"
 #include "model/checkpoint.h"
+#include "model/device.h"
 #include "util/error.h"
 #include "util/json.h"
 
 namespace r1 {
 
 static const char* kUsage =
-    "usage: r1 grad --model DIR --tokens \"5,17,3,...\" --out FILE.safetensors [--json]\n"
+    "usage: r1 grad --model DIR --tokens \"5,17,3,...\" --out FILE.safetensors [--device cpu|cuda] [--json]\n"
     "  --model   model directory (config.json + model.safetensors)\n"
     "  --tokens  the sequence's token ids, comma-separated (T >= 2)\n"
     "  --out     writes d(loss)/d(param) for every trainable parameter under its checkpoint name (F32);\n"
     "            e_score_correction_bias is not trainable and not written; a routed expert no token\n"
     "            reached gets zeros\n"
+    "  --device  where the model runs: cpu (default) or cuda\n"
     "  --json    print {\"loss\": x, \"ce_loss\": x, \"aux_loss\": x}\n"
     "  loss = mean next-token cross-entropy (+ balance loss when aux_loss_alpha > 0).";
 
@@ -26,9 +28,12 @@ static int run(Args& args) {
   std::string dir = args.str("model"), out = args.str("out");
   std::vector<int64_t> tokens = parse_int_list(args.str("tokens"), "r1 grad --tokens");
   bool json = args.flag("json");
+  std::string device_flag = args.str("device", "cpu");
   args.finish();
+  const Device device = usable_device(device_flag);
   check(tokens.size() >= 2, "r1 grad --tokens: need at least 2 token ids (one next-token prediction)");
   Transformer model = load_model(dir);
+  model.to(device);
   const int64_t T = int64_t(tokens.size()), V = model.config().vocab_size;
   Ids ids(tokens.begin(), tokens.end());
   for (int64_t t : tokens) check(t >= 0 && t < V, "r1 grad --tokens: id ", t, " is outside [0, ", V, ")");

@@ -3,9 +3,11 @@
 
 #include "cli/command.h"
 #include "model/checkpoint.h"
+#include "model/device.h"
 #include "rl/grpo_trainer.h"
 #include "tokenizer/tokenizer.h"
 #include "train/run.h"
+#include "train/trainer.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -21,13 +23,15 @@ static const char* kUsage =
     "               [--eps-low X] [--eps-high X] [--loss grpo|token-mean|dr_grpo] [--scale-rewards group|batch|none]\n"
     "               [--mu N] [--minibatches N] [--temperature T] [--max-new-tokens N] [--ref-reset-every N]\n"
     "               [--dynamic-sampling] [--mask-truncated] [--overlong-buffer N] [--eval-every N] [--eval-rows N]\n"
-    "               [--seed S] [--threads N]\n"
+    "               [--seed S] [--threads N] [--device cpu|cuda]\n"
     "  GRPO from the model in DIR with rule-based rewards (accuracy + format). GRPO.json holds any of the\n"
     "  fields of data/presets/grpo_tiny.json; flags override it. Defaults (docs/algorithm.md lists them next\n"
     "  to the paper's): --task arith --steps 100 --prompts-per-step 8 --group-size 8 --lr 5e-5 --beta 0.001 --eps-low/high 0.2\n"
     "  --loss grpo --scale-rewards group --mu 1 --temperature 1 --max-new-tokens 96 --ref-reset-every 0.\n"
     "  Writes RUN_DIR/{run_config.json, metrics.jsonl, checkpoints/, model/}; held-out pass@1 on\n"
-    "  data/eval/<task>.jsonl every --eval-every steps (in metrics.jsonl as {\"step\", \"eval\"}).";
+    "  data/eval/<task>.jsonl every --eval-every steps (in metrics.jsonl as {\"step\", \"eval\"}).\n"
+    "  --device cuda runs rollouts and updates on the GPU (default cpu); run_config.json records the\n"
+    "  device the run started on, and --resume may continue it on either device.";
 
 static int run(Args& args) {
   std::string model_dir = args.str("model"), out = args.str("out");
@@ -64,12 +68,15 @@ static int run(Args& args) {
   int_flag("eval-rows", "eval_rows");
   int_flag("seed", "seed");
   int64_t threads = args.integer("threads", 0);
+  std::string device_flag = args.str("device", "cpu");
   args.finish();
+  const Device device = usable_device(device_flag);
 #ifdef _OPENMP
   if (threads > 0) omp_set_num_threads(int(threads));
 #endif
   GrpoConfig cfg = GrpoConfig::from_json(j, "grpo config");
   Transformer model = load_model(model_dir);
+  model.to(device);
   Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
   if (tok.vocab_size() > model.config().vocab_size)
     throw Error(cat(model_dir, ": tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
@@ -77,6 +84,7 @@ static int run(Args& args) {
   Json run_cfg = Json::object();
   run_cfg["model"] = model_dir;
   run_cfg["grpo"] = cfg.to_json();
+  set_run_device(run_cfg, device, out, resume);
   RunDir rd(out, run_cfg, resume);
   std::string tok_path = rd.file("tokenizer.json");
   if (!resume) write_file_atomic(tok_path, read_file(model_dir + "/tokenizer.json"));

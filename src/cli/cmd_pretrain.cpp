@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "model/checkpoint.h"
+#include "model/device.h"
 #include "tasks/corpus.h"
 #include "tokenizer/tokenizer.h"
 #include "train/trainer.h"
@@ -37,7 +38,7 @@ static void train_overrides(Args& args, Json& train) {
 
 static const char* kPretrainUsage =
     "usage: r1 pretrain --config PRESET.json --out RUN_DIR [--resume] [--steps N] [--lr X]\n"
-    "                   [--batch-size B] [--seq-len T] [--threads N] [--stop-after N]\n"
+    "                   [--batch-size B] [--seq-len T] [--threads N] [--stop-after N] [--device cpu|cuda]\n"
     "  Generates the synthetic corpus, trains a byte-level BPE tokenizer on it, initialises the\n"
     "  model and trains it. PRESET.json sections (see data/presets/tiny.json, docs/training.md):\n"
     "    \"model\":     a config.json object (vocab_size may be omitted: the tokenizer's size)\n"
@@ -48,19 +49,23 @@ static const char* kPretrainUsage =
     "  --resume continues from the last checkpoint (the flags must match the original run).\n"
     "  --stop-after N ends this invocation after N steps with a checkpoint (the run config, and so\n"
     "  the schedule, is unchanged; not part of the flags --resume compares): N steps, then --resume,\n"
-    "  gives bitwise the weights of one uninterrupted run.";
+    "  gives bitwise the weights of one uninterrupted run.\n"
+    "  --device cuda trains on the GPU (default cpu); run_config.json records the device the run\n"
+    "  started on, and --resume may continue it on either device.";
 
 static int run_pretrain(Args& args) {
   std::string preset_path = args.str("config"), out = args.str("out");
   bool resume = args.flag("resume");
   set_threads(args.integer("threads", 0));
   int64_t stop_after = args.integer("stop-after", 0);
+  std::string device_flag = args.str("device", "cpu");
   Json preset = Json::parse_file(preset_path);
   if (!preset.is_object()) throw Error(cat(preset_path, ": expected a JSON object"));
   reject_unknown_fields(preset, {"model", "tokenizer", "corpus", "heldout_docs", "train", "init_seed"}, preset_path, "section");
   Json train_json = preset.find("train") ? preset.at("train") : Json::object();
   train_overrides(args, train_json);
   args.finish();
+  const Device device = usable_device(device_flag);
   preset["train"] = train_json;
 
   CorpusConfig corpus = CorpusConfig::from_json(preset.find("corpus") ? preset.at("corpus") : Json::object(), preset_path);
@@ -93,6 +98,7 @@ static int run_pretrain(Args& args) {
       throw Error(cat(preset_path, ": seq_len ", tc.seq_len, " exceeds max_position_embeddings ", mc.max_position_embeddings));
   }
 
+  set_run_device(preset, device, out, resume);
   RunDir run(out, preset, resume);
   // Corpus: n_docs training documents, then heldout_docs more from the same stream.
   CorpusConfig all = corpus;
@@ -123,9 +129,10 @@ static int run_pretrain(Args& args) {
   if (!model_json.contains("vocab_size")) model_json["vocab_size"] = int64_t(tok.vocab_size());
   Config mc = Config::from_json(model_json, preset_path + " (model)");
   Transformer model(mc);
-  model.init_weights(uint64_t(preset.get_int("init_seed", 0)));
-  std::fprintf(stderr, "pretrain: %s model, %lld parameters (%lld active per token)\n", mc.model_type.c_str(),
-               (long long)mc.num_parameters(), (long long)mc.num_active_parameters());
+  model.init_weights(uint64_t(preset.get_int("init_seed", 0)));  // on the CPU: the same weights on every device
+  model.to(device);
+  std::fprintf(stderr, "pretrain: %s model, %lld parameters (%lld active per token), on %s\n", mc.model_type.c_str(),
+               (long long)mc.num_parameters(), (long long)mc.num_active_parameters(), device_name(device));
 
   TokenStream train = stream_from_texts(docs, tok), held = stream_from_texts(heldout, tok);
   std::fprintf(stderr, "pretrain: %zu training tokens, %zu held-out tokens\n", train.tokens.size(), held.tokens.size());
@@ -139,12 +146,13 @@ static int run_pretrain(Args& args) {
 static const char* kSftUsage =
     "usage: r1 sft --model DIR --data FILE.jsonl --out RUN_DIR [--config TRAIN.json] [--resume]\n"
     "              [--steps N] [--lr X] [--batch-size B] [--seq-len T] [--heldout-frac F] [--threads N]\n"
-    "              [--stop-after N]\n"
+    "              [--stop-after N] [--device cpu|cuda]\n"
     "  Fine-tunes the model in DIR on rows {\"messages\": [{\"role\": \"user\"|\"assistant\", \"content\": ...}]}\n"
     "  in chat format; only assistant tokens (and the <|endoftext|> closing each turn) count in the loss.\n"
     "  TRAIN.json holds trainer fields (as a preset's \"train\" section); flags override them.\n"
     "  Defaults: lr 1e-4, warmup 10, --heldout-frac 0.05 (the last rows are held out).\n"
-    "  --stop-after N: end this invocation after N steps with a checkpoint (as in r1 pretrain).";
+    "  --stop-after N: end this invocation after N steps with a checkpoint (as in r1 pretrain).\n"
+    "  --device cuda trains on the GPU (default cpu); --resume may continue on either device.";
 
 static int run_sft(Args& args) {
   std::string model_dir = args.str("model"), data = args.str("data"), out = args.str("out");
@@ -164,12 +172,15 @@ static int run_sft(Args& args) {
   train_overrides(args, train_json);
   double heldout_frac = args.number("heldout-frac", 0.05);
   int64_t stop_after = args.integer("stop-after", 0);
+  std::string device_flag = args.str("device", "cpu");
   args.finish();
+  const Device device = usable_device(device_flag);
   if (!(heldout_frac >= 0 && heldout_frac < 1)) throw Error("r1 sft: --heldout-frac must be in [0, 1)");
   if (stop_after < 0) throw Error("r1 sft: --stop-after must be >= 0");
   TrainConfig tc = TrainConfig::from_json(train_json, config_source);
 
   Transformer model = load_model(model_dir);
+  model.to(device);
   Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
   if (tok.vocab_size() > model.config().vocab_size)
     throw Error(cat(model_dir, ": tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
@@ -191,6 +202,7 @@ static int run_sft(Args& args) {
   cfg["data"] = data;
   cfg["heldout_frac"] = heldout_frac;
   cfg["train"] = tc.to_json();
+  set_run_device(cfg, device, out, resume);
   RunDir run(out, cfg, resume);
   std::string tok_path = run.file("tokenizer.json");
   if (!resume) write_file_atomic(tok_path, read_file(model_dir + "/tokenizer.json"));

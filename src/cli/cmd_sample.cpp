@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "model/checkpoint.h"
+#include "model/device.h"
 #include "sample/generate.h"
 #include "sample/template.h"
 #include "tokenizer/tokenizer.h"
@@ -15,14 +16,15 @@ namespace r1 {
 static const char* kSampleUsage =
     "usage: r1 sample --model DIR (--prompt TEXT | --prompt-ids \"1,2,3\") [--n K] [--max-new-tokens N]\n"
     "                 [--temperature T] [--top-k K] [--top-p P] [--min-p P] [--seed S]\n"
-    "                 [--template r1zero|chat|none] [--think] [--stop STR] [--json]\n"
+    "                 [--template r1zero|chat|none] [--think] [--stop STR] [--device cpu|cuda] [--json]\n"
     "  Generates K completions of one prompt. --temperature 0 is greedy. Defaults: --n 1\n"
     "  --max-new-tokens 128 --temperature 1 --top-k 0 (off) --top-p 1 (off) --min-p 0 (off) --seed 0\n"
     "  --template none (the text as given); --think appends <think> to a chat prompt.\n"
     "  Generation stops at <|endoftext|>, at --stop STR (comma-separated list) or after N tokens.\n"
     "  Sample i uses the RNG stream Rng(seed, i), so it does not depend on --n.\n"
     "  --json: {\"samples\": [{\"ids\": [...], \"text\": \"...\", \"logprobs\": [...], \"finish\": \"eos|stop|length\"}]}\n"
-    "  (ids are the generated tokens only; logprobs after temperature, before truncation).";
+    "  (ids are the generated tokens only; logprobs after temperature, before truncation).\n"
+    "  --device cuda generates on the GPU (default cpu): the same rules and random draws as the CPU.";
 
 // Model + tokenizer of a model directory.
 struct LoadedModel {
@@ -30,8 +32,9 @@ struct LoadedModel {
   Tokenizer tokenizer;
 };
 
-static LoadedModel load_model_dir(const std::string& dir) {
+static LoadedModel load_model_dir(const std::string& dir, Device device) {
   Transformer m = load_model(dir);
+  m.to(device);
   Tokenizer t = Tokenizer::load(dir + "/tokenizer.json");
   if (t.vocab_size() > m.config().vocab_size)
     throw Error(cat(dir, ": tokenizer has ", t.vocab_size(), " tokens but the model's vocab_size is ",
@@ -53,7 +56,8 @@ static SamplingParams sampling_flags(Args& args) {
 static uint64_t sample_seed(uint64_t seed, uint64_t i) { return Rng(seed, i + 1).next(); }
 
 static int run_sample(Args& args) {
-  LoadedModel lm = load_model_dir(args.str("model"));
+  const Device device = usable_device(args.str("device", "cpu"));
+  LoadedModel lm = load_model_dir(args.str("model"), device);
   bool has_text = args.has("prompt"), has_ids = args.has("prompt-ids");
   if (has_text == has_ids) throw Error("r1 sample: give exactly one of --prompt or --prompt-ids");
   std::string tmpl = args.str("template", "none");
@@ -104,12 +108,14 @@ static int run_sample(Args& args) {
 
 static const char* kChatUsage =
     "usage: r1 chat --model DIR [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P]\n"
-    "               [--seed S] [--template chat|r1zero] [--think]\n"
+    "               [--seed S] [--template chat|r1zero] [--think] [--device cpu|cuda]\n"
     "  Reads a line from stdin, streams the reply token by token, repeats until end of input.\n"
-    "  Each turn is answered on its own (no history). Defaults: --template chat, --temperature 0.7.";
+    "  Each turn is answered on its own (no history). Defaults: --template chat, --temperature 0.7,\n"
+    "  --device cpu (cuda: generate on the GPU).";
 
 static int run_chat(Args& args) {
-  LoadedModel lm = load_model_dir(args.str("model"));
+  const Device device = usable_device(args.str("device", "cpu"));
+  LoadedModel lm = load_model_dir(args.str("model"), device);
   GenerateOptions opt;
   SamplingParams p;
   p.temperature = float(args.number("temperature", 0.7));
