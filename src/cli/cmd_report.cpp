@@ -3,15 +3,20 @@
 
 #include "cli/command.h"
 #include "pipeline/report.h"
+#include "util/error.h"
 
 namespace r1 {
 
 static const char* kUsage =
     "usage: r1 report --grpo RUN_DIR [--pretrain RUN_DIR] --out DIR [--smooth W]\n"
+    "                 [--final-eval K] [--final-eval-seed S]\n"
     "  Reads metrics.jsonl of the runs and writes DIR/report.md with the held-out pass@1 before and\n"
     "  after GRPO per task, and SVG charts: pretraining loss, held-out pass@1, reward/accuracy/format,\n"
     "  response length (correct vs incorrect), reflection words per 1k tokens, KL and entropy.\n"
-    "  --smooth: moving-average window for per-step RL curves (default 5).";
+    "  --smooth: moving-average window for per-step RL curves (default 5).\n"
+    "  --final-eval K: also evaluate the base model (the GRPO run's starting point) and the GRPO model on\n"
+    "  every row of the run's eval sets, K samples per row at the run's eval temperature (seed S, default\n"
+    "  7) and greedily; adds a table to report.md and writes DIR/final_eval.json (default 0 = skip).";
 
 static int run(Args& args) {
   ReportInputs in;
@@ -19,7 +24,10 @@ static int run(Args& args) {
   in.pretrain_run = args.str("pretrain", "");
   in.out_dir = args.str("out");
   in.smooth = int(args.integer("smooth", 5));
+  in.final_eval_samples = int(args.integer("final-eval", 0));
+  in.final_eval_seed = uint64_t(args.integer("final-eval-seed", 7));
   args.finish();
+  if (in.final_eval_samples < 0) throw Error("--final-eval: must be >= 0");
   std::string md = write_report(in);
   std::fputs(md.c_str(), stdout);
   return 0;

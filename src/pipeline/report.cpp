@@ -5,7 +5,11 @@
 #include <map>
 #include <sys/stat.h>
 
+#include "model/checkpoint.h"
 #include "pipeline/plot.h"
+#include "rl/eval.h"
+#include "rl/grpo_trainer.h"
+#include "tokenizer/tokenizer.h"
 #include "train/data.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -40,6 +44,83 @@ std::string fmt(double x, const char* f = "%.3f") {
   char buf[32];
   std::snprintf(buf, sizeof buf, f, x);
   return buf;
+}
+
+// --- final evaluation ------------------------------------------------------------------------
+
+// One model on every row of the eval sets, sampled (K per row) and greedy.
+struct FinalEval {
+  EvalResult sampled, greedy;
+};
+
+FinalEval evaluate_model(const std::string& model_dir, const std::vector<Json>& rows, const GrpoConfig& cfg,
+                         int samples, uint64_t seed) {
+  std::fprintf(stderr, "report: evaluating %s on %zu rows\n", model_dir.c_str(), rows.size());
+  Transformer model = load_model(model_dir);
+  Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
+  EvalOptions eo;
+  eo.max_new_tokens = cfg.max_new_tokens;
+  eo.template_kind = cfg.template_kind;
+  eo.weights = cfg.weights;
+  eo.seed = seed;
+  eo.n_samples = samples;
+  eo.sampling.temperature = cfg.eval_temperature;
+  FinalEval out;
+  out.sampled = evaluate(model, tok, rows, eo);
+  eo.n_samples = 1;
+  eo.sampling.temperature = 0;
+  out.greedy = evaluate(model, tok, rows, eo);
+  return out;
+}
+
+// The "Final evaluation" section: base vs final model on all eval rows; also writes final_eval.json.
+std::string final_eval_section(const ReportInputs& in) {
+  const std::string config_path = in.grpo_run + "/run_config.json";
+  Json rc = Json::parse_file(config_path);
+  if (!rc.contains("model") || !rc.contains("grpo"))
+    throw Error(cat(config_path, ": expected fields 'model' and 'grpo' (a `r1 grpo` run folder)"));
+  GrpoConfig cfg = GrpoConfig::from_json(rc.at("grpo"), config_path);
+  std::vector<Json> rows;
+  for (const std::string& t : cfg.tasks) {
+    std::vector<Json> r = read_jsonl(cfg.eval_dir + "/" + t + ".jsonl");
+    rows.insert(rows.end(), r.begin(), r.end());
+  }
+  const int K = in.final_eval_samples;
+  FinalEval base = evaluate_model(rc.at("model").as_string(), rows, cfg, K, in.final_eval_seed);
+  FinalEval final = evaluate_model(in.grpo_run + "/model", rows, cfg, K, in.final_eval_seed);
+
+  Json j = Json::object();
+  j["samples_per_row"] = K;
+  j["seed"] = double(in.final_eval_seed);
+  j["temperature"] = cfg.eval_temperature;
+  j["base"] = Json::object();
+  j["base"]["model"] = rc.at("model");
+  j["base"]["sampled"] = base.sampled.to_json();
+  j["base"]["greedy"] = base.greedy.to_json();
+  j["final"] = Json::object();
+  j["final"]["model"] = in.grpo_run + "/model";
+  j["final"]["sampled"] = final.sampled.to_json();
+  j["final"]["greedy"] = final.greedy.to_json();
+  write_file_atomic(in.out_dir + "/final_eval.json", j.dump() + "\n");
+
+  std::string md = "## Final evaluation: base vs GRPO model on every eval row\n\n";
+  md += std::to_string(K) + " samples per row at temperature " + fmt(cfg.eval_temperature, "%g") + " (seed " +
+        std::to_string(in.final_eval_seed) + "), and greedy decoding. Greedy accuracy separates sharpening " +
+        "(sampled pass@1 rising toward the greedy one) from new ability (greedy rising too).\n\n";
+  md += "| task | rows | pass@1 base | pass@1 GRPO | change | pass@" + std::to_string(K) + " base | pass@" +
+        std::to_string(K) + " GRPO | greedy base | greedy GRPO |\n|---|---|---|---|---|---|---|---|---|\n";
+  auto row = [&](const std::string& name, const TaskScore& b, const TaskScore& f, const TaskScore& bg,
+                 const TaskScore& fg) {
+    double d = 100 * (f.pass1 - b.pass1);
+    md += "| " + name + " | " + std::to_string(b.rows) + " | " + fmt(b.pass1) + " | " + fmt(f.pass1) + " | " +
+          (d >= 0 ? "+" : "") + fmt(d, "%.1f") + " pts | " + fmt(b.passk) + " | " + fmt(f.passk) + " | " +
+          fmt(bg.pass1) + " | " + fmt(fg.pass1) + " |\n";
+  };
+  for (const auto& [task, b] : base.sampled.tasks)
+    row(task, b, final.sampled.tasks.at(task), base.greedy.tasks.at(task), final.greedy.tasks.at(task));
+  if (base.sampled.tasks.size() > 1)
+    row("overall", base.sampled.overall, final.sampled.overall, base.greedy.overall, final.greedy.overall);
+  return md + "\n";
 }
 
 }  // namespace
@@ -87,6 +168,7 @@ std::string write_report(const ReportInputs& in) {
     for (const Json& e : evals) pass.push_back({e.at("step").as_number(), e.at("eval").at("overall").at("pass@1").as_number()});
     chart("grpo_heldout_pass1.svg", "held-out pass@1", {{"pass@1", pass, "#2ca02c"}});
   }
+  if (in.final_eval_samples > 0) md += final_eval_section(in);
   int w = in.smooth;
   chart("grpo_reward.svg", "reward and training accuracy (moving average)",
         {{"reward", smooth(m["reward_mean"], w), "#1f77b4"}, {"accuracy", smooth(m["accuracy"], w), "#2ca02c"},
