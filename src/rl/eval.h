@@ -3,7 +3,7 @@
 // any sample is right), the format rate and mean response lengths (all, correct, incorrect).
 // Used by `r1 eval`, by `r1 pretrain`'s report and by `r1 grpo`'s periodic held-out eval.
 // Sample k of row i uses the RNG stream (seed, i*K + k), so results do not depend on the
-// batch size.
+// batch size. Generation runs on the model's device (sample/generate.h); scoring on the host.
 #pragma once
 #include <cstdint>
 #include <map>
