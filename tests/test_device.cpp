@@ -99,7 +99,7 @@ std::string repo_root() {
 // documents with a 300-token tokenizer; 3 steps of 4 x 32 tokens.
 const char* kPreset = R"({
   "model": {"model_type": "deepseek_v3", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
-            "num_key_value_heads": 1, "intermediate_size": 64, "max_position_embeddings": 64,
+            "num_key_value_heads": 1, "intermediate_size": 64, "max_position_embeddings": 512,
             "moe_intermediate_size": 16, "n_routed_experts": 4, "n_shared_experts": 1, "num_experts_per_tok": 2,
             "first_k_dense_replace": 1, "aux_loss_alpha": 0.001, "bias_update_speed": 0.01},
   "tokenizer": {"vocab_size": 300, "train_docs": 200},
