@@ -11,13 +11,17 @@
 // Every test skips with the reason when no GPU is usable or when built with CUDA=0.
 #include <gtest/gtest.h>
 
+#include <ucontext.h>
+
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "autograd/autograd.h"
+#include "cpu/attention.h"
 #include "ops/ops.h"
 #include "sample/sampler.h"
 #include "tensor/tensor.h"
@@ -32,6 +36,391 @@
 
 namespace r1 {
 namespace {
+
+constexpr double kEps = std::numeric_limits<float>::epsilon();  // 2^-23 ~ 1.19e-7
+
+std::vector<float> random_vector(size_t n, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::vector<float> v(n);
+  for (float& x : v) x = float(lo + (hi - lo) * rng.uniform());
+  return v;
+}
+
+// |got - want| <= tol elementwise; reports the count and the first offenders.
+::testing::AssertionResult within(const std::vector<float>& got, const std::vector<float>& want, double tol) {
+  if (got.size() != want.size())
+    return ::testing::AssertionFailure() << "sizes differ: " << got.size() << " vs " << want.size();
+  size_t bad = 0;
+  std::string first;
+  for (size_t i = 0; i < got.size(); i++) {
+    double d = std::fabs(double(got[i]) - double(want[i]));
+    if (d <= tol) continue;  // NaN fails here too
+    if (bad++ < 3) first += cat(" [", i, "] got ", got[i], " want ", want[i], " (|d| ", d, ")");
+  }
+  if (bad) return ::testing::AssertionFailure() << bad << " of " << got.size() << " beyond " << tol << ":" << first;
+  return ::testing::AssertionSuccess();
+}
+
+double max_abs(const std::vector<float>& v) {
+  double m = 0;
+  for (float x : v) m = std::max(m, double(std::fabs(x)));
+  return m;
+}
+
+// --- attention cases (shared by the emulated and the GPU tests) ----------------------------------
+
+struct AttnCase {
+  const char* name;
+  int64_t B, H, Hkv, T, S, Dk, Dv;
+  bool causal;
+  std::vector<uint8_t> mask;  // empty or B*S
+};
+
+std::vector<uint8_t> mask_with_zeros(int64_t B, int64_t S, const std::vector<int64_t>& zeros) {
+  std::vector<uint8_t> m(size_t(B * S), 1);
+  for (int64_t i : zeros) m[size_t(i)] = 0;
+  return m;
+}
+
+std::vector<AttnCase> attention_cases() {
+  return {
+      {"causal prefill, one tile", 2, 4, 4, 7, 7, 32, 32, true, {}},
+      {"causal prefill, 3 key tiles, odd T", 2, 4, 4, 70, 70, 32, 32, true, {}},
+      {"GQA 6/2, head dim 64", 2, 6, 2, 45, 45, 64, 64, true, {}},
+      {"GQA 8/1 (MQA), full attention", 1, 8, 1, 19, 33, 16, 16, false, {}},
+      {"decode T=1, S=77, padding", 3, 4, 2, 1, 77, 32, 32, true, mask_with_zeros(3, 77, {0, 1, 2, 80, 200, 230})},
+      {"chunk T=5 < S=40, padding", 2, 2, 1, 5, 40, 24, 24, true, mask_with_zeros(2, 40, {3, 39, 41, 42})},
+      {"full attention, T=9, S=13, padding", 2, 3, 3, 9, 13, 8, 8, false, mask_with_zeros(2, 13, {0, 5, 12, 13, 20})},
+      // Batch 0's key 0 is padding, so its query 0 (which sees only key 0) sees no key: zeros.
+      {"a query that sees no key", 2, 2, 1, 12, 12, 16, 16, true, mask_with_zeros(2, 12, {0, 7, 12, 13})},
+      // Batch 1 is all padding: every query of it sees nothing.
+      {"a batch row of padding only", 2, 2, 2, 6, 6, 16, 16, false, mask_with_zeros(2, 6, {6, 7, 8, 9, 10, 11})},
+      // T > S: queries t < T - S sit before the first key and see none.
+      {"T > S causal", 1, 2, 2, 6, 4, 16, 16, true, {}},
+      {"odd head dims Dk=17, Dv=33", 2, 2, 1, 11, 29, 17, 33, true, {}},
+      {"MLA dims Dk=192, Dv=128", 1, 2, 2, 20, 20, 192, 128, true, {}},
+      {"largest head dims 256", 1, 2, 1, 9, 41, 256, 256, true, mask_with_zeros(1, 41, {4})},
+      {"long: S=300, T=70 decode chunk", 1, 2, 1, 70, 300, 32, 32, true, {}},
+  };
+}
+
+// The emulation (below) runs ~10^6 fiber switches per second, so it takes the cases above with
+// the few large ones shrunk (fewer batch rows and heads, shorter sequences); every feature they
+// exercise (3+ key tiles, GQA, MQA, decode offsets, padding) is still there.
+std::vector<AttnCase> emulation_cases() {
+  std::vector<AttnCase> cases;
+  for (const AttnCase& c : attention_cases())
+    if (c.B * c.H * (c.T + c.S) <= 400) cases.push_back(c);
+  cases.push_back({"causal prefill, 3 key tiles, odd T (small)", 1, 2, 2, 70, 70, 32, 32, true, {}});
+  cases.push_back({"GQA 4/2, head dim 64 (small)", 1, 4, 2, 40, 40, 64, 64, true, {}});
+  cases.push_back({"GQA 4/1 (MQA), full attention (small)", 1, 4, 1, 19, 33, 16, 16, false, {}});
+  cases.push_back({"decode T=1, S=77, padding (small)", 2, 2, 1, 1, 77, 32, 32, true, mask_with_zeros(2, 77, {0, 1, 2, 80})});
+  cases.push_back({"long: S=150, T=40 decode chunk (small)", 1, 1, 1, 40, 150, 32, 32, true, {}});
+  return cases;
+}
+
+// --- the attention kernels on the host: a CUDA block emulated with one fiber per thread ----------
+//
+// cuda/attention_kernels.h is compiled here by the host compiler with the few CUDA names it uses
+// supplied below, and its kernels run block by block: each of a block's 256 threads is a fiber
+// (POSIX ucontext) that runs until it reaches a barrier (__syncthreads for the block, the
+// implicit one of a warp shuffle for its warp), so the exact kernel code (indexing, tiling,
+// masking, online softmax, shuffles, barriers) is checked against the CPU kernels on machines
+// without a GPU. A barrier that not every thread reaches (non-uniform control flow) shows up as a
+// deadlock, which fails the test. Shared memory starts as NaN at every block and every buffer is
+// surrounded by NaN guards, so a read of something never written, or out of bounds, turns the
+// results into NaN, and a write out of bounds is caught by checking the guards.
+// Not emulated: memory coalescing, bank conflicts, timing, races between warps (fibers switch
+// only at barriers, so a missing __syncthreads is not detected).
+
+struct Dim3 {
+  unsigned x = 0, y = 1, z = 1;
+};
+Dim3 g_thread_idx, g_block_idx, g_block_dim, g_grid_dim;  // what the kernels see as threadIdx, ...
+
+class BlockEmu {
+ public:
+  static constexpr int kThreads = 256;  // kRows warps of 32
+  static constexpr size_t kStack = 64 * 1024;
+
+  BlockEmu()
+      : ctx_(kThreads), stacks_(kThreads, std::vector<char>(kStack)), done_(kThreads), parity_(kThreads),
+        blocked_(kThreads), blocked_gen_(kThreads) {}
+
+  // Runs body in every thread of the block until all return. False on a deadlock.
+  bool run(const std::function<void()>& body);
+  void sync_block() { wait(block_, kThreads); }
+  float shuffle(float v, int src_lane);  // every lane of the calling warp takes part
+  int thread() const { return cur_; }
+
+ private:
+  struct Barrier {
+    int arrived = 0;
+    int64_t generation = 0;
+  };
+  static void entry();
+  void wait(Barrier& b, int count);
+
+  std::vector<ucontext_t> ctx_;
+  std::vector<std::vector<char>> stacks_;
+  std::vector<char> done_;
+  std::vector<int> parity_;               // per thread: which shuffle slot buffer comes next
+  std::vector<const Barrier*> blocked_;   // per thread: the barrier it waits at, or null
+  std::vector<int64_t> blocked_gen_;      // ... and that barrier's generation when it arrived
+  float slots_[2][kThreads] = {};         // shuffle values, double-buffered
+  Barrier block_, warp_[kThreads / 32];
+  ucontext_t main_;
+  const std::function<void()>* body_ = nullptr;
+  int cur_ = 0;
+  bool returned_ = false;
+  int64_t events_ = 0;  // arrivals, releases, returns: a round without any is a deadlock
+};
+
+BlockEmu* g_emu = nullptr;
+
+void BlockEmu::entry() {
+  (*g_emu->body_)();
+  g_emu->returned_ = true;  // then uc_link resumes run()
+}
+
+bool BlockEmu::run(const std::function<void()>& body) {
+  g_emu = this;
+  body_ = &body;
+  block_ = Barrier();
+  for (Barrier& w : warp_) w = Barrier();
+  for (int i = 0; i < kThreads; i++) {
+    getcontext(&ctx_[i]);
+    ctx_[i].uc_stack.ss_sp = stacks_[size_t(i)].data();
+    ctx_[i].uc_stack.ss_size = kStack;
+    ctx_[i].uc_link = &main_;
+    makecontext(&ctx_[i], &BlockEmu::entry, 0);
+    done_[size_t(i)] = 0;
+    parity_[size_t(i)] = 0;
+    blocked_[size_t(i)] = nullptr;
+  }
+  int finished = 0;
+  while (finished < kThreads) {
+    const int64_t before = events_;
+    for (int i = 0; i < kThreads; i++) {
+      if (done_[size_t(i)]) continue;
+      const Barrier* b = blocked_[size_t(i)];
+      if (b && b->generation == blocked_gen_[size_t(i)]) continue;  // still waiting: no need to resume
+      blocked_[size_t(i)] = nullptr;
+      cur_ = i;
+      g_thread_idx.x = unsigned(i);
+      swapcontext(&main_, &ctx_[i]);
+      if (returned_) {
+        returned_ = false;
+        done_[size_t(i)] = 1;
+        finished++;
+        events_++;
+      }
+    }
+    if (events_ == before) return false;
+  }
+  return true;
+}
+
+void BlockEmu::wait(Barrier& b, int count) {
+  events_++;
+  const int64_t gen = b.generation;
+  if (++b.arrived == count) {
+    b.arrived = 0;
+    b.generation++;
+    return;
+  }
+  const int me = cur_;
+  blocked_[size_t(me)] = &b;
+  blocked_gen_[size_t(me)] = gen;
+  swapcontext(&ctx_[me], &main_);  // run() resumes this fiber once the barrier is released
+}
+
+// Lane l writes slot[p][l], the warp meets at its barrier, lane l reads slot[p][src]. Buffers
+// alternate per call: a lane can rewrite buffer p only two shuffles later, after the barrier of
+// the next shuffle, which every lane reaches only after reading buffer p.
+float BlockEmu::shuffle(float v, int src_lane) {
+  const int me = cur_, warp = me / 32;
+  const int p = parity_[size_t(me)];
+  parity_[size_t(me)] ^= 1;
+  slots_[p][me] = v;
+  wait(warp_[warp], 32);
+  return slots_[p][warp * 32 + (src_lane & 31)];
+}
+
+BlockEmu& emu() {
+  static BlockEmu e;
+  return e;
+}
+
+}  // namespace
+}  // namespace r1
+
+// The CUDA names cuda/attention_kernels.h uses, in the namespace of its kernels.
+namespace r1::cuda {
+namespace {
+r1::Dim3& threadIdx = r1::g_thread_idx;
+r1::Dim3& blockIdx = r1::g_block_idx;
+r1::Dim3& blockDim = r1::g_block_dim;
+r1::Dim3& gridDim = r1::g_grid_dim;
+constexpr size_t kEmuSmemFloats = 24 * 1024;  // >= the largest dynamic shared memory (dkdv, Dk = Dv = 256)
+float smem[kEmuSmemFloats];                    // extern __shared__ float smem[] in every kernel
+void __syncthreads() { r1::emu().sync_block(); }
+float __shfl_sync(unsigned, float v, int src) { return r1::emu().shuffle(v, src); }
+float __shfl_xor_sync(unsigned, float v, int mask) { return r1::emu().shuffle(v, (r1::emu().thread() % 32) ^ mask); }
+}  // namespace
+}  // namespace r1::cuda
+
+#define __global__
+#define __device__
+#define __shared__
+#include "attention_kernels.h"
+#undef __global__
+#undef __device__
+#undef __shared__
+
+namespace r1 {
+namespace {
+
+// Runs a kernel call (which reads blockIdx) over `blocks` emulated blocks of 256 threads, one
+// block after the other. False on a deadlock.
+bool emulate(int64_t blocks, const std::function<void()>& kernel) {
+  g_block_dim.x = BlockEmu::kThreads;
+  g_grid_dim.x = unsigned(blocks);
+  for (int64_t b = 0; b < blocks; b++) {
+    g_block_idx.x = unsigned(b);
+    std::fill(cuda::smem, cuda::smem + cuda::kEmuSmemFloats, NAN);
+    if (!emu().run(kernel)) return false;
+  }
+  return true;
+}
+
+// A float buffer of n values with NaN guards of 64 floats on either side.
+struct Guarded {
+  static constexpr size_t kGuard = 64;
+  std::vector<float> buf;
+  explicit Guarded(size_t n, float fill = NAN) : buf(n + 2 * kGuard, NAN) {
+    std::fill(buf.begin() + kGuard, buf.end() - kGuard, fill);
+  }
+  Guarded(const std::vector<float>& v) : Guarded(v.size()) { std::copy(v.begin(), v.end(), buf.begin() + kGuard); }
+  float* data() { return buf.data() + kGuard; }
+  std::vector<float> values() const { return std::vector<float>(buf.begin() + kGuard, buf.end() - kGuard); }
+  bool guards_intact() const {
+    for (size_t i = 0; i < kGuard; i++)
+      if (!std::isnan(buf[i]) || !std::isnan(buf[buf.size() - 1 - i])) return false;
+    return true;
+  }
+};
+
+// The host side of cuda/attention.cu over emulated blocks: forward, D, dq, dk/dv.
+struct KernelRun {
+  std::vector<float> out, lse, dq, dk, dv;
+  bool finished = false;  // no deadlock
+  bool guards = false;    // nothing written out of bounds
+};
+
+template <int C>
+bool run_kernels(const cuda::Attn& a, int64_t q_blocks, int64_t k_blocks, const float* q, const float* k,
+                 const float* v, const uint8_t* mask, const float* dout, float* out, float* lse, float* D, float* dq,
+                 float* dk, float* dv) {
+  const int64_t rows = a.B * a.H * a.T;
+  return emulate(q_blocks, [&] { cuda::attention_forward_kernel<C>(a, q, k, v, mask, out, lse); }) &&
+         emulate((rows + cuda::kRows - 1) / cuda::kRows, [&] { cuda::attention_rowdot_kernel(dout, out, D, rows, a.Dv); }) &&
+         emulate(q_blocks, [&] { cuda::attention_dq_kernel<C>(a, q, k, v, mask, dout, lse, D, dq); }) &&
+         emulate(k_blocks, [&] { cuda::attention_dkdv_kernel<C>(a, q, k, v, mask, dout, lse, D, dk, dv); });
+}
+
+KernelRun emulate_attention(const AttnCase& c, const std::vector<float>& q, const std::vector<float>& k,
+                            const std::vector<float>& v, const std::vector<float>& dout, float scale) {
+  const cuda::Attn a{c.B, c.H, c.Hkv, c.T, c.S, int(c.Dk), int(c.Dv), int(c.H / c.Hkv), c.causal, scale};
+  const size_t smem_bytes = sizeof(float) * cuda::kEmuSmemFloats;
+  EXPECT_LE(cuda::forward_smem(a.Dk, a.Dv), smem_bytes);
+  EXPECT_LE(cuda::dq_smem(a.Dk, a.Dv), smem_bytes);
+  EXPECT_LE(cuda::dkdv_smem(a.Dk, a.Dv), smem_bytes);
+  Guarded gq(q), gk(k), gv(v), gdout(dout);
+  Guarded out(size_t(c.B * c.H * c.T * c.Dv)), lse(size_t(c.B * c.H * c.T)), D(size_t(c.B * c.H * c.T));
+  Guarded dq(q.size()), dk(k.size()), dv(v.size());  // NaN: an element never written stays NaN
+  const uint8_t* mask = c.mask.empty() ? nullptr : c.mask.data();
+  const int64_t q_blocks = c.B * c.H * ((c.T + cuda::kRows - 1) / cuda::kRows);
+  const int64_t k_blocks = c.B * c.Hkv * ((c.S + cuda::kRows - 1) / cuda::kRows);
+  const int64_t Dmax = std::max(c.Dk, c.Dv);
+  auto run = Dmax <= 64 ? run_kernels<2> : Dmax <= 128 ? run_kernels<4> : run_kernels<8>;  // as attention.cu
+  KernelRun r;
+  r.finished = run(a, q_blocks, k_blocks, gq.data(), gk.data(), gv.data(), mask, gdout.data(), out.data(),
+                   lse.data(), D.data(), dq.data(), dk.data(), dv.data());
+  r.guards = gq.guards_intact() && gk.guards_intact() && gv.guards_intact() && gdout.guards_intact() &&
+             out.guards_intact() && lse.guards_intact() && D.guards_intact() && dq.guards_intact() &&
+             dk.guards_intact() && dv.guards_intact();
+  r.out = out.values();
+  r.lse = lse.values();
+  r.dq = dq.values();
+  r.dk = dk.values();
+  r.dv = dv.values();
+  return r;
+}
+
+TEST(CudaAttentionHost, EmulatedKernelsMatchCpuKernels) {
+  for (const AttnCase& c : emulation_cases()) {
+    SCOPED_TRACE(c.name);
+    Rng rng(uint64_t(c.T * 1000 + c.S));
+    std::vector<float> q = random_vector(size_t(c.B * c.H * c.T * c.Dk), rng);
+    std::vector<float> k = random_vector(size_t(c.B * c.Hkv * c.S * c.Dk), rng);
+    std::vector<float> v = random_vector(size_t(c.B * c.Hkv * c.S * c.Dv), rng);
+    std::vector<float> dout = random_vector(size_t(c.B * c.H * c.T * c.Dv), rng);
+    const float scale = 1.0f / std::sqrt(float(c.Dk));
+    const cpu::AttentionShape s{c.B, c.H, c.Hkv, c.T, c.S, c.Dk, c.Dv};
+    std::vector<float> out(size_t(c.B * c.H * c.T * c.Dv)), probs(size_t(c.B * c.H * c.T * c.S));
+    std::vector<float> dq(q.size()), dk(k.size()), dv(v.size());
+    const uint8_t* mask = c.mask.empty() ? nullptr : c.mask.data();
+    cpu::attention_forward(s, q.data(), k.data(), v.data(), c.causal, scale, mask, out.data(), probs.data());
+    cpu::attention_backward(s, q.data(), k.data(), v.data(), probs.data(), dout.data(), scale, dq.data(), dk.data(),
+                            dv.data());
+
+    KernelRun got = emulate_attention(c, q, k, v, dout, scale);
+    ASSERT_TRUE(got.finished) << "a barrier was not reached by every thread (deadlock)";
+    EXPECT_TRUE(got.guards) << "a kernel wrote out of bounds";
+    // The tolerance of the GPU test (CudaAttention.ForwardAndBackwardMatchCpu) and its reason.
+    const double n = double(c.S + c.Dk + c.Dv);
+    auto tol = [&](const std::vector<float>& want) { return 4 * n * kEps * std::max(max_abs(want), 1.0); };
+    EXPECT_TRUE(within(got.out, out, tol(out))) << "out";
+    EXPECT_TRUE(within(got.dq, dq, tol(dq))) << "dq";
+    EXPECT_TRUE(within(got.dk, dk, tol(dk))) << "dk";
+    EXPECT_TRUE(within(got.dv, dv, tol(dv))) << "dv";
+    // lse = log sum_s exp(score) over the keys a query sees, in double from the CPU's
+    // probabilities: lse_t = score_ts - log P_ts at any key it sees; -inf exactly when it sees none
+    // (then its output and dq rows are exact zeros).
+    for (int64_t row = 0; row < c.B * c.H * c.T; row++) {
+      const float* P = probs.data() + row * c.S;
+      int64_t seen = -1;
+      for (int64_t j = 0; j < c.S && seen < 0; j++)
+        if (P[j] > 0.01f) seen = j;
+      bool none = std::all_of(P, P + c.S, [](float p) { return p == 0.0f; });
+      if (none) {
+        EXPECT_EQ(got.lse[size_t(row)], -INFINITY) << "row " << row;
+        for (int64_t d = 0; d < c.Dv; d++) EXPECT_EQ(got.out[size_t(row * c.Dv + d)], 0.0f) << "row " << row;
+        for (int64_t d = 0; d < c.Dk; d++) EXPECT_EQ(got.dq[size_t(row * c.Dk + d)], 0.0f) << "row " << row;
+        continue;
+      }
+      if (seen < 0) continue;  // no key with P > 0.01 to read the score at (does not happen here)
+      const int64_t bh = row / c.T, b = bh / c.H, g = (bh % c.H) / (c.H / c.Hkv);
+      double score = 0;
+      for (int64_t d = 0; d < c.Dk; d++)
+        score += double(q[size_t(row * c.Dk + d)]) * double(k[size_t(((b * c.Hkv + g) * c.S + seen) * c.Dk + d)]);
+      score *= scale;
+      // P >= 0.01 has a relative error of a few eps, so log P is within ~1e-6 absolute.
+      EXPECT_NEAR(got.lse[size_t(row)], score - std::log(double(P[seen])), 1e-5) << "row " << row;
+    }
+  }
+}
+
+// The emulation itself can fail: a barrier inside a branch that only some warps take deadlocks.
+TEST(CudaAttentionHost, EmulationDetectsDivergentBarrier) {
+  EXPECT_TRUE(emulate(1, [] {
+    if (g_thread_idx.x < 32) (void)cuda::__shfl_sync(0xffffffffu, 1.0f, 0);  // one whole warp: fine
+    cuda::__syncthreads();
+  }));
+  EXPECT_FALSE(emulate(1, [] {
+    if (g_thread_idx.x < 32) cuda::__syncthreads();
+  }));
+}
 
 // --- the sampling algorithm on the host (runs in every build) ---------------------------------
 
@@ -87,7 +476,6 @@ TEST(CudaAttention, BuiltWithoutCuda) { GTEST_SKIP() << "built without CUDA (CUD
 
 #else
 
-constexpr double kEps = std::numeric_limits<float>::epsilon();  // 2^-23 ~ 1.19e-7
 
 class GpuTest : public ::testing::Test {
  protected:
@@ -98,70 +486,6 @@ class GpuTest : public ::testing::Test {
 class CudaAttention : public GpuTest {};
 class CudaAdamW : public GpuTest {};
 class CudaSample : public GpuTest {};
-
-std::vector<float> random_vector(size_t n, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
-  std::vector<float> v(n);
-  for (float& x : v) x = float(lo + (hi - lo) * rng.uniform());
-  return v;
-}
-
-// |got - want| <= tol elementwise; reports the count and the first offenders.
-::testing::AssertionResult within(const std::vector<float>& got, const std::vector<float>& want, double tol) {
-  if (got.size() != want.size())
-    return ::testing::AssertionFailure() << "sizes differ: " << got.size() << " vs " << want.size();
-  size_t bad = 0;
-  std::string first;
-  for (size_t i = 0; i < got.size(); i++) {
-    double d = std::fabs(double(got[i]) - double(want[i]));
-    if (d <= tol) continue;  // NaN fails here too
-    if (bad++ < 3) first += cat(" [", i, "] got ", got[i], " want ", want[i], " (|d| ", d, ")");
-  }
-  if (bad) return ::testing::AssertionFailure() << bad << " of " << got.size() << " beyond " << tol << ":" << first;
-  return ::testing::AssertionSuccess();
-}
-
-double max_abs(const std::vector<float>& v) {
-  double m = 0;
-  for (float x : v) m = std::max(m, double(std::fabs(x)));
-  return m;
-}
-
-// --- attention ---------------------------------------------------------------------------------
-
-struct AttnCase {
-  const char* name;
-  int64_t B, H, Hkv, T, S, Dk, Dv;
-  bool causal;
-  std::vector<uint8_t> mask;  // empty or B*S
-};
-
-std::vector<uint8_t> mask_with_zeros(int64_t B, int64_t S, const std::vector<int64_t>& zeros) {
-  std::vector<uint8_t> m(size_t(B * S), 1);
-  for (int64_t i : zeros) m[size_t(i)] = 0;
-  return m;
-}
-
-std::vector<AttnCase> attention_cases() {
-  return {
-      {"causal prefill, one tile", 2, 4, 4, 7, 7, 32, 32, true, {}},
-      {"causal prefill, 3 key tiles, odd T", 2, 4, 4, 70, 70, 32, 32, true, {}},
-      {"GQA 6/2, head dim 64", 2, 6, 2, 45, 45, 64, 64, true, {}},
-      {"GQA 8/1 (MQA), full attention", 1, 8, 1, 19, 33, 16, 16, false, {}},
-      {"decode T=1, S=77, padding", 3, 4, 2, 1, 77, 32, 32, true, mask_with_zeros(3, 77, {0, 1, 2, 80, 200, 230})},
-      {"chunk T=5 < S=40, padding", 2, 2, 1, 5, 40, 24, 24, true, mask_with_zeros(2, 40, {3, 39, 41, 42})},
-      {"full attention, T=9, S=13, padding", 2, 3, 3, 9, 13, 8, 8, false, mask_with_zeros(2, 13, {0, 5, 12, 13, 20})},
-      // Batch 0's key 0 is padding, so its query 0 (which sees only key 0) sees no key: zeros.
-      {"a query that sees no key", 2, 2, 1, 12, 12, 16, 16, true, mask_with_zeros(2, 12, {0, 7, 12, 13})},
-      // Batch 1 is all padding: every query of it sees nothing.
-      {"a batch row of padding only", 2, 2, 2, 6, 6, 16, 16, false, mask_with_zeros(2, 6, {6, 7, 8, 9, 10, 11})},
-      // T > S: queries t < T - S sit before the first key and see none.
-      {"T > S causal", 1, 2, 2, 6, 4, 16, 16, true, {}},
-      {"odd head dims Dk=17, Dv=33", 2, 2, 1, 11, 29, 17, 33, true, {}},
-      {"MLA dims Dk=192, Dv=128", 1, 2, 2, 20, 20, 192, 128, true, {}},
-      {"largest head dims 256", 1, 2, 1, 9, 41, 256, 256, true, mask_with_zeros(1, 41, {4})},
-      {"long: S=300, T=70 decode chunk", 1, 2, 1, 70, 300, 32, 32, true, {}},
-  };
-}
 
 struct AttnResult {
   std::vector<float> out, dq, dk, dv;
