@@ -7,7 +7,8 @@
 // every kernel, copy and cuBLAS call, so work runs in program order. Kernels are launched
 // asynchronously: a fault inside a kernel is reported by the next synchronizing call
 // (a device-to-host copy, synchronize()). Implementations: cuda/runtime.cu (device, memory),
-// cuda/gemm.cu (cuBLAS), cuda/elementwise.cu (kernels mirroring src/cpu/elementwise.h).
+// cuda/gemm.cu (cuBLAS), cuda/elementwise.cu (kernels mirroring src/cpu/elementwise.h),
+// cuda/reduce.cu, cuda/shape.cu, cuda/index.cu, cuda/nn.cu (the other ops of src/ops/ops.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +59,58 @@ void unary(cpu::UnaryOp op, const float* d_x, float* d_out, int64_t n);
 void silu_backward(const float* d_x, const float* d_g, float* d_out, int64_t n);
 // d_out += the sum of d_g over the broadcast dims (stride 0); d_out usually starts at zero.
 void reduce_broadcast(const float* d_g, const int64_t shape[4], const int64_t stride[4], float* d_out);
+void clamp(const float* d_x, float lo, float hi, float* d_out, int64_t n);
+void clamp_backward(const float* d_x, float lo, float hi, const float* d_g, float* d_out, int64_t n);
+// d_out = m != 0 ? a : b over bc's output shape; the mask is read with m_stride (0 = broadcast).
+void where(const float* d_m, const int64_t m_stride[4], const float* d_a, const float* d_b, float* d_out,
+           const cpu::Broadcast4& bc);
+
+// --- reductions (cuda/reduce.cu) -----------------------------------------------------
+// Deterministic: the grid and the summation tree depend only on the shape (no atomics), so
+// results are bitwise the same run to run; the order is not the CPU's. Sums accumulate in double.
+void sum_all(const float* d_x, int64_t n, float* d_out);  // d_out: one float = sum of n floats
+// x viewed as (outer, n, inner) -> d_out (outer, inner), the sum over the middle axis (overwritten).
+void sum_axis(const float* d_x, int64_t outer, int64_t n, int64_t inner, float* d_out);
+
+// --- shape copies (cuda/shape.cu) ------------------------------------------------------
+// For every index (i0, i1, i2, i3) of `shape`: dst[sum i_k dst_stride[k]] = src[sum i_k src_stride[k]]
+// (strides in elements). Permute, concat and split are each one call.
+void strided_copy(const float* d_src, const int64_t src_stride[4], float* d_dst, const int64_t dst_stride[4],
+                  const int64_t shape[4]);
+
+// --- indexing (cuda/index.cu) ------------------------------------------------------------
+// Index arguments (idx, targets, positions) are HOST pointers, already range-checked by the op:
+// r1::Ids live on the host, and each call copies its indices to the device (a small H2D copy).
+// d_out (m, d): row i is row idx[i] of d_x.
+void gather_rows(const float* d_x, const int32_t* idx, int64_t m, int64_t d, float* d_out);
+// d_out (n, d) (overwritten): row r is the sum of the rows i of d_src (m, d) with idx[i] == r, added
+// in increasing i from zero: the CPU's order, so bitwise equal to it and deterministic.
+void scatter_add_rows(const float* d_src, const int32_t* idx, int64_t m, int64_t d, int64_t n, float* d_out);
+// d_x (N, V), idx (N*K) -> d_out (N, K): out[n][k] = x[n][idx[n*K + k]].
+void gather_cols(const float* d_x, const int32_t* idx, int64_t N, int64_t V, int64_t K, float* d_out);
+// d_gx (N, V) += d_g (N, K) scattered back: gx[n][idx[n*K + k]] += g[n][k], k in order.
+void scatter_add_cols(const float* d_g, const int32_t* idx, int64_t N, int64_t V, int64_t K, float* d_gx);
+
+// --- nn row ops (cuda/nn.cu): the contracts of src/cpu/nn.h on device pointers --------------
+// One block per row; row sums in double with a fixed tree (deterministic, not the CPU's order).
+void rmsnorm_forward(const float* d_x, const float* d_w, float eps, int64_t N, int64_t D, float* d_y, float* d_rstd);
+void rmsnorm_backward(const float* d_x, const float* d_w, const float* d_rstd, const float* d_g, int64_t N, int64_t D,
+                      float* d_dx, float* d_dw);  // d_dx or d_dw may be null
+// positions: a HOST pointer (T or B*T entries).
+void rope(const float* d_x, const int32_t* positions, bool per_batch, float theta, float direction, int64_t B,
+          int64_t T, int64_t H, int64_t Dh, float* d_out);
+void softmax_forward(const float* d_x, int64_t N, int64_t D, float* d_y);
+void softmax_backward(const float* d_y, const float* d_g, int64_t N, int64_t D, float* d_dx);
+void log_softmax_forward(const float* d_x, int64_t N, int64_t D, float* d_y);
+void log_softmax_backward(const float* d_y, const float* d_g, int64_t N, int64_t D, float* d_dx);
+// targets: a HOST pointer (N entries); count = the rows whose target is not ignore_index.
+// d_lse (N) as on the CPU; d_loss: one float, the mean over counted rows of lse - logit[target]
+// (0 when count == 0), the rows summed in double by a fixed tree.
+void cross_entropy_forward(const float* d_logits, const int32_t* targets, int32_t ignore_index, int64_t N, int64_t V,
+                           int64_t count, float* d_lse, float* d_loss);
+// d_g: one float on the device, dL/dloss; the CPU's coef is g / count (count > 0).
+void cross_entropy_backward(const float* d_logits, const int32_t* targets, int32_t ignore_index, const float* d_lse,
+                            const float* d_g, int64_t count, int64_t N, int64_t V, float* d_dlogits);
 
 // --- attention, optimizer, sampling (cuda/attention.cu, cuda/optim.cu, cuda/sample.cu) ------------
 // Fused attention with the semantics of r1::attention (src/ops/ops.h) and the shapes of

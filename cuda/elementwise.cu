@@ -1,12 +1,13 @@
 // Elementwise CUDA kernels, op for op the CUDA side of src/cpu/elementwise.cpp: broadcasting
 // binary ops over a 4-d index space with per-operand strides (cpu::Broadcast4), unary
-// functions, the silu backward, and the reduction that undoes a broadcast (sum_to).
+// functions, the silu backward, clamp and where, and the reduction that undoes a broadcast (sum_to).
 //
 // Numerics: add/sub/mul/div/min/max/compare are single IEEE operations, so they match the CPU
 // bit for bit (nvcc's default -prec-div=true, no fast math). expf/logf differ from glibc by a
 // few ulp. The broadcast reduction sums in a fixed order (deterministic run to run) but not in
 // the CPU's order.
-// Does not do: where, clamp (CPU only for now), vectorized loads, fusion, 32-bit index fast paths.
+// clamp and where are selections (no arithmetic), so bitwise the CPU's too.
+// Does not do: vectorized loads, fusion, 32-bit index fast paths.
 #include <cmath>
 
 #include "check.h"
@@ -142,6 +143,57 @@ void silu_backward(const float* d_x, const float* d_g, float* d_out, int64_t n) 
   if (n == 0) return;
   silu_backward_kernel<<<blocks_for(n), kThreads>>>(d_x, d_g, d_out, n);
   check(cudaGetLastError(), "cuda::silu_backward: kernel launch");
+}
+
+// --- clamp and where ---------------------------------------------------------------------
+
+// std::min(std::max(x, lo), hi) exactly: a NaN x stays NaN.
+__global__ void clamp_kernel(const float* x, float lo, float hi, float* out, int64_t n) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const float v = x[i] < lo ? lo : x[i];
+    out[i] = hi < v ? hi : v;
+  }
+}
+
+void clamp(const float* d_x, float lo, float hi, float* d_out, int64_t n) {
+  if (n == 0) return;
+  clamp_kernel<<<blocks_for(n), kThreads>>>(d_x, lo, hi, d_out, n);
+  check(cudaGetLastError(), "cuda::clamp: kernel launch");
+}
+
+// out = g inside [lo, hi], 0 outside (and for NaN x).
+__global__ void clamp_backward_kernel(const float* x, float lo, float hi, const float* g, float* out, int64_t n) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : 0.0f;
+}
+
+void clamp_backward(const float* d_x, float lo, float hi, const float* d_g, float* d_out, int64_t n) {
+  if (n == 0) return;
+  clamp_backward_kernel<<<blocks_for(n), kThreads>>>(d_x, lo, hi, d_g, d_out, n);
+  check(cudaGetLastError(), "cuda::clamp_backward: kernel launch");
+}
+
+// out[i] = m[.] != 0 ? a[.] : b[.] over the 4-d output shape s, each operand with its strides.
+__global__ void where_kernel(const float* m, const float* a, const float* b, float* out, Dims4 s, Dims4 sm, Dims4 sa,
+                             Dims4 sb, int64_t n) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t i3 = i % s.v[3], r = i / s.v[3];
+    int64_t i2 = r % s.v[2];
+    r /= s.v[2];
+    int64_t i1 = r % s.v[1], i0 = r / s.v[1];
+    const float mv = m[i0 * sm.v[0] + i1 * sm.v[1] + i2 * sm.v[2] + i3 * sm.v[3]];
+    out[i] = mv != 0.0f ? a[i0 * sa.v[0] + i1 * sa.v[1] + i2 * sa.v[2] + i3 * sa.v[3]]
+                        : b[i0 * sb.v[0] + i1 * sb.v[1] + i2 * sb.v[2] + i3 * sb.v[3]];
+  }
+}
+
+void where(const float* d_m, const int64_t m_stride[4], const float* d_a, const float* d_b, float* d_out,
+           const cpu::Broadcast4& bc) {
+  int64_t n = bc.shape[0] * bc.shape[1] * bc.shape[2] * bc.shape[3];
+  if (n == 0) return;
+  where_kernel<<<blocks_for(n), kThreads>>>(d_m, d_a, d_b, d_out, dims4(bc.shape), dims4(m_stride), dims4(bc.a_stride),
+                                            dims4(bc.b_stride), n);
+  check(cudaGetLastError(), "cuda::where: kernel launch");
 }
 
 // --- broadcast reduction ------------------------------------------------------------------

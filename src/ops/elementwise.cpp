@@ -95,11 +95,14 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   Shape ab = broadcast_shape("where", a.shape(), b.shape());
   Shape out_shape = broadcast_shape("where", mask.shape(), ab);
   Tensor out = Tensor::empty(out_shape, dev);
-  require_cpu("where", out);
   cpu::Broadcast4 bc = plan_broadcast(out_shape, a.shape(), b.shape());
   int64_t sm[4];
   broadcast_strides(mask.shape(), bc.shape, sm);
-  cpu::where(mask.data(), sm, a.data(), b.data(), out.data(), bc);
+#ifdef R1_CUDA
+  if (dev == Device::CUDA) cuda::where(mask.data(), sm, a.data(), b.data(), out.data(), bc);
+  else
+#endif
+    cpu::where(mask.data(), sm, a.data(), b.data(), out.data(), bc);
   if (needs_grad({a, b})) {
     Tensor m = mask.detach();
     record(out, "where", {a, b}, [a, b, m](const Tensor& g) {
@@ -202,13 +205,20 @@ Tensor silu(const Tensor& x) {
 Tensor clamp(const Tensor& x, float lo, float hi) {
   if (!(lo <= hi)) throw Error(cat("clamp: lo ", lo, " > hi ", hi));
   Tensor out = Tensor::empty(x.shape(), x.device());
-  require_cpu("clamp", x);
-  cpu::clamp(x.data(), lo, hi, out.data(), x.numel());
+#ifdef R1_CUDA
+  if (x.is_cuda()) cuda::clamp(x.data(), lo, hi, out.data(), x.numel());
+  else
+#endif
+    cpu::clamp(x.data(), lo, hi, out.data(), x.numel());
   if (needs_grad({x})) {
     Tensor xd = x.detach();
     record(out, "clamp", {x}, [x, xd, lo, hi](const Tensor& g) {
       Tensor gx = Tensor::empty(xd.shape(), xd.device());
-      cpu::clamp_backward(xd.data(), lo, hi, g.data(), gx.data(), xd.numel());
+#ifdef R1_CUDA
+      if (g.is_cuda()) cuda::clamp_backward(xd.data(), lo, hi, g.data(), gx.data(), xd.numel());
+      else
+#endif
+        cpu::clamp_backward(xd.data(), lo, hi, g.data(), gx.data(), xd.numel());
       accumulate_grad(x, gx);
     });
   }

@@ -1,11 +1,15 @@
 // Indexing ops: embedding lookup, per-row gather (token log-probs, router gates),
 // index_select and scatter_add over rows (MoE dispatch and combine). Indices are host
 // integers; each is range-checked and an out-of-range index names the op and the value.
+// On CUDA tensors the kernels are cuda/index.cu's (they copy the host indices to the device).
 #include <cstring>
 
 #include "autograd/autograd.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
 
 namespace r1 {
 
@@ -38,11 +42,14 @@ static void scatter_rows(const float* src, const Ids& idx, int64_t d, float* out
 
 Tensor index_select(const Tensor& x, const Ids& idx) {
   if (x.dim() != 2) throw Error(cat("index_select: x must be (N, D), got ", shape_str(x.shape())));
-  require_cpu("index_select", x);
   check_indices("index_select", idx, x.size(0));
   int64_t d = x.size(1);
   Tensor out = Tensor::empty({int64_t(idx.size()), d}, x.device());
-  gather_rows(x.data(), idx, d, out.data());
+#ifdef R1_CUDA
+  if (x.is_cuda()) cuda::gather_rows(x.data(), idx.data(), int64_t(idx.size()), d, out.data());
+  else
+#endif
+    gather_rows(x.data(), idx, d, out.data());
   if (needs_grad({x}))
     record(out, "index_select", {x}, [x, idx](const Tensor& g) { accumulate_grad(x, scatter_add(g, idx, x.size(0))); });
   return out;
@@ -52,10 +59,13 @@ Tensor scatter_add(const Tensor& src, const Ids& idx, int64_t n) {
   if (src.dim() != 2 || src.size(0) != int64_t(idx.size()))
     throw Error(cat("scatter_add: src ", shape_str(src.shape()), " needs (", idx.size(), ", D) for ", idx.size(),
                     " indices"));
-  require_cpu("scatter_add", src);
   check_indices("scatter_add", idx, n);
   Tensor out = Tensor::zeros({n, src.size(1)}, src.device());
-  scatter_rows(src.data(), idx, src.size(1), out.data());
+#ifdef R1_CUDA
+  if (src.is_cuda()) cuda::scatter_add_rows(src.data(), idx.data(), int64_t(idx.size()), src.size(1), n, out.data());
+  else
+#endif
+    scatter_rows(src.data(), idx, src.size(1), out.data());
   if (needs_grad({src}))
     record(out, "scatter_add", {src}, [src, idx](const Tensor& g) { accumulate_grad(src, index_select(g, idx)); });
   return out;
@@ -74,17 +84,26 @@ Tensor gather(const Tensor& x, const Ids& idx, int64_t k) {
   if (x.dim() != 2 || k < 1 || int64_t(idx.size()) != x.size(0) * k)
     throw Error(cat("gather: x ", shape_str(x.shape()), " with ", idx.size(), " indices and k = ", k,
                     " (need x (N, V) and N*k indices)"));
-  require_cpu("gather", x);
   int64_t n = x.size(0), v = x.size(1);
   check_indices("gather", idx, v);
   Tensor out = Tensor::empty({n, k}, x.device());
-  const float* px = x.data();
-  float* po = out.data();
-  for (int64_t i = 0; i < n * k; i++) po[i] = px[(i / k) * v + idx[size_t(i)]];
+#ifdef R1_CUDA
+  if (x.is_cuda()) cuda::gather_cols(x.data(), idx.data(), n, v, k, out.data());
+  else
+#endif
+  {
+    const float* px = x.data();
+    float* po = out.data();
+    for (int64_t i = 0; i < n * k; i++) po[i] = px[(i / k) * v + idx[size_t(i)]];
+  }
   if (needs_grad({x}))
     record(out, "gather", {x}, [x, idx, n, k, v](const Tensor& g) {
       Tensor gx = Tensor::zeros({n, v}, g.device());
-      for (int64_t i = 0; i < n * k; i++) gx.data()[(i / k) * v + idx[size_t(i)]] += g.data()[i];
+#ifdef R1_CUDA
+      if (g.is_cuda()) cuda::scatter_add_cols(g.data(), idx.data(), n, v, k, gx.data());
+      else
+#endif
+        for (int64_t i = 0; i < n * k; i++) gx.data()[(i / k) * v + idx[size_t(i)]] += g.data()[i];
       accumulate_grad(x, gx);
     });
   return out;

@@ -1,8 +1,11 @@
 // Reductions: sum and mean over everything or over one axis, with their backward
-// (the gradient is broadcast back over the reduced positions).
+// (the gradient is broadcast back over the reduced positions). CUDA tensors use cuda/reduce.cu.
 #include "autograd/autograd.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
 
 namespace r1 {
 
@@ -16,7 +19,12 @@ static Tensor sum_axis_raw(const Tensor& x, int axis, bool keepdim) {
   if (keepdim) out_shape[size_t(axis)] = 1;
   else out_shape.erase(out_shape.begin() + axis);
   Tensor out = Tensor::zeros(out_shape, x.device());
-  require_cpu("sum", x);
+#ifdef R1_CUDA
+  if (x.is_cuda()) {
+    cuda::sum_axis(x.data(), outer, n, inner, out.data());
+    return out;
+  }
+#endif
   const float* px = x.data();
   float* po = out.data();
 #pragma omp parallel for if (outer * n * inner > 65536)
@@ -31,13 +39,25 @@ static Tensor expand_to(const Tensor& g, const Shape& shape) {
   return add(Tensor::zeros(shape, g.device()), g);
 }
 
-Tensor sum(const Tensor& x) {
-  require_cpu("sum", x);
-  double acc = 0;  // double accumulation: the sum of many floats stays accurate
+// The sum of every element -> shape (). Double accumulation on both devices: the sum of many
+// floats stays accurate.
+static Tensor sum_all_raw(const Tensor& x) {
+#ifdef R1_CUDA
+  if (x.is_cuda()) {
+    Tensor out = Tensor::empty({}, x.device());
+    cuda::sum_all(x.data(), x.numel(), out.data());
+    return out;
+  }
+#endif
+  double acc = 0;
   const float* p = x.data();
   int64_t n = x.numel();
   for (int64_t i = 0; i < n; i++) acc += p[i];
-  Tensor out = Tensor::scalar(float(acc), x.device());
+  return Tensor::scalar(float(acc), x.device());
+}
+
+Tensor sum(const Tensor& x) {
+  Tensor out = sum_all_raw(x);
   if (needs_grad({x}))
     record(out, "sum", {x}, [x](const Tensor& g) { accumulate_grad(x, expand_to(g, x.shape())); });
   return out;

@@ -1,12 +1,26 @@
-// Shape ops: reshape (a free view), transpose/permute (copies), concat and split.
+// Shape ops: reshape (a free view), transpose/permute (copies), concat and split. On CUDA
+// tensors every copy is one cuda::strided_copy (cuda/shape.cu).
 #include <algorithm>
 #include <numeric>
 
 #include "autograd/autograd.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
 
 namespace r1 {
+
+#ifdef R1_CUDA
+// Device copy of `rows` rows of `cols` floats from rows `src_pitch` apart to rows `dst_pitch`
+// apart: one input's slab of a concat, one piece of a split.
+static void copy_slab_cuda(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch, int64_t rows,
+                           int64_t cols) {
+  const int64_t shape[4] = {1, 1, rows, cols}, src_stride[4] = {0, 0, src_pitch, 1}, dst_stride[4] = {0, 0, dst_pitch, 1};
+  cuda::strided_copy(src, src_stride, dst, dst_stride, shape);
+}
+#endif
 
 // --- reshape ----------------------------------------------------------------------
 
@@ -49,7 +63,6 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
     if (used[size_t(p[i])]) throw Error(cat("permute: axis ", perm[i], " repeated"));
     used[size_t(p[i])] = true;
   }
-  require_cpu("permute", x);
   // Pad to 4 dims: input strides, then read the input in output order.
   int64_t in4[4], in_stride[4];
   Shape in_shape = x.shape();
@@ -66,16 +79,24 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
   Shape out_shape(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) out_shape[size_t(i)] = x.shape()[size_t(p[size_t(i)])];
   Tensor out = Tensor::empty(out_shape, x.device());
-  const float* px = x.data();
-  float* po = out.data();
-  int64_t rows = out4[0] * out4[1] * out4[2];
+#ifdef R1_CUDA
+  if (x.is_cuda()) {
+    const int64_t out_stride[4] = {out4[1] * out4[2] * out4[3], out4[2] * out4[3], out4[3], 1};  // contiguous
+    cuda::strided_copy(x.data(), st, out.data(), out_stride, out4);
+  } else
+#endif
+  {
+    const float* px = x.data();
+    float* po = out.data();
+    int64_t rows = out4[0] * out4[1] * out4[2];
 #pragma omp parallel for if (x.numel() > 65536)
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t i0 = r / (out4[1] * out4[2]), i1 = (r / out4[2]) % out4[1], i2 = r % out4[2];
-    const float* src = px + i0 * st[0] + i1 * st[1] + i2 * st[2];
-    float* dst = po + r * out4[3];
-    if (st[3] == 1) std::copy(src, src + out4[3], dst);  // last dim kept: a contiguous row (heads <-> time)
-    else for (int64_t i3 = 0; i3 < out4[3]; i3++) dst[i3] = src[i3 * st[3]];
+    for (int64_t r = 0; r < rows; r++) {
+      int64_t i0 = r / (out4[1] * out4[2]), i1 = (r / out4[2]) % out4[1], i2 = r % out4[2];
+      const float* src = px + i0 * st[0] + i1 * st[1] + i2 * st[2];
+      float* dst = po + r * out4[3];
+      if (st[3] == 1) std::copy(src, src + out4[3], dst);  // last dim kept: a contiguous row (heads <-> time)
+      else for (int64_t i3 = 0; i3 < out4[3]; i3++) dst[i3] = src[i3 * st[3]];
+    }
   }
   if (needs_grad({x})) {
     std::vector<int> inv(static_cast<size_t>(n));
@@ -114,7 +135,6 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
       if (int(i) != a && s[i] != out_shape[i])
         throw Error(cat("concat: shapes ", shape_str(xs[0].shape()), " and ", shape_str(s), " differ off axis ", axis));
     if (t.device() != xs[0].device()) throw Error("concat: tensors on different devices");
-    require_cpu("concat", t);
     total += s[size_t(a)];
   }
   out_shape[size_t(a)] = total;
@@ -125,8 +145,12 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
   std::vector<int64_t> sizes;
   for (const Tensor& t : xs) {
     int64_t n = t.shape()[size_t(a)];
-    for (int64_t o = 0; o < outer; o++)
-      std::copy(t.data() + o * n * inner, t.data() + (o + 1) * n * inner, out.data() + (o * total + offset) * inner);
+#ifdef R1_CUDA
+    if (t.is_cuda()) copy_slab_cuda(t.data(), n * inner, out.data() + offset * inner, total * inner, outer, n * inner);
+    else
+#endif
+      for (int64_t o = 0; o < outer; o++)
+        std::copy(t.data() + o * n * inner, t.data() + (o + 1) * n * inner, out.data() + (o * total + offset) * inner);
     offset += n;
     sizes.push_back(n);
   }
@@ -145,7 +169,6 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
   if (total != x.shape()[size_t(a)])
     throw Error(cat("split: sizes sum to ", total, " but axis ", axis, " of ", shape_str(x.shape()), " has ",
                     x.shape()[size_t(a)]));
-  require_cpu("split", x);
   int64_t outer, inner;
   outer_inner(x.shape(), a, outer, inner);
   std::vector<Tensor> outs;
@@ -155,12 +178,26 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
     Shape s = x.shape();
     s[size_t(a)] = n;
     Tensor out = Tensor::empty(s, x.device());
-    for (int64_t o = 0; o < outer; o++)
-      std::copy(x.data() + (o * total + offset) * inner, x.data() + (o * total + offset + n) * inner,
-                out.data() + o * n * inner);
+#ifdef R1_CUDA
+    if (x.is_cuda()) copy_slab_cuda(x.data() + offset * inner, total * inner, out.data(), n * inner, outer, n * inner);
+    else
+#endif
+      for (int64_t o = 0; o < outer; o++)
+        std::copy(x.data() + (o * total + offset) * inner, x.data() + (o * total + offset + n) * inner,
+                  out.data() + o * n * inner);
     if (needs_grad({x})) {
-      // Each piece's gradient lands in its slice of x's gradient.
-      record(out, "split", {x}, [x, a, offset](const Tensor& g) { accumulate_grad_slice(x, g, a, offset); });
+      // Each piece's gradient lands in its slice of x's gradient. On CUDA (accumulate_grad_slice
+      // is host-only) the piece is copied into a zero gradient of x's shape.
+      record(out, "split", {x}, [x, a, offset, outer, inner, total, n](const Tensor& g) {
+#ifdef R1_CUDA
+        if (g.is_cuda()) {
+          Tensor full = Tensor::zeros(x.shape(), g.device());
+          copy_slab_cuda(g.data(), n * inner, full.data() + offset * inner, total * inner, outer, n * inner);
+          return accumulate_grad(x, full);
+        }
+#endif
+        accumulate_grad_slice(x, g, a, offset);
+      });
     }
     outs.push_back(out);
     offset += n;
