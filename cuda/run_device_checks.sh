@@ -3,8 +3,9 @@
 #   1. build r1 and r1_tests with CUDA (in build/device, so a CPU-only build/ is never mixed in)
 #   2. the CUDA parity tests (r1_tests --gtest_filter='Cuda*'); they must run, not skip
 #   3. the CPU op and autograd tests on the CUDA build (they must still pass there)
-#   4. benchmarks: `r1 bench gemm --device cuda` if that flag exists, and cuda/tools/bench_cuda.cu
-#      (cuBLAS sgemm fp32/TF32, elementwise and sum_to bandwidth)
+#   4. benchmarks: `r1 bench gemm --device cuda` if that flag exists, cuda/tools/bench_cuda.cu
+#      (cuBLAS sgemm fp32/TF32, elementwise and sum_to bandwidth) and cuda/tools/bench_attention.cu
+#      (fused attention forward/backward, AdamW, grad norm, sampling)
 # Everything goes to one log: $OUT/device_checks.log when OUT is set, else build/device/device_checks.log.
 # Usage (from the repository root): bash cuda/run_device_checks.sh
 # Exit status: 0 when the build and every test passed, 1 otherwise.
@@ -48,9 +49,15 @@ if grep -q -- '"device"' src/cli/bench_gemm.cpp; then
 else
   echo "r1 bench gemm has no --device flag: using cuda/tools/bench_cuda.cu"
 fi
-nvcc -std=c++17 -O3 -Isrc -Icuda -DR1_CUDA=1 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80 \
-  cuda/tools/bench_cuda.cu "$BUILD"/cuda/runtime.o "$BUILD"/cuda/gemm.o "$BUILD"/cuda/elementwise.o -lcublas \
+# The Makefile puts a CUDA build's objects under $BUILD/obj-cuda.
+OBJ="$BUILD/obj-cuda"
+NVCC_BENCH=(nvcc -std=c++17 -O3 -Isrc -Icuda -DR1_CUDA=1 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80)
+"${NVCC_BENCH[@]}" cuda/tools/bench_cuda.cu "$OBJ"/cuda/runtime.o "$OBJ"/cuda/gemm.o "$OBJ"/cuda/elementwise.o -lcublas \
   -o "$BUILD/bench_cuda" && "$BUILD/bench_cuda" || status=1
+
+step "benchmark: attention, AdamW, sampling (cuda/tools/bench_attention.cu)"
+"${NVCC_BENCH[@]}" cuda/tools/bench_attention.cu "$OBJ"/cuda/runtime.o "$OBJ"/cuda/attention.o "$OBJ"/cuda/optim.o \
+  "$OBJ"/cuda/sample.o -lcublas -o "$BUILD/bench_attention" && timeout 120 "$BUILD/bench_attention" || status=1
 
 step "done: $([ $status -eq 0 ] && echo 'ALL PASSED' || echo 'SOMETHING FAILED (see above)')"
 exit $status
