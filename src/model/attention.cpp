@@ -82,8 +82,9 @@ static Tensor attend_cache(const Tensor& q, const LayerKV& cache, float scale, c
 // The device cache holds exactly its S filled slots: appending is one concat per tensor, a device
 // copy of the whole cache. A decode step's attention reads all S slots anyway, so the copy adds a
 // constant factor to the step's memory traffic, not a higher order. Spare capacity as on the CPU
-// would need a strided in-place copy into the cache (a small kernel, or cudaMemcpy2D, in cuda/),
-// and attention over rows that are C slots apart.
+// would write in place (cuda::strided_copy can), but the attention kernel takes contiguous keys:
+// attending over all C slots with the spare ones masked reads up to 2S keys per step, about what
+// the copy costs, so the simpler form stays until a kernel takes a row stride.
 
 // k, v: (B, Hkv, T, Dh) -> appended at slots [S, S + T).
 static void append_to_device_cache(LayerKV& cache, const Tensor& k, const Tensor& v) {
