@@ -120,17 +120,16 @@ struct SharedRun {
 };
 
 const SharedRun& cpu_run() {
-  static SharedRun* s = [] {
-    auto* r = new SharedRun;
-    r->preset = r->dir.file("preset.json");
-    std::ofstream(r->preset) << kPreset;
-    r->run = r->dir.file("A");
-    CliRun x = run_r1("pretrain --config " + r->preset + " --out " + r->run + " --threads 1", r->dir);
-    r->code = x.code;
-    r->err = x.err;
-    return r;
-  }();
-  return *s;
+  static SharedRun r;  // made by the first caller; its folder is deleted at exit
+  if (r.run.empty()) {
+    r.preset = r.dir.file("preset.json");
+    std::ofstream(r.preset) << kPreset;
+    r.run = r.dir.file("A");
+    CliRun x = run_r1("pretrain --config " + r.preset + " --out " + r.run + " --threads 1", r.dir);
+    r.code = x.code;
+    r.err = x.err;
+  }
+  return r;
 }
 
 std::vector<Json> metrics_lines(const std::string& path) {
