@@ -17,6 +17,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -139,18 +140,19 @@ Dim3 g_thread_idx, g_block_idx, g_block_dim, g_grid_dim;  // what the kernels se
 
 class BlockEmu {
  public:
-  static constexpr int kThreads = 256;  // kRows warps of 32
+  static constexpr int kMaxThreads = 512;
   static constexpr size_t kStack = 64 * 1024;
 
-  BlockEmu()
-      : ctx_(kThreads), stacks_(kThreads, std::vector<char>(kStack)), done_(kThreads), parity_(kThreads),
-        blocked_(kThreads), blocked_gen_(kThreads) {}
+  explicit BlockEmu(int threads)  // a multiple of 32, at most kMaxThreads
+      : n_(threads), ctx_(size_t(threads)), stacks_(size_t(threads), std::vector<char>(kStack)),
+        done_(size_t(threads)), parity_(size_t(threads)), blocked_(size_t(threads)), blocked_gen_(size_t(threads)) {}
 
   // Runs body in every thread of the block until all return. False on a deadlock.
   bool run(const std::function<void()>& body);
-  void sync_block() { wait(block_, kThreads); }
+  void sync_block() { wait(block_, n_); }
   float shuffle(float v, int src_lane);  // every lane of the calling warp takes part
   int thread() const { return cur_; }
+  int threads() const { return n_; }
 
  private:
   struct Barrier {
@@ -160,14 +162,15 @@ class BlockEmu {
   static void entry();
   void wait(Barrier& b, int count);
 
+  int n_;  // threads
   std::vector<ucontext_t> ctx_;
   std::vector<std::vector<char>> stacks_;
   std::vector<char> done_;
   std::vector<int> parity_;               // per thread: which shuffle slot buffer comes next
   std::vector<const Barrier*> blocked_;   // per thread: the barrier it waits at, or null
   std::vector<int64_t> blocked_gen_;      // ... and that barrier's generation when it arrived
-  float slots_[2][kThreads] = {};         // shuffle values, double-buffered
-  Barrier block_, warp_[kThreads / 32];
+  float slots_[2][kMaxThreads] = {};      // shuffle values, double-buffered
+  Barrier block_, warp_[kMaxThreads / 32];
   ucontext_t main_;
   const std::function<void()>* body_ = nullptr;
   int cur_ = 0;
@@ -187,7 +190,7 @@ bool BlockEmu::run(const std::function<void()>& body) {
   body_ = &body;
   block_ = Barrier();
   for (Barrier& w : warp_) w = Barrier();
-  for (int i = 0; i < kThreads; i++) {
+  for (int i = 0; i < n_; i++) {
     getcontext(&ctx_[i]);
     ctx_[i].uc_stack.ss_sp = stacks_[size_t(i)].data();
     ctx_[i].uc_stack.ss_size = kStack;
@@ -198,9 +201,9 @@ bool BlockEmu::run(const std::function<void()>& body) {
     blocked_[size_t(i)] = nullptr;
   }
   int finished = 0;
-  while (finished < kThreads) {
+  while (finished < n_) {
     const int64_t before = events_;
-    for (int i = 0; i < kThreads; i++) {
+    for (int i = 0; i < n_; i++) {
       if (done_[size_t(i)]) continue;
       const Barrier* b = blocked_[size_t(i)];
       if (b && b->generation == blocked_gen_[size_t(i)]) continue;  // still waiting: no need to resume
@@ -246,10 +249,8 @@ float BlockEmu::shuffle(float v, int src_lane) {
   return slots_[p][warp * 32 + (src_lane & 31)];
 }
 
-BlockEmu& emu() {
-  static BlockEmu e;
-  return e;
-}
+// The block being run (the CUDA functions below act on it).
+BlockEmu& emu() { return *g_emu; }
 
 }  // namespace
 }  // namespace r1
@@ -273,6 +274,9 @@ float __shfl_xor_sync(unsigned, float v, int mask) { return r1::emu().shuffle(v,
 #define __device__
 #define __shared__
 #include "attention_kernels.h"
+#undef __shared__
+#define __shared__ static  // sample_kernel's __shared__ arrays: one copy that every fiber of the block sees
+#include "sample_kernels.h"
 #undef __global__
 #undef __device__
 #undef __shared__
@@ -280,15 +284,23 @@ float __shfl_xor_sync(unsigned, float v, int mask) { return r1::emu().shuffle(v,
 namespace r1 {
 namespace {
 
-// Runs a kernel call (which reads blockIdx) over `blocks` emulated blocks of 256 threads, one
-// block after the other. False on a deadlock.
-bool emulate(int64_t blocks, const std::function<void()>& kernel) {
-  g_block_dim.x = BlockEmu::kThreads;
+// Runs a kernel call (which reads blockIdx) over `blocks` emulated blocks of `threads` threads
+// (256 unless given), one block after the other. False on a deadlock.
+bool emulate(int64_t blocks, const std::function<void()>& kernel, int threads = cuda::kRows * cuda::kWarp) {
+  static std::vector<std::unique_ptr<BlockEmu>> emus;  // one per block size, reused
+  BlockEmu* e = nullptr;
+  for (auto& x : emus)
+    if (x->threads() == threads) e = x.get();
+  if (!e) {
+    emus.push_back(std::make_unique<BlockEmu>(threads));
+    e = emus.back().get();
+  }
+  g_block_dim.x = unsigned(threads);
   g_grid_dim.x = unsigned(blocks);
   for (int64_t b = 0; b < blocks; b++) {
     g_block_idx.x = unsigned(b);
     std::fill(cuda::smem, cuda::smem + cuda::kEmuSmemFloats, NAN);
-    if (!emu().run(kernel)) return false;
+    if (!e->run(kernel)) return false;
   }
   return true;
 }
@@ -468,6 +480,58 @@ TEST(CudaSampleHost, RowAlgorithmMatchesSampleToken) {
     }
   }
   EXPECT_EQ(draws, 6 * 3 * 14 * 20);
+}
+
+// sample_kernel itself (cuda/sample_kernels.h) under the block emulation, against sample_token:
+// real block-wide reductions, the argmax across threads, the chunked scan of the draw. With 512
+// threads (the launched size) for greedy and plain-temperature rows, and with 32 threads (the same
+// code with a smaller tree, 16x cheaper to emulate) for every setting, top-k/top-p bisections too.
+TEST(CudaSampleHost, EmulatedKernelMatchesSampleToken) {
+  const std::vector<cuda::SampleRequest> settings = {
+      {0, 0, 1, 0, 0},       {1, 0, 1, 0, 0},      {0.7f, 5, 1, 0, 0},      {1, 1, 1, 0, 0},
+      {1, 0, 0.9f, 0, 0},    {0.8f, 0, 0.5f, 0, 0}, {1, 0, 1, 0.1f, 0},      {1.3f, 50, 0.95f, 0.05f, 0},
+      {0.6f, 3, 0.3f, 0.2f, 0}, {1, 0, 0.6f, 0, 0}, {1, 2, 0.75f, 0, 0}};
+  Rng gen(11);
+  int64_t rows_checked = 0;
+  for (int threads : {32, 512}) {
+    for (int64_t V : {7, 1000}) {
+      for (bool ties : {false, true}) {
+        std::vector<cuda::SampleRequest> req;
+        for (const cuda::SampleRequest& r : settings)
+          if (threads == 32 || (r.top_k == 0 && r.top_p == 1 && r.min_p == 0)) req.push_back(r);
+        const int64_t B = int64_t(req.size());
+        std::vector<float> logits(static_cast<size_t>(B * V));
+        for (float& l : logits) l = ties ? float(gen.range(-2, 2)) : float(2 * gen.normal());
+        std::vector<Rng> rngs;
+        for (int64_t b = 0; b < B; b++) {
+          rngs.emplace_back(uint64_t(V), uint64_t(b));
+          Rng copy = rngs.back();
+          req[size_t(b)].u = req[size_t(b)].temperature == 0 ? 0.0 : copy.uniform();  // sample_token's draw
+        }
+        std::vector<double> lp(static_cast<size_t>(B * V), NAN), w(static_cast<size_t>(B * V), NAN);
+        std::vector<cuda::SampleResult> out(static_cast<size_t>(B), cuda::SampleResult{-1, NAN});
+        auto kernel = [&] {
+          if (threads == 32) cuda::sample_kernel<32>(logits.data(), V, req.data(), lp.data(), w.data(), out.data());
+          else cuda::sample_kernel<512>(logits.data(), V, req.data(), lp.data(), w.data(), out.data());
+        };
+        ASSERT_TRUE(emulate(B, kernel, threads)) << "deadlock";
+        for (int64_t b = 0; b < B; b++) {
+          const cuda::SampleRequest& r = req[size_t(b)];
+          SamplingParams p;
+          p.temperature = r.temperature;
+          p.top_k = r.top_k;
+          p.top_p = r.top_p;
+          p.min_p = r.min_p;
+          TokenChoice want = sample_token(logits.data() + b * V, V, p, rngs[size_t(b)]);
+          EXPECT_EQ(out[size_t(b)].token, want.token) << threads << " threads, V " << V << (ties ? " ties" : "")
+                                                      << " row " << b;
+          EXPECT_NEAR(out[size_t(b)].logprob, want.logprob, 1e-30 + 2 * kEps * std::fabs(want.logprob));
+          rows_checked++;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(rows_checked, 2 * 2 * (11 + 2));
 }
 
 #ifndef R1_CUDA
