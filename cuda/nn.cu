@@ -104,7 +104,8 @@ __global__ void rmsnorm_dw_kernel(const float* x, const float* rstd, const float
 
 void rmsnorm_backward(const float* d_x, const float* d_w, const float* d_rstd, const float* d_g, int64_t N, int64_t D,
                       float* d_dx, float* d_dw) {
-  if (d_dx) launch_rows(rmsnorm_dx_kernel, N, D, "cuda::rmsnorm_backward: dx kernel launch", d_x, d_w, d_rstd, d_g, D, d_dx);
+  if (d_dx)
+    launch_rows(rmsnorm_dx_kernel, N, D, "cuda::rmsnorm_backward: dx kernel launch", d_x, d_w, d_rstd, d_g, D, d_dx);
   if (!d_dw || D == 0) return;
   if (N == 0) {
     memset_zero(d_dw, size_t(D) * sizeof(float));

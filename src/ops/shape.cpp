@@ -17,7 +17,8 @@ namespace r1 {
 // apart: one input's slab of a concat, one piece of a split.
 static void copy_slab_cuda(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch, int64_t rows,
                            int64_t cols) {
-  const int64_t shape[4] = {1, 1, rows, cols}, src_stride[4] = {0, 0, src_pitch, 1}, dst_stride[4] = {0, 0, dst_pitch, 1};
+  const int64_t shape[4] = {1, 1, rows, cols};
+  const int64_t src_stride[4] = {0, 0, src_pitch, 1}, dst_stride[4] = {0, 0, dst_pitch, 1};
   cuda::strided_copy(src, src_stride, dst, dst_stride, shape);
 }
 #endif
