@@ -8,7 +8,14 @@
 //   CudaSample     sample_tokens_cuda against sample_token: the same ids from the same Rng streams
 //                  over many rows and settings (greedy, temperature, top-k/top-p/min-p, ties), the
 //                  same generator state afterwards, log-probs within one float ulp.
-// Every test skips with the reason when no GPU is usable or when built with CUDA=0.
+// These skip with the reason when no GPU is usable or when built with CUDA=0. Two suites run in
+// every build, GPU or not:
+//   CudaAttentionHost  the attention kernels (cuda/attention_kernels.h) compiled for the host and
+//                      run under an emulation of a CUDA block (one fiber per thread) against the
+//                      CPU kernels, with NaN guards and deadlock detection;
+//   CudaSampleHost     the sampling algorithm (cuda/sample_row.h) with a one-thread block, and the
+//                      sampling kernel (cuda/sample_kernels.h) under the block emulation, against
+//                      sample_token.
 #include <gtest/gtest.h>
 
 #include <ucontext.h>
@@ -539,7 +546,6 @@ TEST(CudaSampleHost, EmulatedKernelMatchesSampleToken) {
 TEST(CudaAttention, BuiltWithoutCuda) { GTEST_SKIP() << "built without CUDA (CUDA=0)"; }
 
 #else
-
 
 class GpuTest : public ::testing::Test {
  protected:
