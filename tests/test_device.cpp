@@ -203,6 +203,26 @@ std::vector<Ids> routing_of(const Transformer& m) {
   return r;
 }
 
+// The logits of every stage of one cached decode of 3 sequences: a prefill of right-padded prompts
+// (6, 4 and 5 tokens), 4 decode steps (sequence 1 is padding at the third), compaction to
+// sequences {2, 0}, one more step.
+std::vector<Tensor> decode_trace(Transformer& m, KVCache& cache) {
+  const int64_t V = m.config().vocab_size, B = 3, P = 6;
+  std::vector<Tensor> out;
+  Ids prompt = random_tokens(B * P, V, 3);
+  std::vector<uint8_t> real(size_t(B * P), 1);
+  for (int64_t t = 4; t < P; t++) real[size_t(1 * P + t)] = 0;
+  real[size_t(2 * P + 5)] = 0;
+  out.push_back(m.forward_cached(prompt, B, P, cache, real));
+  for (int step = 0; step < 4; step++) {
+    std::vector<uint8_t> flags = {1, uint8_t(step == 2 ? 0 : 1), 1};
+    out.push_back(m.forward_cached(random_tokens(B, V, 100 + uint64_t(step)), B, 1, cache, flags));
+  }
+  compact_cache(cache, {2, 0});
+  out.push_back(m.forward_cached({5, 7}, 2, 1, cache));
+  return out;
+}
+
 // ==================================================================================================
 // Device: every machine
 // ==================================================================================================
@@ -324,6 +344,24 @@ TEST(Device, RunConfigRecordsTheFirstDevice) {
   EXPECT_EQ(resumed.dump(), old.dump());
 }
 
+// The exact-size cache layout (CUDA's: concat + the attention op), taken by a CPU cache, gives
+// the spare-capacity layout's logits at every stage, bit for bit: both run the same CPU attention
+// kernel on the same numbers. So the CUDA cache path is the CPU's up to the kernels' own rounding.
+TEST(Device, ExactSizeCacheEqualsSpareCapacity) {
+  OneThread one;
+  for (const Config& c : {dense_config(), moe_config(), mla_moe_config()}) {
+    SCOPED_TRACE(c.model_type + (c.is_mla() ? " (MLA)" : ""));
+    Transformer m = make_model(c, Device::CPU);
+    KVCache spare = m.new_cache(3), exact = m.new_cache(3);
+    ASSERT_FALSE(spare.layers[0].exact_size);
+    for (LayerKV& l : exact.layers) l.exact_size = true;
+    std::vector<Tensor> want = decode_trace(m, spare), got = decode_trace(m, exact);
+    for (size_t i = 0; i < want.size(); i++) EXPECT_EQ(got[i].to_vector(), want[i].to_vector()) << "stage " << i;
+    EXPECT_EQ(exact.layers[0].k.size(2), exact.layers[0].slots) << "exact size: no spare slots";
+    EXPECT_GT(spare.layers[0].k.size(2), spare.layers[0].slots) << "the trace should leave spare capacity";
+  }
+}
+
 // Moving a CPU model to the CPU keeps every tensor where it is (and the CudaDevice suite's configs
 // are valid, also where that suite skips).
 TEST(Device, CpuModelStaysInPlace) {
@@ -392,37 +430,20 @@ TEST_F(CudaDevice, ForwardLossAndGradientsMatchCpu) {
   }
 }
 
-// Prefill of right-padded prompts, decode steps, a step where one sequence is padding, cache
-// compaction, then one more step: the CUDA cache path (concat + attention op) gives the CPU's
-// logits at every step.
+// Both cache layouts (spare capacity on the CPU, exact size on CUDA), run on the CUDA model,
+// give the CPU's logits at every stage of decode_trace.
 TEST_F(CudaDevice, CachedDecodeMatchesCpu) {
   OneThread one;
   for (const Config& c : {dense_config(), moe_config(), mla_moe_config()}) {
     SCOPED_TRACE(c.model_type + (c.is_mla() ? " (MLA)" : ""));
     Transformer cpu = make_model(c, Device::CPU), gpu = make_model(c, Device::CUDA);
-    const int64_t B = 3, P = 6;
-    Ids prompt = random_tokens(B * P, c.vocab_size, 3);
-    std::vector<uint8_t> real(size_t(B * P), 1);
-    for (int64_t t = 4; t < P; t++) real[size_t(1 * P + t)] = 0;  // sequence 1 has 4 prompt tokens
-    real[size_t(2 * P + 5)] = 0;                                   // sequence 2 has 5
-    KVCache kc = cpu.new_cache(B), kg = gpu.new_cache(B);
-    Tensor lc = cpu.forward_cached(prompt, B, P, kc, real), lg = gpu.forward_cached(prompt, B, P, kg, real);
-    ASSERT_TRUE(lg.is_cuda());
-    expect_close(lg.to_vector(), lc.to_vector(), kLogitTol, kLogitTol, "prefill");
-    for (int step = 0; step < 4; step++) {
-      SCOPED_TRACE("decode step " + std::to_string(step));
-      Ids next = random_tokens(B, c.vocab_size, 100 + uint64_t(step));
-      std::vector<uint8_t> flags = {1, uint8_t(step == 2 ? 0 : 1), 1};  // sequence 1 pauses once
-      lc = cpu.forward_cached(next, B, 1, kc, flags);
-      lg = gpu.forward_cached(next, B, 1, kg, flags);
-      expect_close(lg.to_vector(), lc.to_vector(), kLogitTol, kLogitTol, "decode");
+    KVCache kc = cpu.new_cache(3), kg = gpu.new_cache(3);
+    EXPECT_TRUE(kg.layers[0].exact_size) << "a CUDA model's cache takes the exact-size layout";
+    std::vector<Tensor> want = decode_trace(cpu, kc), got = decode_trace(gpu, kg);
+    for (size_t i = 0; i < want.size(); i++) {
+      ASSERT_TRUE(got[i].is_cuda());
+      expect_close(got[i].to_vector(), want[i].to_vector(), kLogitTol, kLogitTol, "stage " + std::to_string(i));
     }
-    compact_cache(kc, {2, 0});
-    compact_cache(kg, {2, 0});
-    Ids next = {5, 7};
-    lc = cpu.forward_cached(next, 2, 1, kc);
-    lg = gpu.forward_cached(next, 2, 1, kg);
-    expect_close(lg.to_vector(), lc.to_vector(), kLogitTol, kLogitTol, "after compaction");
   }
 }
 

@@ -78,7 +78,7 @@ static Tensor attend_cache(const Tensor& q, const LayerKV& cache, float scale, c
   return out;
 }
 
-// --- KV cache on CUDA ---------------------------------------------------------------------
+// --- exact-size KV cache (the CUDA layout) ----------------------------------------------------
 // The device cache holds exactly its S filled slots: appending is one concat per tensor, a device
 // copy of the whole cache. A decode step's attention reads all S slots anyway, so the copy adds a
 // constant factor to the step's memory traffic, not a higher order. Spare capacity as on the CPU
@@ -87,7 +87,7 @@ static Tensor attend_cache(const Tensor& q, const LayerKV& cache, float scale, c
 // the copy costs, so the simpler form stays until a kernel takes a row stride.
 
 // k, v: (B, Hkv, T, Dh) -> appended at slots [S, S + T).
-static void append_to_device_cache(LayerKV& cache, const Tensor& k, const Tensor& v) {
+static void append_exact(LayerKV& cache, const Tensor& k, const Tensor& v) {
   cache.k = cache.k.defined() ? concat({cache.k, k}, 2) : k;
   cache.v = cache.v.defined() ? concat({cache.v, v}, 2) : v;
   cache.slots += k.size(2);
@@ -107,10 +107,11 @@ Tensor Attention::forward(const Tensor& x, const Ids& positions, LayerKV* cache,
   v = permute(v, {0, 2, 1, 3});  // (B, Hkv, T, Dh)
   const float scale = 1.0f / std::sqrt(float(head_dim));
   Tensor o;  // (B, H, T, Dh)
-  if (cache && x.is_cuda()) {  // inference only, no autograd
-    append_to_device_cache(*cache, k, v);
+  if (cache && cache->exact_size) {  // inference only, no autograd
+    append_exact(*cache, k, v);
     o = attention(q, cache->k, cache->v, /*causal=*/true, scale, key_mask);
   } else if (cache) {
+    check(!x.is_cuda(), "attention: a KV cache with spare capacity is CPU only (use Transformer::new_cache)");
     append_to_cache(*cache, k, v);
     o = attend_cache(q, *cache, scale, key_mask);
   } else {

@@ -18,16 +18,20 @@
 namespace r1 {
 
 // One layer's cached keys and values for a batch of B sequences over S slots so far. Row b of
-// each tensor is sequence b (compact_cache() in src/sample/ selects rows of both).
-// On the CPU, GQA and MLA keep spare capacity C >= S so that a decode step writes its slot in place
-// instead of copying the whole cache (which would make decoding quadratic in the length).
-// On CUDA the cache holds exactly the filled slots (C == S): a step appends with the concat op, a
-// device copy of the cache, and attends with the r1::attention op (see attention.cpp).
+// each tensor is sequence b (compact_cache() in src/sample/ selects rows of both). Two layouts:
+//   spare capacity (CPU)  C >= S slots, so that a decode step writes its slot in place instead of
+//                         copying the whole cache (which would make decoding quadratic in the
+//                         length), and a CPU kernel attends over rows C slots apart;
+//   exact size (CUDA)     C == S: a step appends with the concat op, a device copy of the cache,
+//                         and attends with the r1::attention op (attention.cpp says why).
+// Transformer::new_cache picks the layout from the model's device. Both compute the same numbers,
+// so a CPU cache may take the exact layout too: that is how the CUDA path is tested without a GPU.
 struct LayerKV {
   Tensor k;  // GQA: (B, Hkv, C, Dh), slots [0, S) filled, RoPE already applied; undefined before the first step
              // MLA: (B, 1, C, R + dr), the latent [kv_a_layernorm(c_kv); rotated k_rope] (mla.h)
   Tensor v;  // GQA: (B, Hkv, C, Dh); MLA: undefined (the values are the latent itself)
   int64_t slots = 0;  // S, the filled slots of k (and v)
+  bool exact_size = false;  // the layout: C == S, grown by concat (required on CUDA)
 };
 
 struct Attention {

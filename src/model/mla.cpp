@@ -93,9 +93,9 @@ static Tensor attend_latent(const Tensor& q, const LayerKV& cache, float scale, 
   return out;
 }
 
-// On CUDA the latent cache holds exactly its S filled slots and grows by concat, as GQA's device
-// cache does (attention.cpp says why): latent (B, 1, T, W) -> appended at slots [S, S + T).
-static void append_latent_on_device(LayerKV& cache, const Tensor& latent) {
+// The exact-size layout (CUDA's) holds exactly the S filled slots and grows by concat, as GQA's
+// does (attention.cpp says why): latent (B, 1, T, W) -> appended at slots [S, S + T).
+static void append_latent_exact(LayerKV& cache, const Tensor& latent) {
   cache.k = cache.k.defined() ? concat({cache.k, latent}, 2) : latent;
   cache.slots += latent.size(2);
 }
@@ -132,15 +132,16 @@ Tensor Mla::forward(const Tensor& x, const Ids& positions, LayerKV* cache, const
     // Absorbed: append [c; k_rope] to the cache, attend as one kv head over the latent.
     // Inference only, no autograd.
     Tensor latent = reshape(concat({c, reshape(k_rope, {B, T, dr})}, 2), {B, 1, T, R + dr});  // (B, 1, T, R + dr)
-    if (x.is_cuda()) append_latent_on_device(*cache, latent);
+    check(cache->exact_size || !x.is_cuda(), "MLA: a KV cache with spare capacity is CPU only (use Transformer::new_cache)");
+    if (cache->exact_size) append_latent_exact(*cache, latent);
     else append_latent(*cache, latent);
     std::vector<Tensor> w = split(reshape(wkv_b, {H, dn + dv, R}), {dn, dv}, 1);  // W_uk (H, dn, R), W_uv (H, dv, R)
     Tensor qn = reshape(permute(q_nope, {2, 0, 1, 3}), {H, B * T, dn});
     Tensor q_lat = permute(reshape(matmul(qn, w[0]), {H, B, T, R}), {1, 0, 2, 3});      // (B, H, T, R)
     Tensor qh = concat({q_lat, permute(q_rope, {0, 2, 1, 3})}, 3);                      // (B, H, T, R + dr)
     // Values are the cache itself: its last dr columns ride along and are dropped after.
-    Tensor oh = x.is_cuda() ? attention(qh, cache->k, cache->k, /*causal=*/true, softmax_scale, key_mask)
-                            : attend_latent(qh, *cache, softmax_scale, key_mask);  // (B, H, T, R + dr)
+    Tensor oh = cache->exact_size ? attention(qh, cache->k, cache->k, /*causal=*/true, softmax_scale, key_mask)
+                                  : attend_latent(qh, *cache, softmax_scale, key_mask);  // (B, H, T, R + dr)
     Tensor o_lat = reshape(permute(split(oh, {R, dr}, 3)[0], {1, 0, 2, 3}), {H, B * T, R});
     Tensor ov = reshape(matmul(o_lat, w[1], false, /*trans_b=*/true), {H, B, T, dv});   // per head W_uv o_lat
     o = reshape(permute(ov, {1, 2, 0, 3}), {B, T, H * dv});

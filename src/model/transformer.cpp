@@ -121,6 +121,7 @@ KVCache Transformer::new_cache(int64_t B) const {
   KVCache cache;
   cache.batch = B;
   cache.layers.resize(blocks_.size());
+  for (LayerKV& l : cache.layers) l.exact_size = device() == Device::CUDA;
   cache.length.assign(size_t(B), 0);
   return cache;
 }

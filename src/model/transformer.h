@@ -51,7 +51,7 @@ struct KVCache {
   int64_t batch = 0;             // B
   int64_t slots = 0;             // S: slots per sequence so far
   std::vector<LayerKV> layers;   // per layer: GQA k, v (B, Hkv, C, Dh); MLA k (B, 1, C, R + dr), no v;
-                                 // on the model's device (C == S on CUDA, see attention.h)
+                                 // on the model's device (layouts: attention.h)
   std::vector<uint8_t> valid;    // (B, S): 1 = real token, 0 = padding
   std::vector<int32_t> length;   // (B): real tokens so far = position of each sequence's next token
 };
@@ -88,7 +88,8 @@ class Transformer {
   // ids: (B, T) row-major token ids -> logits (B*T, V) and the balance loss.
   ModelOutput forward(const Ids& ids, int64_t B, int64_t T);
 
-  // A fresh cache for B sequences.
+  // A fresh cache for B sequences, in the layout of the model's device (LayerKV: spare capacity
+  // on the CPU, exact size on CUDA).
   KVCache new_cache(int64_t B) const;
   // ids: (B, T) new tokens; real: B*T flags (1 = real token, 0 = padding; empty = all real)
   // -> logits (B*T, V) of the new tokens. No autograd. Equals forward() on each sequence's
