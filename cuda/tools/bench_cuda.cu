@@ -4,9 +4,12 @@
 //   - cuda::sgemm (cuBLAS) in fp32 and TF32 for square and model-like shapes -> TFLOP/s
 //   - cuda::binary add (same shape and row-broadcast) and cuda::reduce_broadcast (the bias
 //     gradient (N, D) -> (D) and the row sum (N, D) -> (N, 1)) -> GB/s of compulsory traffic
+//   - the sums of cuda/reduce.cu and the row ops of cuda/nn.cu (rmsnorm, softmax, log-softmax,
+//     cross-entropy) -> GB/s of compulsory traffic (each input read once, each output written once)
 // Usage: bench_cuda [--quick]   (--quick: smaller sizes, for a smoke run)
 // It is not built by the Makefile (cuda/*.cu only); the device-check script builds it with
-// nvcc against the objects of a CUDA build. Not a test: it checks nothing.
+// nvcc against the objects of a CUDA build (runtime, gemm, elementwise, reduce, nn). Not a test:
+// it checks nothing.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -101,6 +104,40 @@ static void bench_elementwise(bool quick) {
   for (float* p : {x, y, out, row}) cuda::free(p);
 }
 
+static void bench_rows(bool quick) {
+  const int64_t N = quick ? 1024 : 16384, D = quick ? 1024 : 4096;  // activations: (N, D)
+  const int64_t R = quick ? 256 : 2048, V = quick ? 4096 : 32768;    // logits: (R, V)
+  float *x = device_buffer(N * D), *g = device_buffer(N * D), *out = device_buffer(N * D), *w = device_buffer(D);
+  float *logits = device_buffer(R * V), *probs = device_buffer(R * V), *dlogits = device_buffer(R * V);
+  float* rstd = device_buffer(N);
+  float *dw = device_buffer(D), *lse = device_buffer(R), *loss = device_buffer(1);
+  std::vector<int32_t> targets(static_cast<size_t>(R));
+  for (int64_t r = 0; r < R; r++) targets[size_t(r)] = int32_t((r * 7919) % V);
+  const double act = double(N * D) * sizeof(float), lg = double(R * V) * sizeof(float);
+  auto report = [&](const char* what, double ms, double traffic) {
+    std::printf("%-40s %9.3f ms %9.1f GB/s\n", what, ms, traffic / (ms * 1e-3) * 1e-9);
+  };
+  std::printf("\nreductions and row ops over (N, D) = (%lld, %lld), logits (%lld, %lld)\n", (long long)N,
+              (long long)D, (long long)R, (long long)V);
+  report("sum (N, D) -> ()", median_ms([&] { cuda::sum_all(x, N * D, out); }, 10), act);
+  report("sum over axis 0 (N, D) -> (D)", median_ms([&] { cuda::sum_axis(x, 1, N, D, out); }, 10), act);
+  report("sum over axis 1 (N, D) -> (N)", median_ms([&] { cuda::sum_axis(x, N, D, 1, out); }, 10), act);
+  report("rmsnorm forward (N, D)", median_ms([&] { cuda::rmsnorm_forward(x, w, 1e-6f, N, D, out, rstd); }, 10),
+         2 * act);
+  report("rmsnorm backward dx + dw (N, D)",
+         median_ms([&] { cuda::rmsnorm_backward(x, w, rstd, g, N, D, out, dw); }, 10), 3 * act);
+  report("softmax forward (R, V)", median_ms([&] { cuda::softmax_forward(logits, R, V, probs); }, 10), 2 * lg);
+  report("softmax backward (R, V)", median_ms([&] { cuda::softmax_backward(probs, logits, R, V, dlogits); }, 10), 3 * lg);
+  report("log_softmax forward (R, V)", median_ms([&] { cuda::log_softmax_forward(logits, R, V, probs); }, 10),
+         2 * lg);
+  report("cross_entropy forward (R, V)",
+         median_ms([&] { cuda::cross_entropy_forward(logits, targets.data(), -100, R, V, R, lse, loss); }, 10), lg);
+  report("cross_entropy backward (R, V)",
+         median_ms([&] { cuda::cross_entropy_backward(logits, targets.data(), -100, lse, loss, R, R, V, dlogits); }, 10),
+         2 * lg);
+  for (float* p : {x, g, out, w, logits, probs, dlogits, rstd, dw, lse, loss}) cuda::free(p);
+}
+
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   try {
@@ -111,6 +148,7 @@ int main(int argc, char** argv) {
     std::printf("device: %s\n\n", cuda::device_description().c_str());
     bench_gemm(quick);
     bench_elementwise(quick);
+    bench_rows(quick);
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
