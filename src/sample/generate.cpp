@@ -97,16 +97,16 @@ std::vector<Generation> generate(Transformer& model, const std::vector<Ids>& pro
     }
   KVCache cache = model.new_cache(int64_t(B));
   Tensor logits = model.forward_cached(ids, int64_t(B), P, cache, real);  // (B*P, V)
+  Ids last(B);  // (B) row of logits at each sequence's last prompt token
+  for (size_t i = 0; i < B; i++) last[i] = int32_t(int64_t(i) * P + int64_t(prompts[i].size()) - 1);
   // What the next draw reads: on the CPU, a pointer to each active sequence's row of logits; on
   // CUDA, those rows as one device tensor (B_active, V) for the device sampler.
   std::vector<const float*> rows(B);
   Tensor device_rows;
   if (logits.is_cuda()) {
-    Ids last(B);
-    for (size_t i = 0; i < B; i++) last[i] = int32_t(int64_t(i) * P + int64_t(prompts[i].size()) - 1);
     device_rows = index_select(logits, last);  // (B, V)
   } else {
-    for (size_t i = 0; i < B; i++) rows[i] = logits.data() + (int64_t(i) * P + int64_t(prompts[i].size()) - 1) * V;
+    for (size_t i = 0; i < B; i++) rows[i] = logits.data() + int64_t(last[i]) * V;
   }
 
   std::vector<int64_t> active(B);  // batch row -> sequence index
