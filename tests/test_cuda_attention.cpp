@@ -16,6 +16,8 @@
 //   CudaSampleHost     the sampling algorithm (cuda/sample_row.h) with a one-thread block, and the
 //                      sampling kernel (cuda/sample_kernels.h) under the block emulation, against
 //                      sample_token.
+//   CudaAdamWHost      the optimizer kernels (cuda/optim_kernels.h) under the block emulation
+//                      against adamw_update and a double sum of squares.
 #include <gtest/gtest.h>
 
 #include <ucontext.h>
@@ -282,8 +284,9 @@ float __shfl_xor_sync(unsigned, float v, int mask) { return r1::emu().shuffle(v,
 #define __shared__
 #include "attention_kernels.h"
 #undef __shared__
-#define __shared__ static  // sample_kernel's __shared__ arrays: one copy that every fiber of the block sees
+#define __shared__ static  // the kernels' static __shared__ arrays: one copy that every fiber of the block sees
 #include "sample_kernels.h"
+#include "optim_kernels.h"
 #undef __global__
 #undef __device__
 #undef __shared__
@@ -539,6 +542,51 @@ TEST(CudaSampleHost, EmulatedKernelMatchesSampleToken) {
     }
   }
   EXPECT_EQ(rows_checked, 2 * 2 * (11 + 2));
+}
+
+// --- the optimizer kernels on the host ------------------------------------------------------------
+
+// cuda/optim_kernels.h under the block emulation: three steps of adamw_kernel against the CPU's
+// adamw_update, the two-stage sum of squares against a double sum, and the in-place scale.
+TEST(CudaAdamWHost, EmulatedKernelsMatchCpu) {
+  const int64_t n = 1000;  // 4 blocks of 256, the last one partly past n
+  Rng rng(21);
+  std::vector<float> p = random_vector(size_t(n), rng), m(size_t(n), 0.0f), v(size_t(n), 0.0f);
+  std::vector<float> p_cpu = p, m_cpu = m, v_cpu = v;
+  for (int64_t step = 1; step <= 3; step++) {
+    std::vector<float> g = random_vector(size_t(n), rng);
+    adamw_update(p_cpu.data(), g.data(), m_cpu.data(), v_cpu.data(), n, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, step);
+    const cuda::AdamWScalars k = cuda::adamw_scalars(1e-2f, 0.9f, 0.95f, 0.1f, step);
+    ASSERT_TRUE(emulate((n + cuda::kOptimThreads - 1) / cuda::kOptimThreads, [&] {
+      cuda::adamw_kernel(p.data(), g.data(), m.data(), v.data(), n, 0.9f, 0.95f, 1e-8f, k.step_size, k.bias2_sqrt,
+                         k.decay);
+    }, cuda::kOptimThreads));
+  }
+  // The same float expression; the two compilations may contract different products into FMAs:
+  // a few ulp of |p| and of lr per step (see CudaAdamW.StepsMatchCpuWithDecayAndClipping).
+  EXPECT_TRUE(within(p, p_cpu, 16 * kEps * (max_abs(p_cpu) + 1e-2)));
+  EXPECT_TRUE(within(m, m_cpu, 16 * kEps * max_abs(m_cpu)));
+  EXPECT_TRUE(within(v, v_cpu, 16 * kEps * max_abs(v_cpu)));
+
+  // Two gradients, one longer than the 64 x 256 threads of a grid-stride pass.
+  std::vector<float> x1 = random_vector(1000, rng), x2 = random_vector(70000, rng, -3, 3);
+  std::vector<double> partial(2 * cuda::kNormBlocks + 1, NAN);  // (2 x 64 partial sums) + the total
+  ASSERT_TRUE(emulate(cuda::kNormBlocks, [&] { cuda::sum_squares_partial_kernel(x1.data(), 1000, partial.data()); },
+                      cuda::kOptimThreads));
+  ASSERT_TRUE(emulate(cuda::kNormBlocks, [&] {
+    cuda::sum_squares_partial_kernel(x2.data(), 70000, partial.data() + cuda::kNormBlocks);
+  }, cuda::kOptimThreads));
+  ASSERT_TRUE(emulate(1, [&] { cuda::sum_kernel(partial.data(), 2 * cuda::kNormBlocks, partial.data() + 2 * cuda::kNormBlocks); },
+                      cuda::kOptimThreads));
+  double want = 0;
+  for (float x : x1) want += double(x) * double(x);
+  for (float x : x2) want += double(x) * double(x);
+  // Double sums of 71000 positive terms in two orders: relative difference ~1e-16 x log(n).
+  EXPECT_NEAR(partial[size_t(2 * cuda::kNormBlocks)], want, 1e-12 * want);
+
+  std::vector<float> y = x2;
+  ASSERT_TRUE(emulate(4, [&] { cuda::scale_in_place_kernel(y.data(), 70000, 0.5f); }, cuda::kOptimThreads));
+  for (size_t i = 0; i < y.size(); i++) ASSERT_EQ(y[i], x2[i] * 0.5f) << i;  // exact: a power of two
 }
 
 #ifndef R1_CUDA
