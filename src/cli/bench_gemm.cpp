@@ -184,7 +184,7 @@ int run(Args& args) {
   const std::string label = on_cuda ? (tf32 ? "cublas-tf32" : "cublas") : cpu::gemm_kernel_name(kernel);
 
   omp_set_num_threads(threads);
-  if (threads > 1 && !std::getenv("OMP_WAIT_POLICY"))
+  if (!on_cuda && threads > 1 && !std::getenv("OMP_WAIT_POLICY"))
     std::fprintf(stderr,
                  "note: OMP_WAIT_POLICY is not set. On a machine busy with other work, libgomp's spinning threads\n"
                  "      can make multithreaded products 10x slower; run with OMP_WAIT_POLICY=passive there\n"
