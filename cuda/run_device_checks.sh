@@ -49,15 +49,15 @@ if grep -q -- '"device"' src/cli/bench_gemm.cpp; then
 else
   echo "r1 bench gemm has no --device flag: using cuda/tools/bench_cuda.cu"
 fi
-# The Makefile puts a CUDA build's objects under $BUILD/obj-cuda.
-OBJ="$BUILD/obj-cuda"
+# The benchmarks link every object of cuda/ from the CUDA build (the Makefile puts them under
+# $BUILD/obj-cuda; none has a main).
+CUDA_OBJS=("$BUILD"/obj-cuda/cuda/*.o)
 NVCC_BENCH=(nvcc -std=c++17 -O3 -Isrc -Icuda -DR1_CUDA=1 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80)
-"${NVCC_BENCH[@]}" cuda/tools/bench_cuda.cu "$OBJ"/cuda/runtime.o "$OBJ"/cuda/gemm.o "$OBJ"/cuda/elementwise.o -lcublas \
-  -o "$BUILD/bench_cuda" && "$BUILD/bench_cuda" || status=1
+"${NVCC_BENCH[@]}" cuda/tools/bench_cuda.cu "${CUDA_OBJS[@]}" -lcublas -o "$BUILD/bench_cuda" && "$BUILD/bench_cuda" || status=1
 
 step "benchmark: attention, AdamW, sampling (cuda/tools/bench_attention.cu)"
-"${NVCC_BENCH[@]}" cuda/tools/bench_attention.cu "$OBJ"/cuda/runtime.o "$OBJ"/cuda/attention.o "$OBJ"/cuda/optim.o \
-  "$OBJ"/cuda/sample.o -lcublas -o "$BUILD/bench_attention" && timeout 120 "$BUILD/bench_attention" || status=1
+"${NVCC_BENCH[@]}" cuda/tools/bench_attention.cu "${CUDA_OBJS[@]}" -lcublas -o "$BUILD/bench_attention" &&
+  timeout 120 "$BUILD/bench_attention" || status=1
 
 step "done: $([ $status -eq 0 ] && echo 'ALL PASSED' || echo 'SOMETHING FAILED (see above)')"
 exit $status
