@@ -19,8 +19,8 @@ namespace r1 {
 // checkpoint order. The device is not recorded: a checkpoint loads on either.
 std::vector<StTensor> export_weights(Transformer& model);
 
-// Copies the file's tensors into the model, on whatever device it lives. Throws r1::Error naming the file and every missing,
-// unexpected, mis-shaped or wrongly typed tensor.
+// Copies the file's tensors into the model, on whatever device it lives. Throws r1::Error naming
+// the file and every missing, unexpected, mis-shaped or wrongly typed tensor.
 void load_weights(Transformer& model, const SafetensorsFile& file);
 
 // DIR/config.json + DIR/model.safetensors -> a model.
