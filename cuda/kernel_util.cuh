@@ -67,16 +67,20 @@ __device__ inline T block_reduce(T v, Op op, T identity) {
 }
 
 // --- host indices on the device -------------------------------------------------------------
-// r1::Ids live on the host; a kernel that reads them gets a device copy (a small synchronous
-// H2D copy per call). Freed at the end of the scope: safe at once, because later work on the
-// default stream runs after the kernels that read it.
+// r1::Ids live on the host; a kernel that reads them gets a device copy. The upload is
+// cudaMemcpyAsync on the default stream: from pageable memory the runtime copies the host data
+// into a staging buffer before returning (so the caller's vector may change at once) and, unlike
+// cudaMemcpy, does not wait for the device to finish earlier work, so an op with host indices does
+// not drain the GPU's queue. Freed at the end of the scope: safe at once, because later work on
+// the default stream runs after the kernels that read it.
 template <typename T>
 struct DeviceCopy {
   T* ptr = nullptr;
   DeviceCopy(const T* host, int64_t n) {
     if (n <= 0) return;
     ptr = static_cast<T*>(malloc(size_t(n) * sizeof(T)));
-    memcpy_h2d(ptr, host, size_t(n) * sizeof(T));
+    check(cudaMemcpyAsync(ptr, host, size_t(n) * sizeof(T), cudaMemcpyHostToDevice, 0),
+          "cuda: index upload: cudaMemcpyAsync");
   }
   ~DeviceCopy() { free(ptr); }
   DeviceCopy(const DeviceCopy&) = delete;
