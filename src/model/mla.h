@@ -58,10 +58,10 @@ struct Mla {
   // Without a cache: the naive form (training). With a cache: writes this call's latents
   // [c; rotated k_rope] into cache->k, (B, 1, C, R + dr) with spare capacity C (C == S in the
   // exact-size layout, attention.h), at slots [S, S + T) (cache->slots counts them; cache->v stays
-  // undefined), and runs the absorbed form over all S + T slots; key_mask (B*(S+T) entries, empty = all valid) hides padding slots,
-  // and the causal mask places the new queries at the last T slots. In the exact-size layout the
-  // attention is the r1::attention op, whose CUDA kernel takes head widths up to 256: R + dr must
-  // fit on CUDA (DeepSeek-V3's 512 + 64 does not yet).
+  // undefined), and runs the absorbed form over all S + T slots; key_mask (B*(S+T) entries,
+  // empty = all valid) hides padding slots, and the causal mask places the new queries at the last
+  // T slots. In the exact-size layout the attention is the r1::attention op, whose CUDA kernel
+  // takes head widths up to 256: R + dr must fit on CUDA (DeepSeek-V3's 512 + 64 does not yet).
   Tensor forward(const Tensor& x, const Ids& positions, LayerKV* cache = nullptr,
                  const std::vector<uint8_t>& key_mask = {}) const;
 };
