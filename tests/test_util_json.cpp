@@ -1,6 +1,9 @@
 // Tests for util/json: parse/dump round trips, escapes, and malformed input errors.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "util/error.h"
 #include "util/json.h"
 
@@ -24,6 +27,27 @@ TEST(Json, UnicodeEscapesAndSurrogates) {
   EXPECT_EQ(j[1].as_string(), "\xf0\x9f\x98\x80");
   EXPECT_EQ(j[2].as_string(), std::string(1, '\0'));
   EXPECT_EQ(Json::parse(j.dump()).dump(), j.dump());
+}
+
+TEST(Json, DumpAlwaysWritesValidUtf8) {
+  // Valid sequences of every length pass through; invalid bytes become U+FFFD each.
+  const std::string fffd = "\xef\xbf\xbd";
+  struct Case {
+    std::string in, want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"},
+           {"x\xady", "x" + fffd + "y"},                     // stray continuation byte
+           {"\xe2\x82", fffd + fffd},                         // truncated 3-byte sequence
+           {"\xc0\xaf", fffd + fffd},                         // overlong '/'
+           {"\xed\xa0\x80", fffd + fffd + fffd},             // UTF-16 surrogate D800
+           {"\xf4\x90\x80\x80", fffd + fffd + fffd + fffd}, // above U+10FFFF
+           {"\xf0\x9f\x98", fffd + fffd + fffd},             // truncated emoji at the end
+       }) {
+    Json j = Json(c.in);
+    EXPECT_EQ(j.dump(), "\"" + c.want + "\"") << j.dump();
+    EXPECT_EQ(Json::parse(j.dump()).as_string(), c.want);
+  }
 }
 
 TEST(Json, NumbersRoundTripExactly) {

@@ -121,10 +121,43 @@ void reject_unknown_fields(const Json& j, std::initializer_list<const char*> kno
 
 // --- writer --------------------------------------------------------------------
 
+// Length of the valid UTF-8 sequence at s[i] (1-4), or 0 when the bytes there are not one
+// (a stray continuation byte, a truncated sequence, an overlong form, a surrogate, > U+10FFFF).
+static size_t utf8_sequence_length(const std::string& s, size_t i) {
+  const auto b = [&](size_t k) { return i + k < s.size() ? (unsigned char)s[i + k] : 0u; };
+  const auto cont = [&](size_t k) { return (b(k) & 0xC0) == 0x80; };
+  unsigned c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;  // no overlongs, no surrogates
+    return b(1) >= lo && b(1) <= hi && cont(2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;  // no overlongs, <= U+10FFFF
+    return b(1) >= lo && b(1) <= hi && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Writes s as a JSON string. The output is always valid UTF-8, as RFC 8259 requires: a byte that
+// does not start a valid UTF-8 sequence (e.g. a model's completion cut inside a multi-byte
+// character) is written as U+FFFD, the replacement character, as Python's errors="replace" does.
 void json_escape(const std::string& s, std::string& out) {
   static const char* hex = "0123456789abcdef";
   out += '"';
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x80) {
+      size_t n = utf8_sequence_length(s, i);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD
+      } else {
+        out.append(s, i, n);
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -139,7 +172,7 @@ void json_escape(const std::string& s, std::string& out) {
           out += hex[c >> 4];
           out += hex[c & 15];
         } else {
-          out += char(c);  // UTF-8 passes through unchanged
+          out += char(c);
         }
     }
   }
