@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch eager (CPU, float32) counterpart of `r1 bench generate`, for the comparison in
+"""PyTorch eager (float32, CPU or CUDA) counterpart of `r1 bench generate`, for the comparison in
 docs/perf.md: loads the same model directory (config.json + model.safetensors, read by hand),
 prefills B random prompts of P tokens in one batched forward, then decodes N tokens per
 sequence one step at a time with a KV cache, sampling at temperature 1 (softmax, one
@@ -21,6 +21,9 @@ script (each run a fresh process) and prints the median decode tokens/s of each 
 
   /usr/bin/python3 data/bench/bench_generate_torch.py --model /tmp/gen/moe --compare build/r1 \
       --batches 1,16,64 --rounds 5 --threads 1
+
+On a GPU add --device cuda (needs torch >= 2.0; passed on to `r1 bench generate` with --compare);
+timings then synchronize the device before each clock read.
 
 Needs torch (Debian: apt-get install python3-torch). Not used by make, make test or r1.
 """
@@ -188,17 +191,25 @@ def rope_tables(n, Dh, theta):
     return emb.cos(), emb.sin()
 
 
+def sync():
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 def generate(P, c, prompts, N, static, gen, rope):
     """prompts: (B, P) -> (tokens (B, N), prefill seconds, decode seconds)."""
     B, Pl = prompts.shape
+    sync()
     t0 = time.perf_counter()
     cache = Cache(c, B, Pl + N, static)
     tok, _ = sample(forward(P, c, prompts, cache, rope), gen)
     out = [tok]
+    sync()
     t1 = time.perf_counter()
     for _ in range(N - 1):
         tok, _ = sample(forward(P, c, tok, cache, rope), gen)
         out.append(tok)
+    sync()
     t2 = time.perf_counter()
     return torch.cat(out, 1), t1 - t0, t2 - t1
 
@@ -210,7 +221,7 @@ def run_json(cmd):
 def compare(a):
     """Interleaved rounds of each r1 binary and torch; prints the medians per batch size as JSON lines."""
     common = ["--model", a.model, "--prompt-len", str(a.prompt_len), "--new-tokens", str(a.new_tokens),
-              "--threads", str(a.threads), "--seed", str(a.seed)]
+              "--threads", str(a.threads), "--seed", str(a.seed), "--device", a.device]
     batches = [int(b) for b in a.batches.split(",")]
     cmds = {r1: [r1, "bench", "generate", "--json"] for r1 in a.compare}
     cmds["torch"] = [sys.executable, __file__, "--cache", a.cache]
@@ -238,6 +249,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", choices=("dynamic", "static"), default="dynamic")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--compare", metavar="R1", nargs="+", help="r1 binaries: interleave their runs with torch's")
     ap.add_argument("--batches", default="1,16,64", help="with --compare: batch sizes")
     ap.add_argument("--rounds", type=int, default=5, help="with --compare: runs of each per batch size")
@@ -246,10 +258,12 @@ def main():
         return compare(a)
     torch.set_num_threads(a.threads)
     c = load_config(a.model + "/config.json")
-    P = load_safetensors(a.model + "/model.safetensors")
+    P = {n: t.to(a.device) for n, t in load_safetensors(a.model + "/model.safetensors").items()}
+    if a.device == "cuda":
+        torch.set_default_device("cuda")  # caches, masks and rope tables on the GPU
     B, Pl, N = a.batch, a.prompt_len, a.new_tokens
     assert N >= 2 and Pl + N <= c["max_position_embeddings"]
-    gen = torch.Generator().manual_seed(a.seed)
+    gen = torch.Generator(device=a.device).manual_seed(a.seed)
     prompts = torch.randint(0, c["vocab_size"], (B, Pl), generator=gen)
     rope = rope_tables(Pl + N, c["head_dim"], c["rope_theta"])
     with torch.inference_mode():
@@ -257,7 +271,7 @@ def main():
         _, prefill_s, decode_s = generate(P, c, prompts, N, a.cache == "static", gen, rope)
     print(json.dumps({"tokens_per_s": B * (N - 1) / decode_s, "prefill_tokens_per_s": B * Pl / prefill_s,
                       "batch": B, "prompt_len": Pl, "new_tokens": N, "threads": a.threads, "cache": a.cache,
-                      "torch": torch.__version__}))
+                      "device": a.device, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":
