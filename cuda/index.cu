@@ -6,12 +6,12 @@
 // device per call. No atomics anywhere: the scatters are written so that each output element is
 // owned by one thread that adds its contributions in the CPU's order, so every result here is
 // bitwise the CPU's and deterministic.
-//   - scatter_add_rows groups the source rows by target on the host (copy_plan.h's
+//   - scatter_add_rows groups the source rows by target on the host (index_math.h's
 //     scatter_plan, a stable counting sort), then one thread per output element sums its group;
 //   - scatter_add_cols gives each row n to one thread, which adds its K entries in order.
 // Does not do: vectorized loads; a many-way split of one target row that receives very many
 // source rows (that row's threads add them one after the other).
-#include "copy_plan.h"
+#include "index_math.h"
 #include "kernel_util.cuh"
 
 namespace r1::cuda {

@@ -14,10 +14,10 @@
 // rounds twice: ~1 ulp differences. RoPE takes inv_freq from the host (the CPU's own float
 // formula) and evaluates cos/sin in double, as the CPU does, so its angles are the CPU's bits.
 // Does not do: online (one-pass) softmax, rows split over several blocks, other dtypes.
-#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "index_math.h"
 #include "kernel_util.cuh"
 
 namespace r1::cuda {
@@ -77,20 +77,17 @@ __global__ void rmsnorm_dx_kernel(const float* x, const float* w, const float* r
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) dxr[d] = w[d] * gr[d] * r - xr[d] * c;
 }
 
-// dw = sum over rows of g * x * r. Column tiles as in cuda/reduce.cu: a block of (32, 8) threads
-// owns 32 columns and one chunk of rows; thread (tx, ty) sums rows ty, ty + 8, ... in double, the
-// 8 partials are added in order, and each chunk writes a float partial (chunks, D) that
-// sum_axis then adds over the chunks (deterministic: the chunks depend on N only).
-constexpr int kTileCols = 32, kTileRows = 8;
-
+// dw = sum over rows of g * x * r: a column sum over (1, N, D) with the tiles of index_math.h,
+// as in cuda/reduce.cu. Each block's kTileRows row-partials (double) are added in order, each
+// chunk writes a float partial (chunks, D), and sum_axis adds the chunks (deterministic: the
+// chunks depend on the shape only).
 __global__ void rmsnorm_dw_kernel(const float* x, const float* rstd, const float* g, int64_t N, int64_t D,
-                                  int64_t rows_per_chunk, float* partial) {
-  const int64_t d = int64_t(blockIdx.x) * kTileCols + threadIdx.x;
-  const int64_t n0 = int64_t(blockIdx.y) * rows_per_chunk;
-  const int64_t n1 = n0 + rows_per_chunk < N ? n0 + rows_per_chunk : N;
+                                  ColumnTiles t, float* partial) {
+  const TileWork w = tile_work(t, N, blockIdx.x, blockIdx.y, threadIdx.x);  // w.o == 0
+  const int64_t d = w.i;
   double acc = 0;
   if (d < D)
-    for (int64_t n = n0 + threadIdx.y; n < n1; n += kTileRows)
+    for (int64_t n = w.j_begin + threadIdx.y; n < w.j_end; n += kTileRows)
       acc += double(g[n * D + d]) * double(x[n * D + d]) * double(rstd[n]);
   __shared__ double part[kTileRows][kTileCols];
   part[threadIdx.y][threadIdx.x] = acc;
@@ -111,13 +108,13 @@ void rmsnorm_backward(const float* d_x, const float* d_w, const float* d_rstd, c
     memset_zero(d_dw, size_t(D) * sizeof(float));
     return;
   }
-  const int64_t chunks = std::min<int64_t>((N + 255) / 256, 64);  // up to 64 chunks of >= 256 rows
-  const int64_t rows_per_chunk = (N + chunks - 1) / chunks;
-  DeviceScratch<float> partial(chunks * D);  // (chunks, D)
-  const dim3 grid(row_grid((D + kTileCols - 1) / kTileCols, "cuda::rmsnorm_backward"), unsigned(chunks));
-  rmsnorm_dw_kernel<<<grid, dim3(kTileCols, kTileRows)>>>(d_x, d_rstd, d_g, N, D, rows_per_chunk, partial.ptr);
+  const ColumnTiles t = column_tiles(1, N, D);
+  DeviceScratch<float> partial(t.chunks > 1 ? t.chunks * D : 0);  // (chunks, D); one chunk writes dw itself
+  const dim3 grid(row_grid(t.tiles_per_o, "cuda::rmsnorm_backward"), unsigned(t.chunks));
+  rmsnorm_dw_kernel<<<grid, dim3(kTileCols, kTileRows)>>>(d_x, d_rstd, d_g, N, D, t,
+                                                          t.chunks > 1 ? partial.ptr : d_dw);
   check(cudaGetLastError(), "cuda::rmsnorm_backward: dw kernel launch");
-  sum_axis(partial.ptr, 1, chunks, D, d_dw);
+  if (t.chunks > 1) sum_axis(partial.ptr, 1, t.chunks, D, d_dw);
 }
 
 // --- rope ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 // ~n eps sum|x| of the exact sum. Partial sums accumulate in double.
 // Does not do: other reductions (max, ...), vectorized loads, a split of one long row over
 // several blocks (a sum over the last axis of a few very long rows uses one block per row).
+#include "index_math.h"
 #include "kernel_util.cuh"
 
 namespace r1::cuda {
@@ -54,35 +55,25 @@ __global__ void row_sum_kernel(const float* x, int64_t n, float* out) {
 }
 
 // --- sum over a middle axis (inner > 1): column tiles ---------------------------------------
-// A block of (32, 8) threads owns 32 adjacent columns i of one outer index o and one chunk of
-// the rows j: thread (tx, ty) sums rows ty, ty + 8, ... of the chunk in column i0 + tx, so each
-// row's 32 loads are one coalesced 128-byte line. The 8 row-partials of a column are then added
-// by thread ty == 0 in order ty = 0..7. With several chunks (few tiles but long columns: the
-// bias gradient (N, D) -> (D)) each chunk writes a float partial (chunks, outer, inner), and a
-// second pass sums the chunks: sum_axis over (1, chunks, outer*inner).
+// The tiles and chunks of index_math.h (column_tiles, tile_work). Within a block, the kTileRows
+// row-partials of a column are added by thread ty == 0 in order. With several chunks (few tiles
+// but long columns: the bias gradient (N, D) -> (D)) each chunk writes a float partial
+// (chunks, outer, inner), and a second pass sums the chunks: sum_axis over (1, chunks, outer*inner).
 
-constexpr int kTileCols = 32, kTileRows = 8;
-constexpr int64_t kRowsPerChunk = 512;
-constexpr int64_t kMaxChunks = 64;
-
-__global__ void column_sum_kernel(const float* x, int64_t outer, int64_t n, int64_t inner, int64_t rows_per_chunk,
+__global__ void column_sum_kernel(const float* x, int64_t outer, int64_t n, int64_t inner, ColumnTiles t,
                                   float* out) {
-  const int64_t tiles_per_o = (inner + kTileCols - 1) / kTileCols;
-  const int64_t o = int64_t(blockIdx.x) / tiles_per_o;
-  const int64_t i = (int64_t(blockIdx.x) % tiles_per_o) * kTileCols + threadIdx.x;
-  const int64_t j0 = int64_t(blockIdx.y) * rows_per_chunk;
-  const int64_t j1 = j0 + rows_per_chunk < n ? j0 + rows_per_chunk : n;
+  const TileWork w = tile_work(t, n, blockIdx.x, blockIdx.y, threadIdx.x);
   double acc = 0;
-  if (i < inner)
-    for (int64_t j = j0 + threadIdx.y; j < j1; j += kTileRows) acc += double(x[(o * n + j) * inner + i]);
+  if (w.i < inner)
+    for (int64_t j = w.j_begin + threadIdx.y; j < w.j_end; j += kTileRows)
+      acc += double(x[(w.o * n + j) * inner + w.i]);
   __shared__ double part[kTileRows][kTileCols];
   part[threadIdx.y][threadIdx.x] = acc;
   __syncthreads();
-  if (threadIdx.y == 0 && i < inner) {
+  if (threadIdx.y == 0 && w.i < inner) {
     double s = 0;
     for (int r = 0; r < kTileRows; r++) s += part[r][threadIdx.x];
-    // chunk c of (chunks, outer, inner); with one chunk that is the output itself
-    out[(int64_t(blockIdx.y) * outer + o) * inner + i] = float(s);
+    out[(int64_t(blockIdx.y) * outer + w.o) * inner + w.i] = float(s);  // chunk row of (chunks, outer, inner)
   }
 }
 
@@ -98,21 +89,17 @@ void sum_axis(const float* d_x, int64_t outer, int64_t n, int64_t inner, float* 
     check(cudaGetLastError(), "cuda::sum_axis: row kernel launch");
     return;
   }
-  const int64_t tiles = outer * ((inner + kTileCols - 1) / kTileCols);
-  // Enough tiles fill the GPU on their own; otherwise long columns are cut into chunks.
-  int64_t chunks = tiles >= 512 ? 1 : (n + kRowsPerChunk - 1) / kRowsPerChunk;
-  chunks = chunks > kMaxChunks ? kMaxChunks : chunks;
-  const int64_t rows_per_chunk = (n + chunks - 1) / chunks;
-  const dim3 grid(row_grid(tiles, "cuda::sum_axis"), unsigned(chunks)), block(kTileCols, kTileRows);
-  if (chunks == 1) {
-    column_sum_kernel<<<grid, block>>>(d_x, outer, n, inner, rows_per_chunk, d_out);
+  const ColumnTiles t = column_tiles(outer, n, inner);
+  const dim3 grid(row_grid(outer * t.tiles_per_o, "cuda::sum_axis"), unsigned(t.chunks)), block(kTileCols, kTileRows);
+  if (t.chunks == 1) {
+    column_sum_kernel<<<grid, block>>>(d_x, outer, n, inner, t, d_out);
     check(cudaGetLastError(), "cuda::sum_axis: column kernel launch");
     return;
   }
-  DeviceScratch<float> partial(chunks * n_out);  // (chunks, outer, inner)
-  column_sum_kernel<<<grid, block>>>(d_x, outer, n, inner, rows_per_chunk, partial.ptr);
+  DeviceScratch<float> partial(t.chunks * n_out);  // (chunks, outer, inner)
+  column_sum_kernel<<<grid, block>>>(d_x, outer, n, inner, t, partial.ptr);
   check(cudaGetLastError(), "cuda::sum_axis: column kernel launch");
-  sum_axis(partial.ptr, 1, chunks, n_out, d_out);  // chunks <= 64: one chunk, no recursion beyond this
+  sum_axis(partial.ptr, 1, t.chunks, n_out, d_out);  // n = chunks <= 64 rows: one chunk, no deeper recursion
 }
 
 }  // namespace r1::cuda

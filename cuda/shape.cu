@@ -2,11 +2,11 @@
 // a 4-d index space with a stride per dim for the source and for the destination. permute reads
 // the input with permuted strides into a contiguous output; concat writes each input into its
 // slab of the output; split (and split's backward) reads a slab. The index math is
-// strided_offsets (cuda/copy_plan.h), checked on the host by tests/test_cuda_ops.cpp.
+// strided_offsets (cuda/index_math.h), checked on the host by tests/test_cuda_ops.cpp.
 // Pure copies: results are bitwise the CPU's.
 // Does not do: a transposing tile through shared memory (a permute that moves the last dim reads
 // with a stride), vectorized loads.
-#include "copy_plan.h"
+#include "index_math.h"
 #include "kernel_util.cuh"
 
 namespace r1::cuda {

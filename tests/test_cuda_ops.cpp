@@ -2,8 +2,8 @@
 // and the where/clamp kernels of cuda/elementwise.cu: every op forward, every backward kernel on
 // the same inputs on both devices, and whole graphs through autograd (every input gradient).
 // Suites: CudaReduce, CudaShape, CudaIndex, CudaNN, CudaOpsAutograd (skip without a GPU, with the
-// reason), and CudaCopyPlan, which checks the index math of the copy/scatter kernels
-// (cuda/copy_plan.h) on the host and so runs in every build.
+// reason), and CudaIndexMath, which checks the index math of the copy, scatter and column-sum
+// kernels (cuda/index_math.h) on the host and so runs in every build.
 //
 // Tolerances: each test states its bound and why. Copies, selections and the scatters (which add
 // in the CPU's order) must match bit for bit; sums in a different order within the classic
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "autograd/autograd.h"
-#include "copy_plan.h"
+#include "index_math.h"
 #include "cpu/nn.h"
 #include "ops/ops.h"
 #include "tensor/tensor.h"
@@ -35,7 +35,7 @@ namespace {
 
 // --- index math of the copy and scatter kernels (host; every build) ------------------------------
 
-TEST(CudaCopyPlan, StridedOffsetsWalkTheShapeInRowMajorOrder) {
+TEST(CudaIndexMath, StridedOffsetsWalkTheShapeInRowMajorOrder) {
   // A permute of (2, 3, 4, 5) to (5, 2, 4, 3) read from a contiguous input: the kernel's element
   // i must be the i-th element of the nested loops, read at the permuted strides.
   const cuda::Index4 shape{{5, 2, 4, 3}}, src_stride{{1, 60, 5, 20}}, dst_stride{{24, 12, 3, 1}};
@@ -57,7 +57,7 @@ TEST(CudaCopyPlan, StridedOffsetsWalkTheShapeInRowMajorOrder) {
   EXPECT_EQ(t, 23);
 }
 
-TEST(CudaCopyPlan, ScatterPlanGroupsSourcesByTargetInOrder) {
+TEST(CudaIndexMath, ScatterPlanGroupsSourcesByTargetInOrder) {
   const Ids idx = {2, 0, 2, 1, 2, 0};
   const cuda::ScatterPlan p = cuda::scatter_plan(idx.data(), int64_t(idx.size()), 4);
   EXPECT_EQ(p.start, (std::vector<int64_t>{0, 2, 3, 6, 6}));  // target 3 receives nothing
@@ -65,6 +65,37 @@ TEST(CudaCopyPlan, ScatterPlanGroupsSourcesByTargetInOrder) {
   const cuda::ScatterPlan empty = cuda::scatter_plan(nullptr, 0, 2);
   EXPECT_EQ(empty.start, (std::vector<int64_t>{0, 0, 0}));
   EXPECT_TRUE(empty.order.empty());
+}
+
+TEST(CudaIndexMath, ColumnTilesCoverEveryElementOnce) {
+  // Runs every (block, thread) of a column sum over (outer, n, inner) as the kernels index it and
+  // counts how often each element of x is added, and into which output: exactly once, into its
+  // own column. Shapes: few tiles with short and long columns (1 to 64 chunks, a last chunk
+  // shorter than the others), many tiles (no chunks), inner not a multiple of 32.
+  struct Case {
+    int64_t outer, n, inner, chunks;
+  };
+  const std::vector<Case> cases = {{1, 3, 2, 1},      {1, 513, 40, 2},  {3, 1000, 64, 2}, {1, 40000, 8, 64},
+                                   {2, 1537, 33, 4},  {600, 40, 33, 1}, {1, 32768, 100, 64}, {1, 32769, 1, 64}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(cat("outer ", c.outer, " n ", c.n, " inner ", c.inner));
+    const cuda::ColumnTiles t = cuda::column_tiles(c.outer, c.n, c.inner);
+    EXPECT_EQ(t.chunks, c.chunks);
+    std::vector<int> count(size_t(c.outer * c.n * c.inner), 0);
+    bool wrong_output = false;
+    for (int64_t bx = 0; bx < c.outer * t.tiles_per_o; bx++)
+      for (int64_t by = 0; by < t.chunks; by++)
+        for (int64_t tx = 0; tx < cuda::kTileCols; tx++) {
+          const cuda::TileWork w = cuda::tile_work(t, c.n, bx, by, tx);
+          if (w.i >= c.inner) continue;
+          wrong_output |= w.o >= c.outer;
+          for (int64_t ty = 0; ty < cuda::kTileRows; ty++)
+            for (int64_t j = w.j_begin + ty; j < w.j_end; j += cuda::kTileRows)
+              count[size_t((w.o * c.n + j) * c.inner + w.i)]++;
+        }
+    EXPECT_FALSE(wrong_output);
+    EXPECT_EQ(std::count(count.begin(), count.end(), 1), int64_t(count.size()));
+  }
 }
 
 #ifndef R1_CUDA
@@ -385,7 +416,7 @@ TEST_F(CudaNN, RmsnormMatchesCpu) {
   // operations: y matches within 1 ulp of r and of the product: 4 eps |y|.
   // Backward (kernels on the same inputs): dx = w g r - x c. The dot in double; the GPU may fuse
   // the expression into an fma: within 8 eps (|w g r| + |x c|). dw sums N products g x r in double
-  // on the CPU and in double chunks of <= 256 rows rounded to float on the GPU: 4 eps sum|g x r|.
+  // on the CPU and in double chunks of <= 512 rows rounded to float on the GPU: 4 eps sum|g x r|.
   Rng rng(41);
   for (const auto& shape : kRowShapes) {
     const int64_t N = shape.first, D = shape.second;
