@@ -9,11 +9,14 @@
 //     loss and every parameter gradient; cached decode logits and generated tokens; a checkpoint
 //     saved from CUDA loads on the CPU bit for bit; a 3-step pretrain through the CLI, a run
 //     started on CUDA resumed on the CPU, and sample/eval/grpo/bench with --device cuda.
-// The CLI tests run $R1_BIN (`make test` sets it) with one thread and skip when it is not set.
+// The CLI tests run $R1_BIN (`make test` sets it) with one thread; the Device ones skip without it,
+// the CudaDevice one falls back to the r1 built beside this test binary (cuda/run_device_checks.sh
+// runs build/device/r1_tests --gtest_filter='Cuda*' without R1_BIN, and a skip fails that script).
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -64,15 +67,32 @@ std::string gpu_missing_reason() {
 
 // --- running the CLI -------------------------------------------------------------------------
 
+bool exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// $R1_BIN, else the r1 next to this test binary, else "".
+std::string r1_bin() {
+  const char* env = std::getenv("R1_BIN");
+  if (env && *env) return env;
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "";
+  std::string path(self, size_t(n));
+  path = path.substr(0, path.rfind('/') + 1) + "r1";
+  return exists(path) ? path : "";
+}
+
 struct CliRun {
   int code = -1;
   std::string out, err;
 };
 
-// `OMP_NUM_THREADS=1 $R1_BIN args` -> exit code, stdout, stderr.
+// `OMP_NUM_THREADS=1 r1 args` (r1_bin()) -> exit code, stdout, stderr.
 CliRun run_r1(const std::string& args, const TempDir& scratch) {
   std::string err_path = scratch.file("stderr.txt");
-  std::string cmd = "OMP_NUM_THREADS=1 " + std::string(std::getenv("R1_BIN")) + " " + args + " 2>" + err_path;
+  std::string cmd = "OMP_NUM_THREADS=1 " + r1_bin() + " " + args + " 2>" + err_path;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -83,11 +103,6 @@ CliRun run_r1(const std::string& args, const TempDir& scratch) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = read_file(err_path);
   return r;
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
 }
 
 std::string repo_root() {
@@ -497,7 +512,7 @@ TEST_F(CudaDevice, CheckpointFromCudaLoadsOnCpuExactly) {
 // The CLI end to end on the GPU: pretrain (vs the CPU run), a run started on CUDA resumed on the
 // CPU, then sample, eval, grpo and the benchmarks with --device cuda.
 TEST_F(CudaDevice, CommandsRunOnCuda) {
-  if (!std::getenv("R1_BIN")) GTEST_SKIP() << kNoBin;
+  if (r1_bin().empty()) GTEST_SKIP() << "no r1 binary: R1_BIN is not set and there is no r1 beside r1_tests";
   const SharedRun& a = cpu_run();
   ASSERT_EQ(a.code, 0) << a.err;
   TempDir d;
