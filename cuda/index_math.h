@@ -6,7 +6,8 @@
 //   - ScatterPlan: the rows that land on each target row of scatter_add, grouped by target in
 //     increasing source order (a stable counting sort), so one thread per output element can
 //     add them up in the CPU's order with no atomics;
-//   - ColumnTiles / tile_work: which column and rows each thread of a column sum adds.
+//   - ColumnTiles / tile_work: which column and rows each thread of a column sum adds;
+//   - rope_pair: which two elements of x a RoPE thread rotates, with which table entry.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -95,6 +96,19 @@ R1_HOST_DEVICE inline TileWork tile_work(const ColumnTiles& t, int64_t n, int64_
   w.j_begin = by * t.rows_per_chunk;
   w.j_end = w.j_begin + t.rows_per_chunk < n ? w.j_begin + t.rows_per_chunk : n;
   return w;
+}
+
+// --- rope pairs ----------------------------------------------------------------------------
+// x: (B*T, H, Dh) seen as B*T*H*(Dh/2) pairs (i, i + Dh/2), pair e = (bt*H + h)*(Dh/2) + i.
+// Pair e rotates x[first] and x[first + Dh/2] with entry `table` of the (R, Dh/2) cos/sin tables,
+// whose row is the position's: bt (per-batch positions) or t = bt % T (positions shared by the batch).
+struct RopePair {
+  int64_t first, table;
+};
+
+R1_HOST_DEVICE inline RopePair rope_pair(int64_t e, int64_t T, int64_t H, int64_t half, bool per_batch) {
+  const int64_t i = e % half, bth = e / half, bt = bth / H;
+  return RopePair{bth * 2 * half + i, (per_batch ? bt : bt % T) * half + i};
 }
 
 }  // namespace r1::cuda

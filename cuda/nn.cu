@@ -130,17 +130,14 @@ __global__ void rope_table_kernel(const int32_t* positions, const float* inv_fre
   }
 }
 
-// x, out: (B*T, H, Dh); one thread per pair: e = ((bt * H) + h) * half + i.
+// x, out: (B*T, H, Dh); one thread per pair (index_math.h's rope_pair).
 __global__ void rope_apply_kernel(const float* x, const float* cos_t, const float* sin_t, bool per_batch, int64_t T,
                                   int64_t H, int64_t half, int64_t pairs, float* out) {
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < pairs; e += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t i = e % half, bth = e / half, bt = bth / H;
-    const int64_t t = (per_batch ? bt : bt % T) * half + i;  // table entry
-    const float* xh = x + bth * 2 * half;                    // (Dh)
-    float* oh = out + bth * 2 * half;                        // (Dh)
-    const float x1 = xh[i], x2 = xh[i + half], c = cos_t[t], s = sin_t[t];
-    oh[i] = x1 * c - x2 * s;
-    oh[i + half] = x2 * c + x1 * s;
+    const RopePair p = rope_pair(e, T, H, half, per_batch);
+    const float x1 = x[p.first], x2 = x[p.first + half], c = cos_t[p.table], s = sin_t[p.table];
+    out[p.first] = x1 * c - x2 * s;
+    out[p.first + half] = x2 * c + x1 * s;
   }
 }
 

@@ -98,6 +98,27 @@ TEST(CudaIndexMath, ColumnTilesCoverEveryElementOnce) {
   }
 }
 
+TEST(CudaIndexMath, RopePairsCoverEveryElementOnceWithTheirPosition) {
+  // Every pair of a (B, T, H, Dh) tensor: its two elements are (b, t, h, i) and (b, t, h, i + Dh/2)
+  // for some i < Dh/2, every element is touched exactly once, and the table entry is the row of
+  // the element's position (b*T + t per batch row, or t) times Dh/2, plus i.
+  const int64_t B = 2, T = 3, H = 4, Dh = 10, half = Dh / 2;
+  for (bool per_batch : {false, true}) {
+    SCOPED_TRACE(cat("per_batch ", per_batch));
+    std::vector<int> count(size_t(B * T * H * Dh), 0);
+    bool wrong = false;
+    for (int64_t e = 0; e < B * T * H * half; e++) {
+      const cuda::RopePair p = cuda::rope_pair(e, T, H, half, per_batch);
+      const int64_t i = p.first % Dh, t = (p.first / (Dh * H)) % T, b = p.first / (Dh * H * T);  // h is free
+      wrong |= i >= half || p.table != ((per_batch ? b * T : 0) + t) * half + i;
+      count[size_t(p.first)]++;
+      count[size_t(p.first + half)]++;
+    }
+    EXPECT_FALSE(wrong);
+    EXPECT_EQ(std::count(count.begin(), count.end(), 1), int64_t(count.size()));
+  }
+}
+
 #ifndef R1_CUDA
 
 TEST(CudaOps, BuiltWithoutCuda) { GTEST_SKIP() << "built without CUDA (CUDA=0)"; }
