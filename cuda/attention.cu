@@ -16,11 +16,14 @@
 // a lane computes one score, the warp combines them with shuffles, and for the row's output
 // each lane owns the dims d = lane + 32 c (c < C, C = 2, 4 or 8 for head dims up to 64, 128,
 // 256). A block is 8 warps = 8 outer rows sharing the inner tiles staged in shared memory.
-//   forward:  block = (b, h, 8 queries),  loops over key tiles
-//   dq:       block = (b, h, 8 queries),  loops over key tiles
+//   forward:  block = (b, kv head, 8 query rows of its group),  loops over key tiles
+//   dq:       block = (b, kv head, 8 query rows of its group),  loops over key tiles
 //   dk, dv:   block = (b, kv head, 8 keys), loops over the group's query heads and query tiles,
 //             so every dk/dv row is written by exactly one warp: no atomics, and the sums over
 //             the group's heads run in a fixed order (deterministic run to run).
+// The query rows of a group (its rep = H / Hkv heads times T positions) are contiguous in q, so a
+// forward or dq block may span heads: in a decode step the group's heads share one block and its
+// k/v tiles instead of each loading them.
 // Causal masking also shortens the loops: a query tile stops at its last visible key, and a key
 // tile starts at the first query that can see it.
 //
@@ -78,7 +81,7 @@ void attention_forward(const cpu::AttentionShape& s, const float* d_q, const flo
                        bool causal, float scale, const uint8_t* key_mask, float* d_out, float* d_lse) {
   const Attn a = make_attn(s, causal, scale);
   const int C = lanes_chunks(s);
-  const int64_t blocks = s.B * s.H * ((s.T + kRows - 1) / kRows);
+  const int64_t blocks = query_blocks(a);
   const size_t smem = forward_smem(a.Dk, a.Dv);
   const char* where = "cuda::attention_forward: kernel launch";
   uint8_t* d_mask = device_mask(s, key_mask);
@@ -99,8 +102,7 @@ void attention_backward(const cpu::AttentionShape& s, const float* d_q, const fl
       d_dout, d_out, d_D, rows, a.Dv);
   check(cudaGetLastError(), "cuda::attention_backward: rowdot kernel launch");
   uint8_t* d_mask = device_mask(s, key_mask);
-  const int64_t q_blocks = s.B * s.H * ((s.T + kRows - 1) / kRows);
-  const int64_t k_blocks = s.B * s.Hkv * ((s.S + kRows - 1) / kRows);
+  const int64_t q_blocks = query_blocks(a), k_blocks = key_blocks(a);
   const size_t q_smem = dq_smem(a.Dk, a.Dv), k_smem = dkdv_smem(a.Dk, a.Dv);
   const char* wq = "cuda::attention_backward: dq kernel launch";
   const char* wk = "cuda::attention_backward: dk/dv kernel launch";

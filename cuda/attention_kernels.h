@@ -44,6 +44,17 @@ __device__ inline int64_t key_end(const Attn& a, int64_t t1) {
   return a.causal ? imin(a.S, a.S - a.T + t1) : a.S;
 }
 
+// Query rows of a kv head's group. Heads g rep .. g rep + rep - 1 are adjacent in q (B, H, T, Dk),
+// so the group's queries are one contiguous (rep T, Dk) matrix with row = r T + t (r: the head
+// within the group); the forward and dq kernels give a block kRows consecutive rows of it, so in
+// a decode step (T = 1) the heads of a group share a block and its k/v tiles.
+__device__ inline int64_t group_rows(const Attn& a) { return a.rep * a.T; }
+
+// The largest query position t among group rows [r0, r1): T - 1 when they cross into another head.
+__device__ inline int64_t last_query(const Attn& a, int64_t r0, int64_t r1) {
+  return r0 / a.T == (r1 - 1) / a.T ? (r1 - 1) % a.T : a.T - 1;
+}
+
 // The first query that can see key s by position (0 when not causal).
 __device__ inline int64_t query_begin(const Attn& a, int64_t s) {
   return a.causal ? imax(0, s - (a.S - a.T)) : 0;
@@ -75,6 +86,11 @@ __device__ inline float dot(const float* x, const float* y, int D) {
   return acc;
 }
 
+// Grid sizes: the forward and dq kernels take kRows query rows of a group per block, the dk/dv
+// kernel kRows keys of a kv head.
+inline int64_t query_blocks(const Attn& a) { return a.B * a.Hkv * ((a.rep * a.T + kRows - 1) / kRows); }
+inline int64_t key_blocks(const Attn& a) { return a.B * a.Hkv * ((a.S + kRows - 1) / kRows); }
+
 // --- forward ------------------------------------------------------------------------------
 
 // Shared memory (floats): q rows (kRows, Dk), k tile (kTile, Dk + 1), v tile (kTile, Dv).
@@ -82,7 +98,8 @@ __device__ inline float dot(const float* x, const float* y, int D) {
 inline size_t forward_smem(int Dk, int Dv) { return sizeof(float) * (kRows * Dk + kTile * (Dk + 1) + kTile * Dv); }
 
 // q: (B, H, T, Dk), k: (B, Hkv, S, Dk), v: (B, Hkv, S, Dv), mask: (B, S) or null
-// -> out: (B, H, T, Dv), lse: (B, H, T). Grid: B * H * ceil(T / kRows) blocks of kRows warps.
+// -> out: (B, H, T, Dv), lse: (B, H, T). Grid: query_blocks() blocks of kRows warps, each kRows
+// rows of one group (see group_rows).
 template <int C>
 __global__ void attention_forward_kernel(Attn a, const float* q, const float* k, const float* v, const uint8_t* mask,
                                          float* out, float* lse) {
@@ -92,21 +109,22 @@ __global__ void attention_forward_kernel(Attn a, const float* q, const float* k,
   float* ks = qs + kRows * Dk;        // (kTile, Dk + 1)
   float* vs = ks + kTile * (Dk + 1);  // (kTile, Dv)
 
-  const int64_t n_qtiles = (a.T + kRows - 1) / kRows;
-  const int64_t bh = blockIdx.x / n_qtiles, t0 = (blockIdx.x % n_qtiles) * kRows;
-  const int64_t b = bh / a.H, g = (bh % a.H) / a.rep;
+  const int64_t R = group_rows(a), n_qtiles = (R + kRows - 1) / kRows;
+  const int64_t bg = blockIdx.x / n_qtiles, r0 = (blockIdx.x % n_qtiles) * kRows, r1 = imin(r0 + kRows, R);
+  const int64_t b = bg / a.Hkv;
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  const int64_t t = t0 + warp;  // this warp's query
-  const bool active = t < a.T;  // warp-uniform
-  const float* kh = k + (b * a.Hkv + g) * a.S * Dk;  // (S, Dk)
-  const float* vh = v + (b * a.Hkv + g) * a.S * Dv;  // (S, Dv)
+  const int64_t row = r0 + warp;   // this warp's query row in the group
+  const bool active = row < R;     // warp-uniform
+  const int64_t t = row % a.T;     // its position
+  const float* kh = k + bg * a.S * Dk;  // (S, Dk)
+  const float* vh = v + bg * a.S * Dv;  // (S, Dv)
   const uint8_t* mask_b = mask ? mask + b * a.S : nullptr;
 
-  load_rows(qs, Dk, q + bh * a.T * Dk, t0, kRows, a.T, Dk);
+  load_rows(qs, Dk, q + bg * R * Dk, r0, kRows, R, Dk);
   float m = -INFINITY, l = 0.0f, o[C];
   for (int c = 0; c < C; c++) o[c] = 0.0f;
 
-  const int64_t s_end = key_end(a, imin(t0 + kRows, a.T));
+  const int64_t s_end = key_end(a, last_query(a, r0, r1) + 1);
   for (int64_t s0 = 0; s0 < s_end; s0 += kTile) {
     __syncthreads();  // the previous tile is consumed (and the q rows are loaded)
     load_rows(ks, Dk + 1, kh, s0, kTile, a.S, Dk);
@@ -132,12 +150,12 @@ __global__ void attention_forward_kernel(Attn a, const float* q, const float* k,
   }
   if (!active) return;
   const float inv = l > 0.0f ? 1.0f / l : 0.0f;  // a query that saw no key outputs zeros
-  float* orow = out + (bh * a.T + t) * Dv;
+  float* orow = out + (bg * R + row) * Dv;
   for (int c = 0; c < C; c++) {
     const int d = lane + kWarp * c;
     if (d < Dv) orow[d] = o[c] * inv;
   }
-  if (lane == 0) lse[bh * a.T + t] = l > 0.0f ? m + logf(l) : -INFINITY;
+  if (lane == 0) lse[bg * R + row] = l > 0.0f ? m + logf(l) : -INFINITY;
 }
 
 // --- backward: D = rowsum(dO * O) --------------------------------------------------------------
@@ -172,7 +190,7 @@ inline size_t dq_smem(int Dk, int Dv) {
   return sizeof(float) * (kRows * (Dk + Dv) + kTile * (Dk + 1) + kTile * (Dv + 1));
 }
 
-// -> dq: (B, H, T, Dk), every row written. Grid as the forward's.
+// -> dq: (B, H, T, Dk), every row written. Grid and rows as the forward's.
 template <int C>
 __global__ void attention_dq_kernel(Attn a, const float* q, const float* k, const float* v, const uint8_t* mask,
                                     const float* dout, const float* lse, const float* D, float* dq) {
@@ -183,24 +201,25 @@ __global__ void attention_dq_kernel(Attn a, const float* q, const float* k, cons
   float* ks = dos + kRows * Dv;       // (kTile, Dk + 1)
   float* vs = ks + kTile * (Dk + 1);  // (kTile, Dv + 1)
 
-  const int64_t n_qtiles = (a.T + kRows - 1) / kRows;
-  const int64_t bh = blockIdx.x / n_qtiles, t0 = (blockIdx.x % n_qtiles) * kRows;
-  const int64_t b = bh / a.H, g = (bh % a.H) / a.rep;
+  const int64_t R = group_rows(a), n_qtiles = (R + kRows - 1) / kRows;
+  const int64_t bg = blockIdx.x / n_qtiles, r0 = (blockIdx.x % n_qtiles) * kRows, r1 = imin(r0 + kRows, R);
+  const int64_t b = bg / a.Hkv;
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  const int64_t t = t0 + warp;
-  const bool active = t < a.T;
-  const float* kh = k + (b * a.Hkv + g) * a.S * Dk;  // (S, Dk)
-  const float* vh = v + (b * a.Hkv + g) * a.S * Dv;  // (S, Dv)
+  const int64_t row = r0 + warp;  // this warp's query row in the group
+  const bool active = row < R;
+  const int64_t t = row % a.T;
+  const float* kh = k + bg * a.S * Dk;  // (S, Dk)
+  const float* vh = v + bg * a.S * Dv;  // (S, Dv)
   const uint8_t* mask_b = mask ? mask + b * a.S : nullptr;
-  const float lse_t = active ? lse[bh * a.T + t] : -INFINITY;
-  const float D_t = active ? D[bh * a.T + t] : 0.0f;
+  const float lse_t = active ? lse[bg * R + row] : -INFINITY;
+  const float D_t = active ? D[bg * R + row] : 0.0f;
 
-  load_rows(qs, Dk, q + bh * a.T * Dk, t0, kRows, a.T, Dk);
-  load_rows(dos, Dv, dout + bh * a.T * Dv, t0, kRows, a.T, Dv);
+  load_rows(qs, Dk, q + bg * R * Dk, r0, kRows, R, Dk);
+  load_rows(dos, Dv, dout + bg * R * Dv, r0, kRows, R, Dv);
   float acc[C];
   for (int c = 0; c < C; c++) acc[c] = 0.0f;
 
-  const int64_t s_end = key_end(a, imin(t0 + kRows, a.T));
+  const int64_t s_end = key_end(a, last_query(a, r0, r1) + 1);
   for (int64_t s0 = 0; s0 < s_end; s0 += kTile) {
     __syncthreads();
     load_rows(ks, Dk + 1, kh, s0, kTile, a.S, Dk);
@@ -219,10 +238,10 @@ __global__ void attention_dq_kernel(Attn a, const float* q, const float* k, cons
     }
   }
   if (!active) return;
-  float* row = dq + (bh * a.T + t) * Dk;
+  float* dq_row = dq + (bg * R + row) * Dk;
   for (int c = 0; c < C; c++) {
     const int d = lane + kWarp * c;
-    if (d < Dk) row[d] = acc[c] * a.scale;
+    if (d < Dk) dq_row[d] = acc[c] * a.scale;
   }
 }
 

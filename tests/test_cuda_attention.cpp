@@ -20,13 +20,16 @@
 //                      against adamw_update and a double sum of squares.
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -121,7 +124,7 @@ std::vector<AttnCase> emulation_cases() {
   for (const AttnCase& c : attention_cases())
     if (c.B * c.H * (c.T + c.S) <= 400) cases.push_back(c);
   cases.push_back({"causal prefill, 3 key tiles, odd T (small)", 1, 2, 2, 70, 70, 32, 32, true, {}});
-  cases.push_back({"GQA 4/2, head dim 64 (small)", 1, 4, 2, 40, 40, 64, 64, true, {}});
+  cases.push_back({"GQA 4/2, head dim 64 (small)", 1, 4, 2, 45, 45, 64, 64, true, {}});
   cases.push_back({"GQA 4/1 (MQA), full attention (small)", 1, 4, 1, 19, 33, 16, 16, false, {}});
   cases.push_back({"decode T=1, S=77, padding (small)", 2, 2, 1, 1, 77, 32, 32, true, mask_with_zeros(2, 77, {0, 1, 2, 80})});
   cases.push_back({"long: S=150, T=40 decode chunk (small)", 1, 1, 1, 40, 150, 32, 32, true, {}});
@@ -150,10 +153,10 @@ Dim3 g_thread_idx, g_block_idx, g_block_dim, g_grid_dim;  // what the kernels se
 class BlockEmu {
  public:
   static constexpr int kMaxThreads = 512;
-  static constexpr size_t kStack = 64 * 1024;
+  static constexpr size_t kStack = 256 * 1024;  // per fiber, above an inaccessible guard page
 
   explicit BlockEmu(int threads)  // a multiple of 32, at most kMaxThreads
-      : n_(threads), ctx_(size_t(threads)), stacks_(size_t(threads), std::vector<char>(kStack)),
+      : n_(threads), ctx_(size_t(threads)), stacks_(size_t(threads)),
         done_(size_t(threads)), parity_(size_t(threads)), blocked_(size_t(threads)), blocked_gen_(size_t(threads)) {}
 
   // Runs body in every thread of the block until all return. False on a deadlock.
@@ -173,7 +176,23 @@ class BlockEmu {
 
   int n_;  // threads
   std::vector<ucontext_t> ctx_;
-  std::vector<std::vector<char>> stacks_;
+  // A fiber's stack: kStack bytes above a PROT_NONE page, so an overflow faults at once instead of
+  // silently overwriting a neighbour (it did, at 64 KiB, in one build).
+  struct Stack {
+    char* base = nullptr;  // the guard page; the stack is [base + page, base + page + kStack)
+    size_t page = size_t(sysconf(_SC_PAGESIZE));
+    Stack() {
+      void* p = mmap(nullptr, page + kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::runtime_error("BlockEmu: mmap of a fiber stack failed");
+      base = static_cast<char*>(p);
+      mprotect(base, page, PROT_NONE);
+    }
+    ~Stack() { munmap(base, page + kStack); }
+    Stack(const Stack&) = delete;
+    Stack& operator=(const Stack&) = delete;
+    char* top_region() const { return base + page; }
+  };
+  std::vector<Stack> stacks_;
   std::vector<char> done_;
   std::vector<int> parity_;               // per thread: which shuffle slot buffer comes next
   std::vector<const Barrier*> blocked_;   // per thread: the barrier it waits at, or null
@@ -201,7 +220,7 @@ bool BlockEmu::run(const std::function<void()>& body) {
   for (Barrier& w : warp_) w = Barrier();
   for (int i = 0; i < n_; i++) {
     getcontext(&ctx_[i]);
-    ctx_[i].uc_stack.ss_sp = stacks_[size_t(i)].data();
+    ctx_[i].uc_stack.ss_sp = stacks_[size_t(i)].top_region();
     ctx_[i].uc_stack.ss_size = kStack;
     ctx_[i].uc_link = &main_;
     makecontext(&ctx_[i], &BlockEmu::entry, 0);
@@ -361,8 +380,7 @@ KernelRun emulate_attention(const AttnCase& c, const std::vector<float>& q, cons
   Guarded out(size_t(c.B * c.H * c.T * c.Dv)), lse(size_t(c.B * c.H * c.T)), D(size_t(c.B * c.H * c.T));
   Guarded dq(q.size()), dk(k.size()), dv(v.size());  // NaN: an element never written stays NaN
   const uint8_t* mask = c.mask.empty() ? nullptr : c.mask.data();
-  const int64_t q_blocks = c.B * c.H * ((c.T + cuda::kRows - 1) / cuda::kRows);
-  const int64_t k_blocks = c.B * c.Hkv * ((c.S + cuda::kRows - 1) / cuda::kRows);
+  const int64_t q_blocks = cuda::query_blocks(a), k_blocks = cuda::key_blocks(a);  // as attention.cu
   const int64_t Dmax = std::max(c.Dk, c.Dv);
   auto run = Dmax <= 64 ? run_kernels<2> : Dmax <= 128 ? run_kernels<4> : run_kernels<8>;  // as attention.cu
   KernelRun r;
