@@ -71,7 +71,7 @@ float clip_grad_norm(const std::vector<Tensor>& params, float max_norm) {
   for (const Tensor& p : params) {
     Tensor g = p.grad();
     if (!g.defined()) continue;
-    check(!g.is_cuda(), "clip_grad_norm: CUDA gradients are not supported yet");
+    check(!g.is_cuda(), "clip_grad_norm: CUDA gradients but this r1 was built without CUDA");
     const float* d = g.data();
     for (int64_t i = 0, n = g.numel(); i < n; i++) sumsq += double(d[i]) * double(d[i]);
   }
@@ -136,7 +136,7 @@ void AdamW::step() {
       continue;
     }
 #endif
-    check(!s.param.is_cuda(), "AdamW: parameter '", s.name, "' is on cuda; the CUDA update is not implemented yet");
+    check(!s.param.is_cuda(), "AdamW: parameter '", s.name, "' is on cuda but this r1 was built without CUDA");
     s.step++;
     adamw_update(s.param.data(), g.data(), s.m.data(), s.v.data(), s.param.numel(), cfg_.lr, cfg_.beta1,
                  cfg_.beta2, cfg_.eps, s.decay ? cfg_.weight_decay : 0.0f, s.step);
