@@ -37,6 +37,7 @@
 #include "attention_kernels.h"
 #include "check.h"
 #include "cuda_api.h"
+#include "kernel_util.cuh"  // DeviceCopy, DeviceScratch
 
 namespace r1::cuda {
 
@@ -69,14 +70,6 @@ static void launch(void (*kernel)(KArgs...), int64_t blocks, size_t smem, const 
   check(cudaGetLastError(), where);
 }
 
-// The host key mask (B, S) on the device (null stays null); the caller frees it.
-static uint8_t* device_mask(const cpu::AttentionShape& s, const uint8_t* key_mask) {
-  if (!key_mask) return nullptr;
-  auto* d = static_cast<uint8_t*>(malloc(size_t(s.B * s.S)));
-  memcpy_h2d(d, key_mask, size_t(s.B * s.S));
-  return d;
-}
-
 void attention_forward(const cpu::AttentionShape& s, const float* d_q, const float* d_k, const float* d_v,
                        bool causal, float scale, const uint8_t* key_mask, float* d_out, float* d_lse) {
   const Attn a = make_attn(s, causal, scale);
@@ -84,11 +77,11 @@ void attention_forward(const cpu::AttentionShape& s, const float* d_q, const flo
   const int64_t blocks = query_blocks(a);
   const size_t smem = forward_smem(a.Dk, a.Dv);
   const char* where = "cuda::attention_forward: kernel launch";
-  uint8_t* d_mask = device_mask(s, key_mask);
+  const DeviceCopy<uint8_t> mask(key_mask, key_mask ? s.B * s.S : 0);  // (B, S) or null
+  const uint8_t* d_mask = mask.ptr;
   if (C == 2) launch(attention_forward_kernel<2>, blocks, smem, where, a, d_q, d_k, d_v, d_mask, d_out, d_lse);
   else if (C == 4) launch(attention_forward_kernel<4>, blocks, smem, where, a, d_q, d_k, d_v, d_mask, d_out, d_lse);
   else launch(attention_forward_kernel<8>, blocks, smem, where, a, d_q, d_k, d_v, d_mask, d_out, d_lse);
-  free(d_mask);  // safe at once: later work on the stream runs after the kernel
 }
 
 void attention_backward(const cpu::AttentionShape& s, const float* d_q, const float* d_k, const float* d_v,
@@ -97,11 +90,13 @@ void attention_backward(const cpu::AttentionShape& s, const float* d_q, const fl
   const Attn a = make_attn(s, causal, scale);
   const int C = lanes_chunks(s);
   const int64_t rows = s.B * s.H * s.T;
-  auto* d_D = static_cast<float*>(malloc(size_t(rows) * sizeof(float)));  // (B, H, T)
+  const DeviceScratch<float> D(rows);  // (B, H, T)
+  float* d_D = D.ptr;
   attention_rowdot_kernel<<<grid_blocks((rows + kRows - 1) / kRows, "cuda::attention_backward"), kRows * kWarp>>>(
       d_dout, d_out, d_D, rows, a.Dv);
   check(cudaGetLastError(), "cuda::attention_backward: rowdot kernel launch");
-  uint8_t* d_mask = device_mask(s, key_mask);
+  const DeviceCopy<uint8_t> mask(key_mask, key_mask ? s.B * s.S : 0);  // (B, S) or null
+  const uint8_t* d_mask = mask.ptr;
   const int64_t q_blocks = query_blocks(a), k_blocks = key_blocks(a);
   const size_t q_smem = dq_smem(a.Dk, a.Dv), k_smem = dkdv_smem(a.Dk, a.Dv);
   const char* wq = "cuda::attention_backward: dq kernel launch";
@@ -116,8 +111,6 @@ void attention_backward(const cpu::AttentionShape& s, const float* d_q, const fl
     launch(attention_dq_kernel<8>, q_blocks, q_smem, wq, a, d_q, d_k, d_v, d_mask, d_dout, d_lse, d_D, d_dq);
     launch(attention_dkdv_kernel<8>, k_blocks, k_smem, wk, a, d_q, d_k, d_v, d_mask, d_dout, d_lse, d_D, d_dk, d_dv);
   }
-  free(d_mask);
-  free(d_D);
 }
 
 }  // namespace r1::cuda

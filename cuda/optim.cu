@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "cuda_api.h"
+#include "kernel_util.cuh"  // DeviceScratch
 #include "optim_kernels.h"
 
 namespace r1::cuda {
@@ -41,7 +42,8 @@ double sum_squares(const std::vector<const float*>& d_xs, const std::vector<int6
   if (d_xs.size() != sizes.size()) throw Error("cuda::sum_squares: one size per pointer expected");
   if (d_xs.empty()) return 0.0;
   const int64_t n_partial = int64_t(d_xs.size()) * kNormBlocks;
-  auto* d_partial = static_cast<double*>(malloc(size_t(n_partial + 1) * sizeof(double)));  // (n_partial) + the total
+  const DeviceScratch<double> partial(n_partial + 1);  // (n_partial) + the total
+  double* d_partial = partial.ptr;
   for (size_t i = 0; i < d_xs.size(); i++) {
     sum_squares_partial_kernel<<<kNormBlocks, kOptimThreads>>>(d_xs[i], sizes[i], d_partial + int64_t(i) * kNormBlocks);
     check(cudaGetLastError(), "cuda::sum_squares: kernel launch");
@@ -50,7 +52,6 @@ double sum_squares(const std::vector<const float*>& d_xs, const std::vector<int6
   check(cudaGetLastError(), "cuda::sum_squares: kernel launch");
   double total = 0.0;
   memcpy_d2h(&total, d_partial + n_partial, sizeof(double));  // the one scalar clipping needs on the host
-  free(d_partial);
   return total;
 }
 

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "cuda_api.h"
+#include "kernel_util.cuh"  // DeviceCopy, DeviceScratch
 #include "sample_kernels.h"
 
 namespace r1::cuda {
@@ -19,18 +20,12 @@ static constexpr int kSampleThreads = 512;  // one block per row
 void sample(const float* d_logits, int64_t B, int64_t V, const SampleRequest* rows, SampleResult* out) {
   if (B == 0) return;
   if (V <= 0 || V > INT32_MAX || B > INT32_MAX) throw Error(cat("cuda::sample: bad shape (", B, ", ", V, ")"));
-  auto* d_req = static_cast<SampleRequest*>(malloc(size_t(B) * sizeof(SampleRequest)));  // (B)
-  auto* d_out = static_cast<SampleResult*>(malloc(size_t(B) * sizeof(SampleResult)));    // (B)
-  auto* d_lp = static_cast<double*>(malloc(size_t(B * V) * sizeof(double)));             // (B, V)
-  auto* d_w = static_cast<double*>(malloc(size_t(B * V) * sizeof(double)));              // (B, V)
-  memcpy_h2d(d_req, rows, size_t(B) * sizeof(SampleRequest));
-  sample_kernel<kSampleThreads><<<unsigned(B), kSampleThreads>>>(d_logits, V, d_req, d_lp, d_w, d_out);
+  const DeviceCopy<SampleRequest> req(rows, B);  // (B)
+  const DeviceScratch<SampleResult> res(B);      // (B)
+  const DeviceScratch<double> lp(B * V), w(B * V);  // (B, V) each
+  sample_kernel<kSampleThreads><<<unsigned(B), kSampleThreads>>>(d_logits, V, req.ptr, lp.ptr, w.ptr, res.ptr);
   check(cudaGetLastError(), "cuda::sample: kernel launch");
-  memcpy_d2h(out, d_out, size_t(B) * sizeof(SampleResult));
-  free(d_req);
-  free(d_out);
-  free(d_lp);
-  free(d_w);
+  memcpy_d2h(out, res.ptr, size_t(B) * sizeof(SampleResult));  // waits for the kernel
 }
 
 }  // namespace r1::cuda
