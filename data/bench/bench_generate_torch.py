@@ -132,6 +132,20 @@ def attention(x, P, p, c, i, cache, cos, sin):
     return linear(o.transpose(1, 2).reshape(B, T, H * Dh), P, p + "o_proj")
 
 
+def route(choice, c):
+    """Top-k expert ids (N, K) from the scores used for choosing (N, E), DeepSeek-V3 style: with
+    n_group > 1 only the topk_group best groups are eligible (a group's score is the sum of its two
+    best choice scores under noaux_tc, else its best score)."""
+    K, G = c["num_experts_per_tok"], c.get("n_group", 1)
+    if G > 1:
+        N, E = choice.shape
+        grouped = choice.view(N, G, E // G)
+        gs = grouped.topk(2, -1)[0].sum(-1) if c["topk_method"] == "noaux_tc" else grouped.max(-1)[0]
+        keep = torch.zeros_like(gs).scatter_(1, gs.topk(c["topk_group"], -1)[1], 1.0)  # (N, G)
+        choice = choice.masked_fill(keep.repeat_interleave(E // G, 1) == 0, float("-inf"))
+    return choice.topk(K, -1)[1]
+
+
 def moe(x, P, p, c):
     B, T, D = x.shape
     E, K = c["n_routed_experts"], c["num_experts_per_tok"]
@@ -139,8 +153,7 @@ def moe(x, P, p, c):
     logits = F.linear(xf, P[p + "gate.weight"])
     scores = torch.sigmoid(logits) if c["scoring_func"] == "sigmoid" else torch.softmax(logits, -1)
     choice = scores + P[p + "gate.e_score_correction_bias"] if c["topk_method"] == "noaux_tc" else scores
-    assert c["n_group"] == 1, "grouped routing is not in this benchmark"
-    idx = choice.topk(K, -1)[1]  # (N, K)
+    idx = route(choice, c)  # (N, K)
     w = scores.gather(1, idx)
     if c["norm_topk_prob"] and K > 1:
         w = w / w.sum(-1, keepdim=True)
