@@ -22,7 +22,11 @@
 //
 // Numerics: log-probs in double as on the CPU. Sums run in a fixed tree (device) or in id order
 // (host), not the CPU's order, so the same u picks the same token unless a cumulative sum lies
-// within ~1e-15 of u or of 1 - top_p.
+// within ~1e-15 of u or of 1 - top_p. Known case where that is not rare: a row of exactly equal
+// logits with a dyadic top_p (0.5, 0.25, 0.75) puts the tail mass exactly on 1 - top_p, and the
+// CPU's ascending sum and the device's tree fall on opposite sides (V = 1000, top_p = 0.5: the CPU
+// keeps 501 tokens, the 512-thread kernel 500). Sums exact in integers (weights rounded to 2^-40)
+// on both sides would remove it; until then such rows may differ by one kept token.
 #pragma once
 #include <cmath>
 #include <cstdint>

@@ -20,11 +20,13 @@ std::vector<TokenChoice> sample_tokens_cuda(const Tensor& logits, const std::vec
   const int64_t B = logits.size(0), V = logits.size(1);
   check(int64_t(params.size()) == B && int64_t(rngs.size()) == B, "sample_tokens_cuda: ", B, " rows but ",
         params.size(), " sampling params and ", rngs.size(), " generators");
+  for (size_t b = 0; b < params.size(); b++) {  // every row first, so an error advances no generator
+    validate(params[b]);
+    check(rngs[b] != nullptr, "sample_tokens_cuda: row ", b, " has no generator");
+  }
   std::vector<cuda::SampleRequest> req(static_cast<size_t>(B));
   for (size_t b = 0; b < req.size(); b++) {
     const SamplingParams& p = params[b];
-    validate(p);
-    check(rngs[b] != nullptr, "sample_tokens_cuda: row ", b, " has no generator");
     const double u = p.temperature == 0 ? 0.0 : rngs[b]->uniform();  // exactly sample_token's draws
     req[b] = {p.temperature, p.top_k, p.top_p, p.min_p, u};
   }
