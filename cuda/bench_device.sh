@@ -46,17 +46,17 @@ json.dump(c, open(sys.argv[2], "w"))
 EOF
 "$R1" init --config "$W/config.json" --out "$W/model" --json || { emit '{"error": "r1 init failed"}'; exit 1; }
 
-run "train r1 $DEVICE" 300 "$R1" bench train --model "$W/model" --batch "$BATCH" --seq "$SEQ" --steps 10 \
+run "train r1 $DEVICE" 120 "$R1" bench train --model "$W/model" --batch "$BATCH" --seq "$SEQ" --steps 10 \
   --device "$DEVICE" --json
-run "train torch eager $DEVICE" 300 "$PYTHON" data/fixtures/model/bench_torch.py --config "$W/model/config.json" \
+run "train torch eager $DEVICE" 120 "$PYTHON" data/fixtures/model/bench_torch.py --config "$W/model/config.json" \
   --batch "$BATCH" --seq "$SEQ" --steps 10 --device "$DEVICE"
 if [ "$DEVICE" = cuda ]; then
-  run "train torch compile $DEVICE" 400 "$PYTHON" data/fixtures/model/bench_torch.py --config "$W/model/config.json" \
+  run "train torch compile $DEVICE" 240 "$PYTHON" data/fixtures/model/bench_torch.py --config "$W/model/config.json" \
     --batch "$BATCH" --seq "$SEQ" --steps 10 --device "$DEVICE" --compile
 fi
 for b in ${BATCHES//,/ }; do
-  run "generate r1 $DEVICE batch $b" 200 "$R1" bench generate --model "$W/model" --batch "$b" --prompt-len 32 \
+  run "generate r1 $DEVICE batch $b" 60 "$R1" bench generate --model "$W/model" --batch "$b" --prompt-len 32 \
     --new-tokens 64 --device "$DEVICE" --json
-  run "generate torch $DEVICE batch $b" 200 "$PYTHON" data/bench/bench_generate_torch.py --model "$W/model" \
+  run "generate torch $DEVICE batch $b" 60 "$PYTHON" data/bench/bench_generate_torch.py --model "$W/model" \
     --batch "$b" --prompt-len 32 --new-tokens 64 --device "$DEVICE"
 done
