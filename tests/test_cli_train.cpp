@@ -20,6 +20,7 @@
 #include <map>
 #include <string>
 
+#include "cli_util.h"
 #include "model/checkpoint.h"
 #include "tasks/corpus.h"
 #include "tokenizer/tokenizer.h"
@@ -28,31 +29,14 @@
 #include "util/json.h"
 
 using namespace r1;
+using r1::testing::CliRun;
+using r1::testing::metrics_lines;
+using r1::testing::run_r1;
 
 namespace {
 
 const char* kNoBin = "R1_BIN is not set (make test sets it to build/r1)";
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs `OMP_NUM_THREADS=1 $R1_BIN args`; returns the exit code, stdout and stderr.
-CliRun run_r1(const std::string& args, const TempDir& scratch) {
-  std::string err_path = scratch.file("stderr.txt");
-  std::string cmd = "OMP_NUM_THREADS=1 " + std::string(std::getenv("R1_BIN")) + " " + args + " 2>" + err_path;
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(err_path);
-  return r;
-}
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -85,14 +69,6 @@ std::map<std::string, std::string> snapshot(const std::string& dir) {
   return out;
 }
 
-std::vector<Json> metrics_lines(const std::string& path) {
-  std::vector<Json> out;
-  std::ifstream f(path);
-  std::string line;
-  while (std::getline(f, line))
-    if (!line.empty()) out.push_back(Json::parse(line, path));
-  return out;
-}
 
 // The preset of these tests: a 2-layer MoE (layer 1: 4 experts, top-2, router bias updates)
 // on 300 corpus documents with a 300-token tokenizer; 6 steps of 2 micro-batches of 4 x 32.

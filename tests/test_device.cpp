@@ -31,6 +31,7 @@
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "sample/generate.h"
+#include "cli_util.h"
 #include "test_util.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -43,7 +44,11 @@
 namespace r1 {
 namespace {
 
+using r1::testing::CliRun;
 using r1::testing::expect_close;
+using r1::testing::metrics_lines;
+using r1::testing::r1_bin;
+using r1::testing::run_r1;
 using r1::testing::OneThread;
 using r1::testing::random_tokens;
 
@@ -70,39 +75,6 @@ std::string gpu_missing_reason() {
 bool exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
-}
-
-// $R1_BIN, else the r1 next to this test binary, else "".
-std::string r1_bin() {
-  const char* env = std::getenv("R1_BIN");
-  if (env && *env) return env;
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "";
-  std::string path(self, size_t(n));
-  path = path.substr(0, path.rfind('/') + 1) + "r1";
-  return exists(path) ? path : "";
-}
-
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-// `OMP_NUM_THREADS=1 r1 args` (r1_bin()) -> exit code, stdout, stderr.
-CliRun run_r1(const std::string& args, const TempDir& scratch) {
-  std::string err_path = scratch.file("stderr.txt");
-  std::string cmd = "OMP_NUM_THREADS=1 " + r1_bin() + " " + args + " 2>" + err_path;
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(err_path);
-  return r;
 }
 
 std::string repo_root() {
@@ -147,14 +119,6 @@ const SharedRun& cpu_run() {
   return r;
 }
 
-std::vector<Json> metrics_lines(const std::string& path) {
-  std::vector<Json> out;
-  std::ifstream f(path);
-  std::string line;
-  while (std::getline(f, line))
-    if (!line.empty()) out.push_back(Json::parse(line, path));
-  return out;
-}
 
 // --- tiny models ----------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <functional>
 
+#include "cli_util.h"
 #include "test_util.h"
 #include "autograd/autograd.h"
 #include "model/checkpoint.h"
@@ -35,6 +36,7 @@ using namespace r1;
 
 namespace {
 
+using r1::testing::metrics_lines;
 using r1::testing::OneThread;
 
 
@@ -100,14 +102,6 @@ TrainConfig small_train(int64_t steps) {
   return t;
 }
 
-std::vector<Json> metrics_lines(const std::string& path) {
-  std::vector<Json> out;
-  std::ifstream f(path);
-  std::string line;
-  while (std::getline(f, line))
-    if (!line.empty()) out.push_back(Json::parse(line, path));
-  return out;
-}
 
 std::string error_of(const std::function<void()>& f) {
   try {
