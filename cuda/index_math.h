@@ -1,7 +1,7 @@
 // Index math of the copy, scatter and column-sum kernels (cuda/shape.cu, cuda/index.cu,
 // cuda/reduce.cu, cuda/nn.cu), in plain inline functions that compile for the device and for the
 // host, so tests/test_cuda_ops.cpp checks them on machines without a GPU (suite CudaIndexMath).
-// No CUDA headers.
+// No CUDA headers. (size_t below is std::size_t, which <cstddef> also puts in the global namespace.)
 //   - strided_offsets: where element i of a 4-d strided copy is read from and written to;
 //   - ScatterPlan: the rows that land on each target row of scatter_add, grouped by target in
 //     increasing source order (a stable counting sort), so one thread per output element can
@@ -9,6 +9,7 @@
 //   - ColumnTiles / tile_work: which column and rows each thread of a column sum adds;
 //   - rope_pair: which two elements of x a RoPE thread rotates, with which table entry.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

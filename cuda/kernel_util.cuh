@@ -37,7 +37,9 @@ inline int row_threads(int64_t D) {
 // A fixed tree: a butterfly over the warp's lanes (__shfl_xor_sync), the warps' results through
 // shared memory, and a second butterfly that every warp runs on the same values. The same inputs
 // in the same threads always give the same bits, and every thread of the block gets the result
-// (a + b == b + a in IEEE arithmetic, so all lanes of a butterfly end with identical bits).
+// (a + b == b + a in IEEE arithmetic, so all lanes of a butterfly end with identical bits; for
+// MaxOp only up to the sign of a zero: max(+0, -0) depends on the order, which changes nothing
+// downstream except the sign of a zero output).
 // Needs blockDim.x a multiple of 32, at most 1024, and every thread of the block to call it
 // (it contains __syncthreads: call it from uniform control flow only).
 
@@ -68,19 +70,26 @@ __device__ inline T block_reduce(T v, Op op, T identity) {
 
 // --- host indices on the device -------------------------------------------------------------
 // r1::Ids live on the host; a kernel that reads them gets a device copy. The upload is
-// cudaMemcpyAsync on the default stream: from pageable memory the runtime copies the host data
-// into a staging buffer before returning (so the caller's vector may change at once) and, unlike
-// cudaMemcpy, does not wait for the device to finish earlier work, so an op with host indices does
-// not drain the GPU's queue. Freed at the end of the scope: safe at once, because later work on
-// the default stream runs after the kernels that read it.
+// cudaMemcpyAsync on the default stream: from pageable memory the runtime stages the host data
+// before returning (so the caller's vector may change at once; every caller's source outlives the
+// call anyway). Small copies usually return without waiting for earlier device work, but CUDA
+// allows the driver to synchronize with the stream when it stages pageable memory, so a large
+// upload (the scatter plan of a big vocabulary, ~1 MB) may drain the queue: a pinned staging
+// buffer would remove that if a profile shows it. Freed at the end of the scope: safe at once,
+// because later work on the default stream runs after the kernels that read it.
 template <typename T>
 struct DeviceCopy {
   T* ptr = nullptr;
   DeviceCopy(const T* host, int64_t n) {
     if (n <= 0) return;
     ptr = static_cast<T*>(malloc(size_t(n) * sizeof(T)));
-    check(cudaMemcpyAsync(ptr, host, size_t(n) * sizeof(T), cudaMemcpyHostToDevice, 0),
-          "cuda: index upload: cudaMemcpyAsync");
+    try {
+      check(cudaMemcpyAsync(ptr, host, size_t(n) * sizeof(T), cudaMemcpyHostToDevice, 0),
+            "cuda: index upload: cudaMemcpyAsync");
+    } catch (...) {
+      free(ptr);  // the destructor of a half-built object does not run
+      throw;
+    }
   }
   ~DeviceCopy() { free(ptr); }
   DeviceCopy(const DeviceCopy&) = delete;

@@ -439,7 +439,11 @@ TEST_F(CudaNN, RmsnormMatchesCpu) {
   // the expression into an fma: within 8 eps (|w g r| + |x c|). dw sums N products g x r in double
   // on the CPU and in double chunks of <= 512 rows rounded to float on the GPU: 4 eps sum|g x r|.
   Rng rng(41);
-  for (const auto& shape : kRowShapes) {
+  // kRowShapes, plus batches long enough for dw's column sum to split rows into chunks of 512
+  // (a second pass adds the partials): 3 chunks, and 64 chunks with a short last one.
+  std::vector<std::pair<int64_t, int64_t>> shapes = kRowShapes;
+  shapes.insert(shapes.end(), {{1030, 64}, {40000, 8}});
+  for (const auto& shape : shapes) {
     const int64_t N = shape.first, D = shape.second;
     SCOPED_TRACE(cat("N = ", N, " D = ", D));
     Tensor x = Tensor::randn({N, D}, rng), w = Tensor::uniform({D}, rng, 0.5f, 1.5f), g = Tensor::randn({N, D}, rng);
