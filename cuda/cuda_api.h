@@ -26,7 +26,7 @@ const char* unavailable_reason(); // why available() is false ("no CUDA device a
 std::string device_description(); // "NVIDIA H200, sm_90, 139.8 GiB" (needs available())
 void* malloc(size_t bytes);       // from the caching allocator
 void free(void* d_ptr);           // returns the block to the caching allocator (nullptr: no-op)
-void memcpy_h2d(void* d_dst, const void* src, size_t bytes);
+void memcpy_h2d(void* d_dst, const void* src, size_t bytes);  // src pageable; does not wait for the device
 void memcpy_d2h(void* dst, const void* d_src, size_t bytes);
 void memcpy_d2d(void* d_dst, const void* d_src, size_t bytes);
 void memset_zero(void* d_ptr, size_t bytes);

