@@ -23,6 +23,7 @@
 #include "tensor/tensor.h"
 #include "util/error.h"
 #include "util/rng.h"
+#include "cuda_test_util.h"
 #ifdef R1_CUDA
 #include "cuda_api.h"
 #endif
@@ -37,13 +38,10 @@ TEST(Cuda, BuiltWithoutCuda) { GTEST_SKIP() << "built without CUDA (CUDA=0)"; }
 #else
 
 constexpr double kEps = std::numeric_limits<float>::epsilon();  // 2^-23 ~ 1.19e-7
+using testing::all_close;
+using testing::equal_values;
 
-class CudaTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::unavailable_reason();
-  }
-};
+using CudaTest = testing::GpuTest;
 class CudaRuntime : public CudaTest {};
 class CudaGemm : public CudaTest {};
 class CudaElementwise : public CudaTest {};
@@ -57,26 +55,6 @@ std::vector<float> random_vector(size_t n, Rng& rng, float lo = -1.0f, float hi 
   return v;
 }
 
-// got[i] within tol[i] of want[i] for every i (NaN only matches NaN); reports the first misses.
-::testing::AssertionResult all_close(const std::vector<float>& got, const std::vector<float>& want,
-                                     const std::function<double(size_t)>& tol) {
-  if (got.size() != want.size())
-    return ::testing::AssertionFailure() << "sizes differ: " << got.size() << " vs " << want.size();
-  size_t bad = 0;
-  std::string first;
-  for (size_t i = 0; i < got.size(); i++) {
-    bool nan_match = std::isnan(got[i]) && std::isnan(want[i]);
-    double d = std::fabs(double(got[i]) - double(want[i]));
-    if (nan_match || d <= tol(i)) continue;
-    if (bad++ < 3) first += cat(" [", i, "] got ", got[i], " want ", want[i], " (|d| ", d, " > tol ", tol(i), ")");
-  }
-  if (bad) return ::testing::AssertionFailure() << bad << " of " << got.size() << " differ:" << first;
-  return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult bitwise_equal(const std::vector<float>& got, const std::vector<float>& want) {
-  return all_close(got, want, [](size_t) { return 0.0; });
-}
 
 // --- runtime: the no-GPU message, copies, allocator, errors ------------------------------------
 
@@ -96,17 +74,17 @@ TEST_F(CudaRuntime, HostDeviceRoundTrips) {
     std::vector<float> v = random_vector(size_t(n), rng);
     Tensor d = Tensor::from_vector({n}, v, Device::CUDA);
     EXPECT_TRUE(d.is_cuda());
-    EXPECT_TRUE(bitwise_equal(d.to_vector(), v)) << "h2d + d2h, n = " << n;
-    EXPECT_TRUE(bitwise_equal(d.clone().to_vector(), v)) << "d2d, n = " << n;
+    EXPECT_TRUE(equal_values(d.to_vector(), v)) << "h2d + d2h, n = " << n;
+    EXPECT_TRUE(equal_values(d.clone().to_vector(), v)) << "d2d, n = " << n;
     Tensor back = d.to(Device::CPU);
     EXPECT_FALSE(back.is_cuda());
-    EXPECT_TRUE(bitwise_equal(back.to_vector(), v)) << "to(cpu), n = " << n;
+    EXPECT_TRUE(equal_values(back.to_vector(), v)) << "to(cpu), n = " << n;
     Tensor d2 = Tensor::empty({n}, Device::CUDA);
     d2.copy_from(back);
-    EXPECT_TRUE(bitwise_equal(d2.to_vector(), v)) << "copy_from cpu, n = " << n;
+    EXPECT_TRUE(equal_values(d2.to_vector(), v)) << "copy_from cpu, n = " << n;
   }
-  EXPECT_TRUE(bitwise_equal(Tensor::zeros({5}, Device::CUDA).to_vector(), std::vector<float>(5, 0.0f)));
-  EXPECT_TRUE(bitwise_equal(Tensor::full({5}, -2.5f, Device::CUDA).to_vector(), std::vector<float>(5, -2.5f)));
+  EXPECT_TRUE(equal_values(Tensor::zeros({5}, Device::CUDA).to_vector(), std::vector<float>(5, 0.0f)));
+  EXPECT_TRUE(equal_values(Tensor::full({5}, -2.5f, Device::CUDA).to_vector(), std::vector<float>(5, -2.5f)));
   EXPECT_EQ(Tensor::from_vector({2, 2}, {1, 2, 3, 4}, Device::CUDA).at({1, 0}), 3.0f);
   cuda::synchronize();
 }
@@ -147,7 +125,7 @@ TEST_F(CudaRuntime, ErrorsNameTheCall) {
     EXPECT_NE(std::string(e.what()).find("CUBLAS_STATUS_INVALID_VALUE"), std::string::npos) << e.what();
   }
   Tensor x = Tensor::ones({3}, Device::CUDA);  // the device still works after the errors
-  EXPECT_TRUE(bitwise_equal(add(x, x).to_vector(), {2, 2, 2}));
+  EXPECT_TRUE(equal_values(add(x, x).to_vector(), {2, 2, 2}));
 }
 
 // --- GEMM ---------------------------------------------------------------------------------------
@@ -284,7 +262,7 @@ TEST_F(CudaElementwise, BinaryOpsMatchCpuBitwise) {
       Tensor want = f(a, b), got = f(da, db);
       EXPECT_TRUE(got.is_cuda());
       EXPECT_EQ(got.shape(), want.shape());
-      EXPECT_TRUE(bitwise_equal(got.to_vector(), want.to_vector()));
+      EXPECT_TRUE(equal_values(got.to_vector(), want.to_vector()));
     }
   }
 }
@@ -292,9 +270,9 @@ TEST_F(CudaElementwise, BinaryOpsMatchCpuBitwise) {
 TEST_F(CudaElementwise, ScalarOpsMatchCpuBitwise) {
   Rng rng(3);
   Tensor x = Tensor::randn({3, 5, 7}, rng), dx = x.to(Device::CUDA);
-  EXPECT_TRUE(bitwise_equal(scale(dx, -0.37f).to_vector(), scale(x, -0.37f).to_vector()));
-  EXPECT_TRUE(bitwise_equal(add_scalar(dx, 1.25f).to_vector(), add_scalar(x, 1.25f).to_vector()));
-  EXPECT_TRUE(bitwise_equal(neg(dx).to_vector(), neg(x).to_vector()));
+  EXPECT_TRUE(equal_values(scale(dx, -0.37f).to_vector(), scale(x, -0.37f).to_vector()));
+  EXPECT_TRUE(equal_values(add_scalar(dx, 1.25f).to_vector(), add_scalar(x, 1.25f).to_vector()));
+  EXPECT_TRUE(equal_values(neg(dx).to_vector(), neg(x).to_vector()));
 }
 
 TEST_F(CudaElementwise, UnaryOpsMatchCpu) {
@@ -371,7 +349,7 @@ TEST_F(CudaElementwise, BroadcastGradientsMatchCpu) {
       grads[int(dev)][0] = a.grad().to_vector();
       grads[int(dev)][1] = b.grad().to_vector();
     }
-    EXPECT_TRUE(bitwise_equal(grads[1][0], grads[0][0]));
+    EXPECT_TRUE(equal_values(grads[1][0], grads[0][0]));
     EXPECT_TRUE(all_close(grads[1][1], grads[0][1], [&](size_t) { return b_tol; }));
   }
 }

@@ -41,6 +41,7 @@
 #include "train/optim.h"
 #include "util/error.h"
 #include "util/rng.h"
+#include "cuda_test_util.h"
 #include "sample_row.h"  // cuda/: the sampling kernel's per-row algorithm, also compiled for the host
 #ifdef R1_CUDA
 #include "cuda_api.h"
@@ -613,12 +614,7 @@ TEST(CudaAttention, BuiltWithoutCuda) { GTEST_SKIP() << "built without CUDA (CUD
 
 #else
 
-class GpuTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::unavailable_reason();
-  }
-};
+using testing::GpuTest;
 class CudaAttention : public GpuTest {};
 class CudaAdamW : public GpuTest {};
 class CudaSample : public GpuTest {};

@@ -26,6 +26,7 @@
 #include "tensor/tensor.h"
 #include "util/error.h"
 #include "util/rng.h"
+#include "cuda_test_util.h"
 #ifdef R1_CUDA
 #include "cuda_api.h"
 #endif
@@ -135,13 +136,10 @@ constexpr double kTiny = 0x1.0p-126;
 // exp_nonpositive 1.4 ulp). 64 eps (7.6e-6) bounds it with margin; typical differences are ~1e-7.
 constexpr double kSumExpTol = 64 * kEps;
 const Device kCuda = Device::CUDA;
+using testing::all_close;
+using testing::bitwise_equal;
 
-class CudaOpsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::unavailable_reason();
-  }
-};
+using CudaOpsTest = testing::GpuTest;
 class CudaReduce : public CudaOpsTest {};
 class CudaShape : public CudaOpsTest {};
 class CudaIndex : public CudaOpsTest {};
@@ -150,31 +148,6 @@ class CudaOpsAutograd : public CudaOpsTest {};
 
 // --- helpers --------------------------------------------------------------------------------
 
-// got[i] within tol(i) of want[i] for every i (NaN only matches NaN, inf only the same inf).
-::testing::AssertionResult all_close(const std::vector<float>& got, const std::vector<float>& want,
-                                     const std::function<double(size_t)>& tol) {
-  if (got.size() != want.size())
-    return ::testing::AssertionFailure() << "sizes differ: " << got.size() << " vs " << want.size();
-  size_t bad = 0;
-  std::string first;
-  for (size_t i = 0; i < got.size(); i++) {
-    if ((std::isnan(got[i]) && std::isnan(want[i])) || got[i] == want[i]) continue;
-    double d = std::fabs(double(got[i]) - double(want[i]));
-    if (d <= tol(i)) continue;
-    if (bad++ < 3) first += cat(" [", i, "] got ", got[i], " want ", want[i], " (|d| ", d, " > tol ", tol(i), ")");
-  }
-  if (bad) return ::testing::AssertionFailure() << bad << " of " << got.size() << " differ:" << first;
-  return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult bitwise_equal(const std::vector<float>& got, const std::vector<float>& want) {
-  if (got.size() != want.size())
-    return ::testing::AssertionFailure() << "sizes differ: " << got.size() << " vs " << want.size();
-  for (size_t i = 0; i < got.size(); i++)
-    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0)
-      return ::testing::AssertionFailure() << "[" << i << "] got " << got[i] << " want " << want[i];
-  return ::testing::AssertionSuccess();
-}
 
 std::vector<float> abs_values(const Tensor& t) {
   std::vector<float> v = t.to_vector();
