@@ -10,10 +10,6 @@
 #include "util/error.h"
 #include "util/json.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 namespace r1 {
 
 static int run(Args& args) {
@@ -35,9 +31,7 @@ static int run(Args& args) {
   bool json = args.flag("json");
   args.finish();
   if (B < 1 || P < 1 || N < 1) throw Error("r1 bench generate: --batch, --prompt-len, --new-tokens must be >= 1");
-#ifdef _OPENMP
-  if (threads > 0) omp_set_num_threads(int(threads));
-#endif
+  set_threads(threads);
   Rng rng(seed);
   int64_t V = model.config().vocab_size;
   std::vector<Ids> prompts(static_cast<size_t>(B));

@@ -11,10 +11,6 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 namespace r1 {
 
 static const char* kUsage =
@@ -71,9 +67,7 @@ static int run(Args& args) {
   std::string device_flag = args.str("device", "cpu");
   args.finish();
   const Device device = usable_device(device_flag);
-#ifdef _OPENMP
-  if (threads > 0) omp_set_num_threads(int(threads));
-#endif
+  set_threads(threads);
   GrpoConfig cfg = GrpoConfig::from_json(j, "grpo config");
   Transformer model = load_model(model_dir);
   model.to(device);

@@ -12,19 +12,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 namespace r1 {
-
-static void set_threads(int64_t threads) {
-#ifdef _OPENMP
-  if (threads > 0) omp_set_num_threads(int(threads));
-#else
-  (void)threads;
-#endif
-}
 
 // Applies --steps / --lr style overrides to a "train" section.
 static void train_overrides(Args& args, Json& train) {

@@ -1,6 +1,10 @@
 // Command registry and flag parsing for the r1 CLI. See command.h.
 #include "cli/command.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <cerrno>
 #include <cstdlib>
 
@@ -20,6 +24,14 @@ bool register_command(Command cmd) {
 }
 
 const std::map<std::string, Command>& commands() { return registry(); }
+
+void set_threads(int64_t threads) {
+#ifdef _OPENMP
+  if (threads > 0) omp_set_num_threads(int(threads));
+#else
+  (void)threads;
+#endif
+}
 
 std::vector<int64_t> parse_int_list(const std::string& s, const std::string& what) {
   std::vector<int64_t> out;

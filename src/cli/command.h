@@ -62,4 +62,8 @@ const std::map<std::string, Command>& commands();
 // Parses "5,17,3" into integers; throws naming `what` on a malformed entry.
 std::vector<int64_t> parse_int_list(const std::string& s, const std::string& what);
 
+// --threads N: the OpenMP thread count for the rest of the process; N <= 0 keeps the default
+// (OMP_NUM_THREADS, else all cores).
+void set_threads(int64_t threads);
+
 }  // namespace r1
