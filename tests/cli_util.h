@@ -1,4 +1,5 @@
-// Helpers for tests that run the `r1` binary (the CLI suites) or read run folders.
+// Helpers for tests that run the `r1` binary (the CLI suites), read run folders, or write the
+// small hand-made model directories those tests feed to the CLI.
 #pragma once
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "model/config.h"
+#include "tasks/corpus.h"
+#include "tokenizer/tokenizer.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -58,6 +62,33 @@ inline std::vector<Json> metrics_lines(const std::string& path) {
   while (std::getline(f, line))
     if (!line.empty()) out.push_back(Json::parse(line, path));
   return out;
+}
+
+// A 280-token tokenizer trained on 100 synthetic-corpus documents (it has the chat and R1-Zero
+// special tokens and the digits), saved to path.
+inline Tokenizer write_small_tokenizer(const std::string& path) {
+  CorpusConfig cc;
+  cc.n_docs = 100;
+  TrainOptions o;
+  o.vocab_size = 280;
+  Tokenizer tok = Tokenizer::train(generate_corpus(cc), o);
+  tok.save(path);
+  return tok;
+}
+
+// A 1-layer llama-style config of width 16 over `vocab` tokens: Transformer(c) is all zero, for
+// tests that then set a few weights by hand.
+inline Config tiny_llama_config(int64_t vocab) {
+  Config c;
+  c.model_type = "llama";
+  c.vocab_size = vocab;
+  c.hidden_size = 16;
+  c.num_hidden_layers = 1;
+  c.num_attention_heads = 2;
+  c.num_key_value_heads = 1;
+  c.head_dim = 8;
+  c.intermediate_size = 16;
+  return c;
 }
 
 }  // namespace r1::testing

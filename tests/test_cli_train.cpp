@@ -301,22 +301,9 @@ namespace {
 // So on "Compute: 3+4" each sample is right with probability 1/2 (pass@k > pass@1 for K = 8),
 // "Compute: 1+1" is never right, and every completion has the format and 5 tokens.
 void write_bigram_model(const std::string& dir, const TempDir& scratch) {
-  CorpusConfig cc;
-  cc.n_docs = 100;
-  TrainOptions o;
-  o.vocab_size = 280;
-  Tokenizer tok = Tokenizer::train(generate_corpus(cc), o);
   std::string tok_path = scratch.file("tokenizer.json");
-  tok.save(tok_path);
-  Config c;
-  c.model_type = "llama";
-  c.vocab_size = tok.vocab_size();
-  c.hidden_size = 16;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 2;
-  c.num_key_value_heads = 1;
-  c.head_dim = 8;
-  c.intermediate_size = 16;
+  Tokenizer tok = r1::testing::write_small_tokenizer(tok_path);
+  Config c = r1::testing::tiny_llama_config(tok.vocab_size());
   Transformer m(c);  // all zero
   std::vector<int> chain;
   for (const char* t : {"<|assistant|>", "<think>", "</think>", "<answer>", "7", "8", "</answer>"}) {

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "model/checkpoint.h"
 #include "pipeline/report.h"
 #include "rl/eval.h"
-#include "tasks/corpus.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
 #include "util/error.h"
@@ -36,15 +36,7 @@ std::string read(const std::string& path) {
 // depend on the sampling seed and temperature, which lets the tests below tell seeds apart.
 void write_model(const std::string& dir, const std::string& tok_path, float stop_logit) {
   Tokenizer tok = Tokenizer::load(tok_path);
-  Config c;
-  c.model_type = "llama";
-  c.vocab_size = tok.vocab_size();
-  c.hidden_size = 16;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 2;
-  c.num_key_value_heads = 1;
-  c.head_dim = 8;
-  c.intermediate_size = 16;
+  Config c = testing::tiny_llama_config(tok.vocab_size());
   Transformer m(c);  // all zero: attention and MLP add nothing, so the final hidden state is norm(embedding)
   if (stop_logit >= 0) {
     const int64_t D = c.hidden_size, stop = tok.token_id("</answer>");
@@ -65,12 +57,8 @@ struct FakeRun {
   TempDir d;
   std::string base, run, eval_dir;
   FakeRun() {
-    CorpusConfig cc;
-    cc.n_docs = 100;
-    TrainOptions o;
-    o.vocab_size = 280;
     std::string tok_path = d.file("tokenizer.json");
-    Tokenizer::train(generate_corpus(cc), o).save(tok_path);
+    testing::write_small_tokenizer(tok_path);
     base = d.file("base");
     run = d.file("run");
     eval_dir = d.file("eval");
