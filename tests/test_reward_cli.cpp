@@ -7,30 +7,18 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
-#include <unistd.h>
-#include <sys/wait.h>
 
+#include "cli_util.h"
 #include "util/json.h"
 
 using r1::Json;
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using r1::testing::CliRun;
 
-// Runs `$R1_BIN args` with stderr discarded; returns the exit code and stdout.
+// Runs `$R1_BIN args` (stderr kept in a scratch folder, unused here); exit code and stdout.
 static CliRun run_r1(const std::string& args) {
-  std::string cmd = std::string(std::getenv("R1_BIN")) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  CliRun r{-1, ""};
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  static const r1::TempDir scratch;
+  return r1::testing::run_r1(args, scratch);
 }
 
 static const char* kNoBin = "R1_BIN is not set (make test sets it to build/r1)";
