@@ -93,14 +93,15 @@ std::string final_eval_section(const ReportInputs& in) {
   j["samples_per_row"] = K;
   j["seed"] = double(in.final_eval_seed);
   j["temperature"] = cfg.eval_temperature;
-  j["base"] = Json::object();
-  j["base"]["model"] = rc.at("model");
-  j["base"]["sampled"] = base.sampled.to_json();
-  j["base"]["greedy"] = base.greedy.to_json();
-  j["final"] = Json::object();
-  j["final"]["model"] = in.grpo_run + "/model";
-  j["final"]["sampled"] = final.sampled.to_json();
-  j["final"]["greedy"] = final.greedy.to_json();
+  auto side = [](const std::string& model, const FinalEval& e) {
+    Json o = Json::object();
+    o["model"] = model;
+    o["sampled"] = e.sampled.to_json();
+    o["greedy"] = e.greedy.to_json();
+    return o;
+  };
+  j["base"] = side(rc.at("model").as_string(), base);
+  j["final"] = side(in.grpo_run + "/model", final);
   write_file_atomic(in.out_dir + "/final_eval.json", j.dump() + "\n");
 
   std::string md = "## Final evaluation: base vs GRPO model on every eval row\n\n";
