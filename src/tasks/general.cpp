@@ -1,0 +1,117 @@
+// The general-prompt generator. See general.h.
+#include "tasks/general.h"
+
+#include <algorithm>
+
+#include "util/error.h"
+#include "util/rng.h"
+
+namespace r1 {
+
+namespace {
+
+const std::vector<std::string>& words() {
+  static const std::vector<std::string> w = {"cat", "dog", "sun", "pen", "cup", "map", "box", "hat", "fig",
+                                             "kiwi", "pear", "lamp", "tree", "ship", "bird", "fish", "rock",
+                                             "star", "moon", "rain", "milk", "door", "leaf", "ring"};
+  return w;
+}
+
+const char* kKinds[] = {"reverse", "sort", "count", "repeat", "upper", "last", "fact"};
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); i++) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) c = char(toupper((unsigned char)c));
+  return s;
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& general_facts() {
+  static const std::vector<std::pair<std::string, std::string>> f = {
+      {"lemon", "yellow"}, {"grass", "green"}, {"sky", "blue"},     {"snow", "white"},  {"coal", "black"},
+      {"blood", "red"},    {"orange", "orange"}, {"plum", "purple"}, {"milk", "white"},  {"leaf", "green"},
+      {"banana", "yellow"}, {"tomato", "red"},  {"sea", "blue"},     {"night", "black"}, {"cherry", "red"},
+      {"corn", "yellow"}};
+  return f;
+}
+
+std::vector<Json> generate_general_tasks(int64_t n, uint64_t seed, int difficulty) {
+  check(difficulty >= 1 && difficulty <= 3, "general: difficulty must be 1..3, got ", difficulty);
+  const std::vector<std::string>& W = words();
+  std::vector<Json> rows;
+  for (int64_t i = 0; i < n; i++) {
+    Rng rng(seed, uint64_t(i));
+    std::string kind = kKinds[rng.below(7)];
+    int64_t len = rng.range(2, difficulty + 2);
+    std::vector<std::string> list;  // distinct words
+    while (int64_t(list.size()) < len) {
+      const std::string& w = W[rng.below(W.size())];
+      if (std::find(list.begin(), list.end(), w) == list.end()) list.push_back(w);
+    }
+    std::string prompt, answer;
+    if (kind == "reverse") {
+      prompt = "Reverse the words: " + join(list, " ");
+      std::vector<std::string> r(list.rbegin(), list.rend());
+      answer = join(r, " ");
+    } else if (kind == "sort") {
+      prompt = "Sort the words: " + join(list, " ");
+      std::vector<std::string> s = list;
+      std::sort(s.begin(), s.end());
+      answer = join(s, " ");
+    } else if (kind == "count") {
+      prompt = "Count the words: " + join(list, " ");
+      answer = std::to_string(len);
+    } else if (kind == "repeat") {
+      prompt = "Repeat the word " + list[0] + " " + std::to_string(len) + " times";
+      answer = join(std::vector<std::string>(size_t(len), list[0]), " ");
+    } else if (kind == "upper") {
+      prompt = "Write in capitals: " + join(list, " ");
+      answer = upper(join(list, " "));
+    } else if (kind == "last") {
+      prompt = "Last word of: " + join(list, " ");
+      answer = list.back();
+    } else {  // fact
+      const auto& f = general_facts()[rng.below(general_facts().size())];
+      prompt = "What color is " + std::string(f.first == "sky" || f.first == "sea" || f.first == "night" ? "the " : "a ") +
+               f.first + "?";
+      answer = f.second;
+      len = 1;
+    }
+    Json row = Json::object();
+    row["task"] = "general";
+    row["kind"] = kind;
+    row["prompt"] = prompt;
+    row["answer"] = answer;
+    row["n"] = len;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::string general_reasoning(const Json& row) {
+  const std::string kind = row.at("kind").as_string();
+  const std::string prompt = row.at("prompt").as_string();
+  const std::string answer = row.at("answer").as_string();
+  size_t colon = prompt.find(": ");
+  std::string list = colon == std::string::npos ? "" : prompt.substr(colon + 2);
+  std::string listed;  // "cat, sun, pen"
+  for (char c : list) listed += c == ' ' ? std::string(", ") : std::string(1, c);
+  std::string answered;
+  for (char c : answer) answered += c == ' ' ? std::string(", ") : std::string(1, c);
+  if (kind == "reverse") return "the words are " + listed + ". from the end: " + answered + ".";
+  if (kind == "sort") return "the words are " + listed + ". in order: " + answered + ".";
+  if (kind == "count") return "the words are " + listed + ". that is " + answer + " words.";
+  if (kind == "repeat") return "the word " + answer.substr(0, answer.find(' ')) + ", " + std::to_string(row.at("n").as_int()) + " times.";
+  if (kind == "upper") return "the words are " + listed + ". in capitals: " + answered + ".";
+  if (kind == "last") return "the words are " + listed + ". the last is " + answer + ".";
+  if (kind == "fact") return "the question asks for a color. it is " + answer + ".";
+  throw Error(cat("general: unknown kind '", kind, "'"));
+}
+
+}  // namespace r1
