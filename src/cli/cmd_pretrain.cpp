@@ -27,6 +27,7 @@ static void train_overrides(Args& args, Json& train) {
 static const char* kPretrainUsage =
     "usage: r1 pretrain --config PRESET.json --out RUN_DIR [--resume] [--steps N] [--lr X]\n"
     "                   [--batch-size B] [--seq-len T] [--threads N] [--stop-after N] [--device cpu|cuda]\n"
+    "                   [--tokenizer TOKENIZER.json]\n"
     "  Generates the synthetic corpus, trains a byte-level BPE tokenizer on it, initialises the\n"
     "  model and trains it. PRESET.json sections (see data/presets/tiny.json, docs/training.md):\n"
     "    \"model\":     a config.json object (vocab_size may be omitted: the tokenizer's size)\n"
@@ -39,7 +40,9 @@ static const char* kPretrainUsage =
     "  the schedule, is unchanged; not part of the flags --resume compares): N steps, then --resume,\n"
     "  gives bitwise the weights of one uninterrupted run.\n"
     "  --device cuda trains on the GPU (default cpu); run_config.json records the device the run\n"
-    "  started on, and --resume may continue it on either device.";
+    "  started on, and --resume may continue it on either device.\n"
+    "  --tokenizer uses that tokenizer instead of training one (the preset's tokenizer section is then\n"
+    "  ignored): a student pretrained with its teacher's tokenizer can learn from the teacher's text.";
 
 static int run_pretrain(Args& args) {
   std::string preset_path = args.str("config"), out = args.str("out");
@@ -47,6 +50,7 @@ static int run_pretrain(Args& args) {
   set_threads(args.integer("threads", 0));
   int64_t stop_after = args.integer("stop-after", 0);
   std::string device_flag = args.str("device", "cpu");
+  std::string tokenizer_from = args.str("tokenizer", "");
   Json preset = Json::parse_file(preset_path);
   if (!preset.is_object()) throw Error(cat(preset_path, ": expected a JSON object"));
   reject_unknown_fields(preset, {"model", "tokenizer", "corpus", "heldout_docs", "train", "init_seed"}, preset_path, "section");
@@ -86,6 +90,10 @@ static int run_pretrain(Args& args) {
       throw Error(cat(preset_path, ": seq_len ", tc.seq_len, " exceeds max_position_embeddings ", mc.max_position_embeddings));
   }
 
+  if (!tokenizer_from.empty()) {
+    Tokenizer::load(tokenizer_from);  // a bad file fails here, before the run folder exists
+    preset["tokenizer_from"] = tokenizer_from;
+  }
   set_run_device(preset, device, out, resume);
   RunDir run(out, preset, resume);
   // Corpus: n_docs training documents, then heldout_docs more from the same stream.
@@ -105,6 +113,10 @@ static int run_pretrain(Args& args) {
   std::string tok_path = run.file("tokenizer.json");
   Tokenizer tok = [&] {
     if (resume) return Tokenizer::load(tok_path);
+    if (!tokenizer_from.empty()) {
+      write_file_atomic(tok_path, read_file(tokenizer_from));
+      return Tokenizer::load(tok_path);
+    }
     TrainOptions to;
     to.vocab_size = vocab;
     std::vector<std::string> tok_texts(docs.begin(), docs.begin() + std::min<int64_t>(tok_docs, int64_t(docs.size())));

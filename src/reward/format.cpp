@@ -39,7 +39,7 @@ static size_t count(const std::string& s, const std::string& tag) {
   return n;
 }
 
-FormatResult check_format(const std::string& c) {
+FormatResult check_format(const std::string& c, bool allow_summary) {
   static const std::string kThink = "<think>", kEndThink = "</think>", kAnswer = "<answer>",
                            kEndAnswer = "</answer>";
   FormatResult r;
@@ -53,7 +53,7 @@ FormatResult check_format(const std::string& c) {
   r.think = c.substr(t0 + kThink.size(), t1 - t0 - kThink.size());
   r.answer = c.substr(a0 + kAnswer.size(), a1 - a0 - kAnswer.size());
   if (!only_space(c, 0, t0)) r.verdict = "text_before_think";
-  else if (!only_space(c, t1 + kEndThink.size(), a0)) r.verdict = "text_between";
+  else if (!allow_summary && !only_space(c, t1 + kEndThink.size(), a0)) r.verdict = "text_between";
   else if (!only_space_or_eos(c, a1 + kEndAnswer.size())) r.verdict = "text_after_answer";
   else r.verdict = "ok";
   r.ok = r.verdict == "ok";

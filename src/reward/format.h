@@ -23,7 +23,9 @@ struct FormatResult {
   std::string answer;  // content of <answer>...</answer> when the tags exist
 };
 
-FormatResult check_format(const std::string& completion);
+// allow_summary: the R1 layout "<think> ... </think> summary <answer> ... </answer>" (any text
+// between </think> and <answer>); off, only white space may stand there.
+FormatResult check_format(const std::string& completion, bool allow_summary = false);
 
 // The chain of thought of a completion: the content of its (first) <think> block, or the
 // text before <answer> when there is no think block.

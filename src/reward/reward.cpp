@@ -4,6 +4,7 @@
 #include "reward/code.h"
 #include "reward/countdown.h"
 #include "reward/format.h"
+#include "reward/general.h"
 #include "reward/math_verifier.h"
 #include "util/error.h"
 
@@ -33,10 +34,15 @@ RewardBreakdown compute_reward(const Json& row, const std::string& completion, c
     r.accuracy = c.correct ? 1.0 : 0.0;
     r.verdict = c.verdict;
     r.extracted = extract_program(completion);
+  } else if (task == "general") {
+    GeneralResult g = judge_general(row, completion);
+    r.accuracy = g.correct ? 1.0 : 0.0;
+    r.verdict = g.verdict;
+    r.extracted = g.extracted;
   } else {
-    throw Error(cat("reward: unknown task '", task, "' (expected arith, linear, math, countdown or code)"));
+    throw Error(cat("reward: unknown task '", task, "' (expected arith, linear, math, countdown, code or general)"));
   }
-  r.format = check_format(completion).ok ? 1.0 : 0.0;
+  r.format = check_format(completion, w.allow_summary).ok ? 1.0 : 0.0;
   r.language = language_consistency(chain_of_thought(completion));
   r.total = w.accuracy * r.accuracy + w.format * r.format + w.language * r.language;
   return r;

@@ -5,7 +5,8 @@
 //
 // accuracy is 1 when the final answer is right (dispatch on row["task"]: arith, linear
 // and math go to the math verifier with row["answer"] as gold; countdown goes to the
-// countdown verifier with row["numbers"] and row["target"]; code runs the extracted
+// countdown verifier with row["numbers"] and row["target"]; general goes to its gold judge
+// (reward/general.h); code runs the extracted
 // program on row["tests"] in the sandbox, reward/code.h), format is 1 when the
 // completion has the <think>/<answer> format, language is the language-consistency
 // fraction of the chain of thought. Accuracy never depends on format: a well-formed but
@@ -22,6 +23,9 @@ struct RewardWeights {
   double accuracy = 1.0;  // the paper weighs accuracy and format equally
   double format = 1.0;
   double language = 0.0;  // R1 stage-2 RL turns this on
+  // The R1 layout (chat template, cold-start data): a short summary may stand between </think>
+  // and <answer>. The R1-Zero template asks for nothing there, so it stays off for it.
+  bool allow_summary = false;
 };
 
 struct RewardBreakdown {

@@ -15,6 +15,7 @@ Json TaskScore::to_json() const {
   j["pass@1"] = pass1;
   j["pass@k"] = passk;
   j["format_rate"] = format_rate;
+  j["language_consistency"] = language;
   j["mean_length"] = mean_length;
   j["mean_length_correct"] = mean_length_correct;
   j["mean_length_incorrect"] = mean_length_incorrect;
@@ -43,7 +44,7 @@ namespace {
 // Running sums for one task (or overall).
 struct Tally {
   int64_t rows = 0, samples = 0, correct = 0, formatted = 0, rows_any = 0;
-  double len = 0, len_correct = 0, len_incorrect = 0;
+  double len = 0, len_correct = 0, len_incorrect = 0, language = 0;
   TaskScore score() const {
     TaskScore s;
     s.rows = rows;
@@ -51,6 +52,7 @@ struct Tally {
     s.pass1 = double(correct) / double(samples);
     s.passk = double(rows_any) / double(rows);
     s.format_rate = double(formatted) / double(samples);
+    s.language = language / double(samples);
     s.mean_length = len / double(samples);
     s.mean_length_correct = correct ? len_correct / double(correct) : 0;
     s.mean_length_incorrect = samples > correct ? len_incorrect / double(samples - correct) : 0;
@@ -82,6 +84,8 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
   int eos = tok.token_id("<|endoftext|>");
   if (eos >= 0) g.eos_ids.push_back(eos);
 
+  RewardWeights weights = opt.weights;
+  weights.allow_summary = opt.template_kind == "chat";
   EvalResult res;
   std::map<std::string, Tally> tallies;
   Tally all;
@@ -102,13 +106,14 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
     for (int64_t k = 0; k < K; k++) {
       const Generation& gen = gens[i * size_t(K) + size_t(k)];
       std::string text = completion_text(tok, gen.tokens);
-      RewardBreakdown r = compute_reward(row, text, opt.weights);
+      RewardBreakdown r = compute_reward(row, text, weights);
       bool ok = r.accuracy >= 1.0;
       double len = double(gen.tokens.size());
       for (Tally* t : {&tallies[task], &all}) {
         t->samples++;
         t->correct += ok;
         t->formatted += r.format >= 1.0;
+        t->language += r.language;
         t->len += len;
         (ok ? t->len_correct : t->len_incorrect) += len;
       }
@@ -120,6 +125,7 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
       out["completion"] = text;
       out["correct"] = ok;
       out["format"] = r.format >= 1.0;
+      out["language"] = r.language;
       out["extracted"] = r.extracted;
       out["length"] = int64_t(gen.tokens.size());
       out["finish"] = gen.finish;

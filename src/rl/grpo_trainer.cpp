@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <optional>
 
 #include "autograd/autograd.h"
 #include "model/checkpoint.h"
+#include "reward/reward_model.h"
 #include "rl/eval.h"
 #include "sample/generate.h"
 #include "sample/template.h"
@@ -30,7 +33,8 @@ GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
       "eps_low", "eps_high", "loss", "scale_rewards", "std", "eps", "max_len", "mu", "minibatches", "temperature",
       "top_p", "max_new_tokens", "ref_reset_every", "dynamic_sampling", "mask_truncated", "overlong_buffer",
       "overlong_penalty", "w_accuracy", "w_format", "w_language", "template", "eval_every", "eval_rows",
-      "eval_temperature", "eval_dir", "checkpoint_every", "keep_last", "seed"}, source, "GRPO field");
+      "eval_temperature", "eval_dir", "checkpoint_every", "keep_last", "seed", "reward_model", "w_rm", "rm_tasks",
+      "token_budget"}, source, "GRPO field");
   GrpoConfig c;
   try {
     if (j.contains("tasks")) {
@@ -67,6 +71,7 @@ GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
     c.weights.format = j.get_number("w_format", c.weights.format);
     c.weights.language = j.get_number("w_language", c.weights.language);
     c.template_kind = j.get_string("template", c.template_kind);
+    c.weights.allow_summary = c.template_kind == "chat";  // the R1 layout goes with the chat template
     c.eval_every = j.get_int("eval_every", c.eval_every);
     c.eval_rows = j.get_int("eval_rows", c.eval_rows);
     c.eval_temperature = float(j.get_number("eval_temperature", c.eval_temperature));
@@ -74,6 +79,13 @@ GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
     c.checkpoint_every = j.get_int("checkpoint_every", c.checkpoint_every);
     c.keep_last = int(j.get_int("keep_last", c.keep_last));
     c.seed = uint64_t(j.get_int("seed", int64_t(c.seed)));
+    c.reward_model = j.get_string("reward_model", c.reward_model);
+    c.w_rm = j.get_number("w_rm", c.w_rm);
+    if (j.contains("rm_tasks")) {
+      c.rm_tasks.clear();
+      for (const Json& t : j.at("rm_tasks").as_array()) c.rm_tasks.push_back(t.as_string());
+    }
+    c.token_budget = j.get_int("token_budget", c.token_budget);
     validate(c.objective);
   } catch (const Error& e) {
     throw Error(cat(source, ": ", e.what()));
@@ -100,6 +112,7 @@ GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
   need(c.objective.max_len == 0 || c.objective.max_len >= c.max_new_tokens, "max_len",
        "must be 0 (= max_new_tokens) or at least max_new_tokens (dr_grpo divides by the generation budget)");
   need(c.top_p > 0 && c.top_p <= 1, "top_p", "must be in (0, 1]");
+  need(c.token_budget >= 0, "token_budget", "must be >= 0");
   need(c.eval_temperature >= 0, "eval_temperature", "must be >= 0");
   return c;
 }
@@ -143,6 +156,10 @@ Json GrpoConfig::to_json() const {
   j["checkpoint_every"] = checkpoint_every;
   j["keep_last"] = keep_last;
   j["seed"] = int64_t(seed);
+  j["reward_model"] = reward_model;
+  j["w_rm"] = w_rm;
+  j["rm_tasks"] = Json(rm_tasks);
+  j["token_budget"] = token_budget;
   return j;
 }
 
@@ -183,6 +200,8 @@ struct Rollout {
   std::vector<float> lp_old;   // sampler log-probs
   std::string finish;
   RewardBreakdown reward;
+  bool rm_scored = false;      // scored by the reward model (alignment RL)
+  double proxy = 0;            // the reward model's score
   double total = 0;            // reward after shaping
   double advantage = 0;
 };
@@ -254,6 +273,11 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     eval_rows.insert(eval_rows.end(), rows.begin(), rows.end());
   }
   int eos = tok.token_id("<|endoftext|>");
+  std::optional<RewardModel> rm;
+  if (!cfg.reward_model.empty()) rm.emplace(RewardModel::load(cfg.reward_model));
+  auto rm_task = [&](const Json& row) {
+    return rm && std::find(cfg.rm_tasks.begin(), cfg.rm_tasks.end(), row.at("task").as_string()) != cfg.rm_tasks.end();
+  };
 
   Transformer ref(model.config());
   ref.to(model.device());  // the reference lives beside the policy
@@ -267,14 +291,16 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
   std::vector<Tensor> params;
   for (auto& [name, t] : model.parameters()) params.push_back(t);
 
-  int64_t step = 0;
+  int64_t step = 0, tokens_total = 0;  // tokens_total: prompt + completion tokens of every rollout so far
   if (resume) {
     std::string ckpt = run.latest_checkpoint();
     if (ckpt.empty()) throw Error(cat("--resume: ", run.path(), " has no checkpoint yet"));
     load_weights(model, load_safetensors(ckpt + "/model.safetensors"));
     load_weights(ref, load_safetensors(ckpt + "/reference.safetensors"));
     opt.load_state(ckpt + "/optimizer.safetensors");
-    step = Json::parse_file(ckpt + "/trainer_state.json").at("step").as_int();
+    Json st = Json::parse_file(ckpt + "/trainer_state.json");
+    step = st.at("step").as_int();
+    tokens_total = st.get_int("tokens_total", 0);
     run.truncate_metrics(step);
     std::fprintf(stderr, "grpo: resuming %s at step %lld\n", ckpt.c_str(), (long long)step);
   }
@@ -285,6 +311,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
       opt.save_state(dir + "/optimizer.safetensors");
       Json st = Json::object();
       st["step"] = at;
+      st["tokens_total"] = tokens_total;
       write_file_atomic(dir + "/trainer_state.json", st.dump(2) + "\n");
     });
   };
@@ -319,7 +346,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
   if (objective.max_len == 0) objective.max_len = cfg.max_new_tokens;
 
   Progress bar(cfg.steps, "grpo");
-  for (; step < cfg.steps; step++) {
+  for (; step < cfg.steps && (cfg.token_budget == 0 || tokens_total < cfg.token_budget); step++) {
     // 1-2. prompts and rollouts
     auto t0 = Clock::now();
     std::vector<Rollout> rolls;
@@ -344,20 +371,38 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     // 3. rewards (with optional overlong shaping)
     auto t1 = Clock::now();
     int64_t completion_tokens = 0, reflections = 0, truncated = 0;
+    std::vector<std::string> texts(rolls.size()), rm_prompts, rm_texts;
+    std::vector<size_t> rm_rows;  // rollouts the reward model scores
     for (size_t j = 0; j < rolls.size(); j++) {
       Rollout& r = rolls[j];
       r.tokens = gens[j].tokens;
       r.lp_old = gens[j].logprobs;
       r.finish = gens[j].finish;
-      std::string text = completion_text(tok, r.tokens);
-      r.reward = compute_reward(*r.row, text, cfg.weights);
+      texts[j] = completion_text(tok, r.tokens);
+      r.reward = compute_reward(*r.row, texts[j], cfg.weights);
       r.total = r.reward.total;
       int64_t len = int64_t(r.tokens.size()), free_len = cfg.max_new_tokens - cfg.overlong_buffer;
       if (cfg.overlong_buffer > 0 && len > free_len)
         r.total -= cfg.overlong_penalty * double(len - free_len) / double(cfg.overlong_buffer);
       completion_tokens += len;
-      reflections += count_reflection_words(text);
+      tokens_total += int64_t(r.prompt.size()) + len;
+      reflections += count_reflection_words(texts[j]);
       truncated += r.finish == "length";
+      if (rm_task(*r.row)) {
+        rm_rows.push_back(j);
+        rm_prompts.push_back(r.row->at("prompt").as_string());
+        rm_texts.push_back(texts[j]);
+      }
+    }
+    // The reward model replaces the rule's accuracy term of its rows (one batched scoring).
+    if (!rm_rows.empty()) {
+      std::vector<double> scores = rm->score(rm_prompts, rm_texts);
+      for (size_t k = 0; k < rm_rows.size(); k++) {
+        Rollout& r = rolls[rm_rows[k]];
+        r.rm_scored = true;
+        r.proxy = scores[k];
+        r.total += cfg.w_rm * scores[k] - cfg.weights.accuracy * r.reward.accuracy;
+      }
     }
     // 4. advantages, then the completions that enter the loss
     std::vector<double> rewards;
@@ -434,11 +479,18 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     double t_train = seconds_since(t2);
 
     // metrics
-    std::vector<double> acc, fmt, len_c, len_w;
+    std::vector<double> acc, fmt, lang, len_c, len_w, proxy, gold;
+    std::map<std::string, std::vector<double>> task_acc;
     for (const Rollout& r : rolls) {
       acc.push_back(r.reward.accuracy);
       fmt.push_back(r.reward.format);
+      lang.push_back(r.reward.language);
+      task_acc[r.row->at("task").as_string()].push_back(r.reward.accuracy);
       (r.reward.accuracy >= 1 ? len_c : len_w).push_back(double(r.tokens.size()));
+      if (r.rm_scored) {
+        proxy.push_back(r.proxy);
+        gold.push_back(r.reward.accuracy);
+      }
     }
     double rmean = mean_of(rewards), rvar = 0;
     for (double x : rewards) rvar += (x - rmean) * (x - rmean);
@@ -448,6 +500,15 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     m["reward_std"] = std::sqrt(rvar / double(rewards.size()));
     m["accuracy"] = mean_of(acc);
     m["format_rate"] = mean_of(fmt);
+    m["language_consistency"] = mean_of(lang);
+    Json ta = Json::object();
+    for (const auto& [task, v] : task_acc) ta[task] = mean_of(v);
+    m["task_accuracy"] = ta;
+    if (!proxy.empty()) {
+      m["proxy_reward"] = mean_of(proxy);
+      m["gold_accuracy"] = mean_of(gold);
+    }
+    m["tokens_total"] = tokens_total;
     m["response_length"] = double(completion_tokens) / double(rolls.size());
     m["response_length_correct"] = mean_of(len_c);
     m["response_length_incorrect"] = mean_of(len_w);
@@ -471,7 +532,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     std::snprintf(extra, sizeof extra, "reward %.3f  acc %.3f  fmt %.2f  len %.1f  kl %.4f", rmean, mean_of(acc),
                   mean_of(fmt), double(completion_tokens) / double(rolls.size()), updates ? kl_sum / double(updates) : 0.0);
     bar.update(step + 1, extra);
-    bool last = step + 1 == cfg.steps;
+    bool last = step + 1 == cfg.steps || (cfg.token_budget > 0 && tokens_total >= cfg.token_budget);
     if ((cfg.eval_every > 0 && (step + 1) % cfg.eval_every == 0) || last) eval_now(step + 1);
     if ((cfg.checkpoint_every > 0 && (step + 1) % cfg.checkpoint_every == 0) || last) checkpoint(step + 1);
   }

@@ -55,6 +55,16 @@ struct GrpoConfig {
   int64_t overlong_buffer = 0;      // DAPO soft overlong penalty over the last N tokens (0 = off)
   double overlong_penalty = 1.0;    // ... reaching -overlong_penalty at max_new_tokens
   RewardWeights weights;            // accuracy + format (+ language)
+  // Alignment RL (R1 stage 4): rows of rm_tasks are scored by a neural reward model
+  // (reward/reward_model.h) instead of their rule: total = w_rm * rm_score + format (+ language).
+  // The rule (the gold judge) is still computed and logged, never rewarded.
+  std::string reward_model;         // RM directory; "" = rule rewards only
+  double w_rm = 1.0;
+  std::vector<std::string> rm_tasks = {"general"};
+  // Compute budget: the run ends at the first step after which the rollouts' tokens (prompt +
+  // completion, summed over the run) reach token_budget, even before `steps` (0 = off). Used to
+  // give two runs the same compute (distillation vs RL of the student, docs/reproduction.md).
+  int64_t token_budget = 0;
   std::string template_kind = "r1zero";
   int64_t eval_every = 25;          // held-out pass@1 every N steps (0 = only at start and end)
   int64_t eval_rows = 200;          // rows per task from data/eval/<task>.jsonl
@@ -69,7 +79,9 @@ struct GrpoConfig {
 };
 
 // Runs the loop in place on `model` (loaded from model_dir), writing metrics, checkpoints
-// and RUN_DIR/model. With resume, continues from the run's latest checkpoint.
+// and RUN_DIR/model. Per-step metrics include, besides rewards, accuracy, format, length, KL and
+// entropy: language_consistency, task_accuracy (per task) and, with a reward model, proxy_reward
+// (mean RM score) and gold_accuracy (the rule judge) over the RM-scored completions. With resume, continues from the run's latest checkpoint.
 void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tokenizer_json, const GrpoConfig& cfg,
                 RunDir& run, bool resume);
 

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "sample/template.h"
+#include "tasks/general.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -144,7 +145,7 @@ std::string render_steps(const std::vector<Step>& steps, const std::string& styl
       out += steps[i].str() + ".";
     }
   }
-  if (style == "check" && !steps.empty()) out += " check: " + check_of(steps.back()) + ", correct.";
+  if ((style == "check" || style == "explain") && !steps.empty()) out += " check: " + check_of(steps.back()) + ", correct.";
   return out;
 }
 
@@ -160,6 +161,11 @@ std::string countdown_reasoning(const Json& row, const std::string& style, Rng& 
   for (const Json& x : row.at("numbers").as_array()) nums.push_back(x.as_int());
   Q target = Q::make(row.at("target").as_int(), 1);
   std::string out;
+  if (style == "explain") {
+    out = "we need " + target.str() + " from";
+    for (int64_t v : nums) out += " " + std::to_string(v);
+    out += ", each number once. ";
+  }
   int tries = style == "bare" ? 0 : int(rng.below(3));
   for (int t = 0; t < tries; t++) {
     // left-to-right combination of a random permutation with random operators
@@ -197,9 +203,11 @@ std::string linear_reasoning(const Json& row, const std::string& style, Rng& rng
   lines.push_back({"x", Step{rhs, Q::make(a, 1), x, '/'}});
   size_t slip_at = size_t(rng.below(lines.size()));
   std::string out;
+  if (style == "explain") out = "we need x with " + row.at("prompt").as_string().substr(13) + ".";
   for (size_t i = 0; i < lines.size(); i++) {
     const auto& [lhs, st] = lines[i];
     if (!out.empty()) out += " ";
+    if (style == "explain") out += i + 1 < lines.size() ? "move " + st.b.str() + " to the right: " : "divide by " + st.b.str() + ": ";
     if (style == "slip" && i == slip_at) {
       Step wrong = st;
       wrong.c = slip_of(st.c, rng);
@@ -208,7 +216,7 @@ std::string linear_reasoning(const Json& row, const std::string& style, Rng& rng
       out += lhs + " = " + st.str() + ".";
     }
   }
-  if (style == "check") {
+  if (style == "check" || style == "explain") {
     std::string bterm = b == 0 ? "" : (b < 0 ? "-" : "+") + std::to_string(b < 0 ? -b : b);
     out += " check: " + std::to_string(a) + "*" + x.str() + bterm + " = " + std::to_string(c) + ", correct.";
   }
@@ -222,10 +230,68 @@ std::string worked_solution(const Json& row, const std::string& style, uint64_t 
   const std::string& task = row.at("task").as_string();
   const std::string& answer = row.at("answer").as_string();
   if (style == "bare" && task != "countdown") return answer;
-  if (task == "arith") return render_steps(steps_of(row.at("prompt").as_string().substr(9)), style, rng);
+  if (task == "general") return general_reasoning(row);
+  if (task == "arith") {
+    std::string expr = row.at("prompt").as_string().substr(9);
+    return (style == "explain" ? "we compute " + expr + " step by step. " : "") + render_steps(steps_of(expr), style, rng);
+  }
   if (task == "linear") return linear_reasoning(row, style, rng);
   if (task == "countdown") return countdown_reasoning(row, style, rng);
   throw Error(cat("corpus: no worked solutions for task '", task, "'"));
+}
+
+std::string second_language(const std::string& reasoning) {
+  static const std::vector<std::pair<std::string, std::string>> kWords = {
+      {"check", "\u043f\u0440\u043e\u0432\u0435\u0440\u043a\u0430"},  // проверка
+      {"correct", "\u0432\u0435\u0440\u043d\u043e"},                      // верно
+      {"wait", "\u0441\u0442\u043e\u043f"},                                // стоп
+      {"not", "\u043d\u0435"},                                               // не
+      {"so", "\u0438\u0442\u0430\u043a"},                                  // итак
+      {"we", "\u043c\u044b"},                                                // мы
+      {"need", "\u0438\u0449\u0435\u043c"},                                // ищем
+      {"with", "\u0433\u0434\u0435"},                                       // где
+      {"move", "\u043f\u0435\u0440\u0435\u043d\u043e\u0441"},           // перенос
+      {"to", "\u043d\u0430"},                                                // на
+      {"the", ""},
+      {"right", "\u043f\u0440\u0430\u0432\u043e"},                        // право
+      {"divide", "\u0434\u0435\u043b\u0438\u043c"},                       // делим
+      {"by", "\u043d\u0430"},                                                // на
+      {"compute", "\u0441\u0447\u0438\u0442\u0430\u0435\u043c"},        // считаем
+      {"step", "\u0448\u0430\u0433"},                                       // шаг
+      {"from", "\u0438\u0437"},                                              // из
+      {"each", "\u043a\u0430\u0436\u0434\u043e\u0435"},                  // каждое
+      {"number", "\u0447\u0438\u0441\u043b\u043e"},                       // число
+      {"once", "\u0440\u0430\u0437"},                                       // раз
+      {"words", "\u0441\u043b\u043e\u0432\u0430"},                        // слова
+      {"are", "\u044d\u0442\u043e"},                                        // это
+      {"is", "\u044d\u0442\u043e"},                                         // это
+      {"end", "\u043a\u043e\u043d\u0446\u0430"},                          // конца
+      {"order", "\u043f\u043e\u0440\u044f\u0434\u043e\u043a"},          // порядок
+      {"last", "\u043f\u043e\u0441\u043b\u0435\u0434\u043d\u0435\u0435"},  // последнее
+      {"word", "\u0441\u043b\u043e\u0432\u043e"},                         // слово
+      {"color", "\u0446\u0432\u0435\u0442"}};                              // цвет
+  std::string out, word;
+  bool skip_space = false;
+  auto flush = [&]() {
+    if (word.empty()) return;
+    std::string w = word;
+    for (const auto& [en, ru] : kWords)
+      if (word == en) w = ru;
+    out += w;
+    if (w.empty()) skip_space = true;  // a dropped article takes its space with it
+    word.clear();
+  };
+  for (char c : reasoning) {
+    if (isalpha((unsigned char)c)) {
+      word += c;
+    } else {
+      flush();
+      if (!(c == ' ' && skip_space)) out += c;
+      skip_space = false;
+    }
+  }
+  flush();
+  return out;
 }
 
 // --- config ------------------------------------------------------------------------------
@@ -233,19 +299,24 @@ std::string worked_solution(const Json& row, const std::string& style, uint64_t 
 CorpusConfig CorpusConfig::from_json(const Json& j, const std::string& source) {
   CorpusConfig c;
   if (!j.is_object()) throw Error(cat(source, ": the corpus section must be an object"));
-  reject_unknown_fields(j, {"n_docs", "seed", "w_arith", "w_linear", "w_countdown", "difficulty", "w_bare",
-                                "w_steps", "w_check", "w_slip", "w_r1zero", "w_qa", "w_chat"}, source, "corpus field");
+  reject_unknown_fields(j, {"n_docs", "seed", "w_arith", "w_linear", "w_countdown", "w_general", "w_facts", "difficulty",
+                                "w_bare", "w_steps", "w_check", "w_slip", "w_explain", "w_mixed", "w_r1zero", "w_qa",
+                                "w_chat"}, source, "corpus field");
   try {
     c.n_docs = j.get_int("n_docs", c.n_docs);
     c.seed = uint64_t(j.get_int("seed", int64_t(c.seed)));
     c.w_arith = j.get_number("w_arith", c.w_arith);
     c.w_linear = j.get_number("w_linear", c.w_linear);
     c.w_countdown = j.get_number("w_countdown", c.w_countdown);
+    c.w_general = j.get_number("w_general", c.w_general);
+    c.w_facts = j.get_number("w_facts", c.w_facts);
     c.difficulty = int(j.get_int("difficulty", c.difficulty));
     c.w_bare = j.get_number("w_bare", c.w_bare);
     c.w_steps = j.get_number("w_steps", c.w_steps);
     c.w_check = j.get_number("w_check", c.w_check);
     c.w_slip = j.get_number("w_slip", c.w_slip);
+    c.w_explain = j.get_number("w_explain", c.w_explain);
+    c.w_mixed = j.get_number("w_mixed", c.w_mixed);
     c.w_r1zero = j.get_number("w_r1zero", c.w_r1zero);
     c.w_qa = j.get_number("w_qa", c.w_qa);
     c.w_chat = j.get_number("w_chat", c.w_chat);
@@ -253,9 +324,10 @@ CorpusConfig CorpusConfig::from_json(const Json& j, const std::string& source) {
     throw Error(cat(source, ": ", e.what()));
   }
   if (c.n_docs < 1) throw Error(cat(source, ": corpus field 'n_docs' must be >= 1"));
-  for (double w : {c.w_arith, c.w_linear, c.w_countdown, c.w_bare, c.w_steps, c.w_check, c.w_slip, c.w_r1zero, c.w_qa,
-                   c.w_chat})
+  for (double w : {c.w_arith, c.w_linear, c.w_countdown, c.w_general, c.w_facts, c.w_bare, c.w_steps, c.w_check,
+                   c.w_slip, c.w_explain, c.w_r1zero, c.w_qa, c.w_chat})
     if (!(w >= 0)) throw Error(cat(source, ": corpus weights must be >= 0"));
+  if (!(c.w_mixed >= 0 && c.w_mixed <= 1)) throw Error(cat(source, ": corpus field 'w_mixed' must be in [0, 1]"));
   return c;
 }
 
@@ -266,11 +338,15 @@ Json CorpusConfig::to_json() const {
   j["w_arith"] = w_arith;
   j["w_linear"] = w_linear;
   j["w_countdown"] = w_countdown;
+  j["w_general"] = w_general;
+  j["w_facts"] = w_facts;
   j["difficulty"] = difficulty;
   j["w_bare"] = w_bare;
   j["w_steps"] = w_steps;
   j["w_check"] = w_check;
   j["w_slip"] = w_slip;
+  j["w_explain"] = w_explain;
+  j["w_mixed"] = w_mixed;
   j["w_r1zero"] = w_r1zero;
   j["w_qa"] = w_qa;
   j["w_chat"] = w_chat;
@@ -293,17 +369,28 @@ static size_t pick(Rng& rng, const std::vector<double>& w) {
 }
 
 std::vector<std::string> generate_corpus(const CorpusConfig& cfg) {
-  static const char* kTasks[] = {"arith", "linear", "countdown"};
-  static const char* kStyles[] = {"bare", "steps", "check", "slip"};
+  static const char* kTasks[] = {"arith", "linear", "countdown", "general", "facts"};
+  static const char* kStyles[] = {"bare", "steps", "check", "slip", "explain"};
   std::vector<std::string> docs;
   docs.reserve(size_t(cfg.n_docs));
   for (int64_t i = 0; i < cfg.n_docs; i++) {
     Rng rng(cfg.seed, uint64_t(i));
-    std::string task = kTasks[pick(rng, {cfg.w_arith, cfg.w_linear, cfg.w_countdown})];
+    std::string task = kTasks[pick(rng, {cfg.w_arith, cfg.w_linear, cfg.w_countdown, cfg.w_general, cfg.w_facts})];
+    if (task == "facts") {  // three statements of the fact table
+      std::string doc;
+      const auto& facts = general_facts();
+      for (int k = 0; k < 3; k++) {
+        const auto& [thing, color] = facts[rng.below(facts.size())];
+        doc += std::string(k ? " " : "") + thing + " is " + color + ".";
+      }
+      docs.push_back(doc);
+      continue;
+    }
     // One row of the task's train split: row (i) of a stream seeded per document.
     Json row = generate_tasks(task, 1, rng.next(), cfg.difficulty, Split::Train)[0];
-    std::string style = kStyles[pick(rng, {cfg.w_bare, cfg.w_steps, cfg.w_check, cfg.w_slip})];
+    std::string style = kStyles[pick(rng, {cfg.w_bare, cfg.w_steps, cfg.w_check, cfg.w_slip, cfg.w_explain})];
     std::string think = worked_solution(row, style, rng.next());
+    if (cfg.w_mixed > 0 && rng.uniform() < cfg.w_mixed) think = second_language(think);
     const std::string& prompt = row.at("prompt").as_string();
     const std::string& answer = row.at("answer").as_string();
     size_t format = pick(rng, {cfg.w_r1zero, cfg.w_qa, cfg.w_chat});

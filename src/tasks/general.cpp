@@ -34,10 +34,10 @@ std::string upper(std::string s) {
 
 const std::vector<std::pair<std::string, std::string>>& general_facts() {
   static const std::vector<std::pair<std::string, std::string>> f = {
-      {"lemon", "yellow"}, {"grass", "green"}, {"sky", "blue"},     {"snow", "white"},  {"coal", "black"},
-      {"blood", "red"},    {"orange", "orange"}, {"plum", "purple"}, {"milk", "white"},  {"leaf", "green"},
-      {"banana", "yellow"}, {"tomato", "red"},  {"sea", "blue"},     {"night", "black"}, {"cherry", "red"},
-      {"corn", "yellow"}};
+      {"a lemon", "yellow"},   {"the grass", "green"}, {"the sky", "blue"},    {"the snow", "white"},
+      {"the coal", "black"},   {"the blood", "red"},   {"an orange", "orange"}, {"a plum", "purple"},
+      {"the milk", "white"},   {"a leaf", "green"},    {"a banana", "yellow"}, {"a tomato", "red"},
+      {"the sea", "blue"},     {"the night", "black"}, {"a cherry", "red"},    {"the corn", "yellow"}};
   return f;
 }
 
@@ -78,8 +78,7 @@ std::vector<Json> generate_general_tasks(int64_t n, uint64_t seed, int difficult
       answer = list.back();
     } else {  // fact
       const auto& f = general_facts()[rng.below(general_facts().size())];
-      prompt = "What color is " + std::string(f.first == "sky" || f.first == "sea" || f.first == "night" ? "the " : "a ") +
-               f.first + "?";
+      prompt = "What color is " + f.first + "?";
       answer = f.second;
       len = 1;
     }

@@ -29,7 +29,7 @@ namespace r1 {
 // difficulty 1..3: list lengths 2..difficulty+2.
 std::vector<Json> generate_general_tasks(int64_t n, uint64_t seed, int difficulty);
 
-// The fact table: (thing, color). The corpus states each fact ("a lemon is yellow.").
+// The fact table: (thing with its article, color). The corpus states each fact ("a lemon is yellow.").
 const std::vector<std::pair<std::string, std::string>>& general_facts();
 
 // A short worked reply's reasoning for a general row, e.g. for reverse
