@@ -1,11 +1,13 @@
 // `r1 data gen`: writes procedurally generated task rows (tasks/) as JSONL. The frozen
 // eval sets under data/eval/ are made with this command (see docs/tasks.md).
 // `r1 data corpus`: writes the synthetic pretraining corpus (tasks/corpus.h, docs/data.md).
-// Does not do: tokenization, SFT formatting, mixing tasks in one file.
+// `r1 data cold-start` / `r1 data general-sft`: SFT rows of the R1 recipe (tasks/sft_data.h).
+// Does not do: tokenization.
 #include <cstdio>
 
 #include "cli/command.h"
 #include "tasks/corpus.h"
+#include "tasks/sft_data.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -14,7 +16,7 @@ namespace r1 {
 
 static const char* kUsage =
     "usage: r1 data gen --task NAME --n N --seed S [--difficulty D] [--split S] --out FILE.jsonl [--json]\n"
-    "  --task        arith | countdown | linear | code\n"
+    "  --task        arith | countdown | linear | code | general\n"
     "  --n           number of rows (row i depends only on seed, i and difficulty)\n"
     "  --seed        generator seed (the eval sets use seed 1000000007; train with others)\n"
     "  --difficulty  1 = the default, learnable by a tiny model; arith and countdown 1..4,\n"
@@ -28,7 +30,14 @@ static const char* kUsage =
     "  The synthetic pretraining corpus (docs/data.md): worked solutions of train-split task rows in\n"
     "  several reasoning styles and document formats. .txt: one document per line (newlines inside a\n"
     "  document are escaped as \\n); .jsonl: {\"text\": ...} per line. CORPUS.json holds mix knobs (the\n"
-    "  \"corpus\" section of data/presets/tiny.json); --n-docs and --seed override it.";
+    "  \"corpus\" section of data/presets/tiny.json); --n-docs and --seed override it.\n"
+    "\n"
+    "usage: r1 data cold-start --n N --seed S --tasks T1,T2 --out FILE.jsonl\n"
+    "       r1 data general-sft --n N --seed S --out FILE.jsonl\n"
+    "  SFT rows {\"messages\": [...]} for the R1 recipe (docs/data.md): cold-start rows are long,\n"
+    "  readable chains of thought in the R1 layout (<think> ... </think> summary <answer> ... </answer>)\n"
+    "  over train-split rows of the reasoning tasks (taken in turn); general-sft rows answer general\n"
+    "  (non-reasoning) prompts in the same layout.";
 
 static int run_gen(Args& args) {
   std::string task = args.str("task");
@@ -80,10 +89,27 @@ static int run_corpus(Args& args) {
   return 0;
 }
 
+static int run_sft_rows(Args& args, bool cold_start) {
+  int64_t n = args.integer("n"), seed = args.integer("seed");
+  std::vector<std::string> tasks = cold_start ? args.list("tasks") : std::vector<std::string>{};
+  std::string out = args.str("out");
+  args.finish();
+  check(n >= 1, "r1 data: --n must be >= 1, got ", n);
+  check(seed >= 0, "r1 data: --seed must be >= 0, got ", seed);
+  std::vector<Json> rows = cold_start ? cold_start_rows(n, uint64_t(seed), tasks) : general_sft_rows(n, uint64_t(seed));
+  std::string text;
+  for (const Json& row : rows) text += row.dump() + "\n";
+  write_file_atomic(out, text);
+  std::fprintf(stderr, "wrote %lld %s rows to %s\n", (long long)n, cold_start ? "cold-start" : "general SFT", out.c_str());
+  return 0;
+}
+
 static int run_data(Args& args) {
-  std::string sub = args.next_positional("subcommand (gen, corpus)");
+  std::string sub = args.next_positional("subcommand (gen, corpus, cold-start, general-sft)");
   if (sub == "gen") return run_gen(args);
   if (sub == "corpus") return run_corpus(args);
+  if (sub == "cold-start") return run_sft_rows(args, true);
+  if (sub == "general-sft") return run_sft_rows(args, false);
   throw Error(cat("r1 data: unknown subcommand '", sub, "'\n", kUsage));
 }
 

@@ -1,7 +1,6 @@
 // Rejection sampling. See rejection.h.
 #include "rl/rejection.h"
 
-#include <map>
 #include <set>
 
 #include "util/error.h"
@@ -43,6 +42,14 @@ Json sft_row(const Json& gen) {
 
 }  // namespace
 
+std::map<std::string, bool> rejection_filters(const Json& g, const RejectionOptions& opt) {
+  int64_t length = g.at("length").as_int();
+  return {{"correct", g.at("correct").as_bool()},
+          {"format", g.at("format").as_bool()},
+          {"language", g.at("language").as_number() >= opt.min_language},
+          {"length", g.at("finish").as_string() != "length" && (opt.max_length == 0 || length <= opt.max_length)}};
+}
+
 RejectionResult rejection_sample(Transformer& model, const Tokenizer& tok, const std::vector<Json>& rows,
                                  const RejectionOptions& opt) {
   if (opt.keep_per_prompt < 1) throw Error("rejection sampling: keep_per_prompt must be >= 1");
@@ -57,12 +64,7 @@ RejectionResult rejection_sample(Transformer& model, const Tokenizer& tok, const
     std::set<std::string> seen;  // distinct completions kept for this prompt
     for (size_t k = 0; k < K; k++) {
       Json g = ev.generations[i * K + k];
-      int64_t length = g.at("length").as_int();
-      std::map<std::string, bool> pass = {
-          {"correct", g.at("correct").as_bool()},
-          {"format", g.at("format").as_bool()},
-          {"language", g.at("language").as_number() >= opt.min_language},
-          {"length", g.at("finish").as_string() != "length" && (opt.max_length == 0 || length <= opt.max_length)}};
+      std::map<std::string, bool> pass = rejection_filters(g, opt);
       bool accepted = true;
       for (const auto& [filter, ok] : pass) accepted = accepted && ok;
       bool keep = accepted && int64_t(seen.size()) < opt.keep_per_prompt &&

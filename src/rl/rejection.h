@@ -12,6 +12,7 @@
 // filtering by a neural model (the general SFT rows come from the task programs, sft_data.h).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,9 @@ struct RejectionResult {
 
 RejectionResult rejection_sample(Transformer& model, const Tokenizer& tok, const std::vector<Json>& rows,
                                  const RejectionOptions& opt);
+
+// The filters one completion passes: {"correct", "format", "language", "length"} -> passed.
+// generation: a row of EvalResult::generations ("correct", "format", "language", "finish", "length").
+std::map<std::string, bool> rejection_filters(const Json& generation, const RejectionOptions& opt);
 
 }  // namespace r1
