@@ -1,11 +1,13 @@
 // `r1 data gen`: writes procedurally generated task rows (tasks/) as JSONL. The frozen
 // eval sets under data/eval/ are made with this command (see docs/tasks.md).
 // `r1 data corpus`: writes the synthetic pretraining corpus (tasks/corpus.h, docs/data.md).
+// `r1 data prefs`: writes preference pairs for the reward model (tasks/preferences.h).
 // Does not do: tokenization, SFT formatting, mixing tasks in one file.
 #include <cstdio>
 
 #include "cli/command.h"
 #include "tasks/corpus.h"
+#include "tasks/preferences.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -28,7 +30,13 @@ static const char* kUsage =
     "  The synthetic pretraining corpus (docs/data.md): worked solutions of train-split task rows in\n"
     "  several reasoning styles and document formats. .txt: one document per line (newlines inside a\n"
     "  document are escaped as \\n); .jsonl: {\"text\": ...} per line. CORPUS.json holds mix knobs (the\n"
-    "  \"corpus\" section of data/presets/tiny.json); --n-docs and --seed override it.";
+    "  \"corpus\" section of data/presets/tiny.json); --n-docs and --seed override it.\n"
+    "\n"
+    "usage: r1 data prefs --n N --seed S --out FILE.jsonl [--difficulty D] [--split S]\n"
+    "  Preference pairs over general prompts for r1 rm train (docs/rewards.md): rows {\"task\", \"prompt\",\n"
+    "  \"answer\", \"chosen\", \"rejected\", \"kind\"}; kind = why the rejected reply is worse (wrong,\n"
+    "  truncated, off_topic, bad_format). Pair i depends only on seed, i, difficulty and split.\n"
+    "  --difficulty 1..3 (default 1); --split train (default) | eval | all, as for r1 data gen.";
 
 static int run_gen(Args& args) {
   std::string task = args.str("task");
@@ -80,15 +88,34 @@ static int run_corpus(Args& args) {
   return 0;
 }
 
+static int run_prefs(Args& args) {
+  int64_t n = args.integer("n");
+  int64_t seed = args.integer("seed");
+  int64_t difficulty = args.integer("difficulty", kDefaultDifficulty);
+  Split split = parse_split(args.str("split", "train"));
+  std::string out = args.str("out");
+  args.finish();
+  check(n >= 0, "r1 data prefs: --n must be >= 0, got ", n);
+  check(seed >= 0, "r1 data prefs: --seed must be >= 0, got ", seed);
+  std::string text;
+  for (const PreferencePair& p : generate_preference_pairs(n, uint64_t(seed), int(difficulty), split))
+    text += p.to_json().dump() + "\n";
+  write_file_atomic(out, text);
+  std::fprintf(stderr, "wrote %lld preference pairs (seed %lld, difficulty %lld) to %s\n", (long long)n,
+               (long long)seed, (long long)difficulty, out.c_str());
+  return 0;
+}
+
 static int run_data(Args& args) {
-  std::string sub = args.next_positional("subcommand (gen, corpus)");
+  std::string sub = args.next_positional("subcommand (gen, corpus, prefs)");
   if (sub == "gen") return run_gen(args);
   if (sub == "corpus") return run_corpus(args);
+  if (sub == "prefs") return run_prefs(args);
   throw Error(cat("r1 data: unknown subcommand '", sub, "'\n", kUsage));
 }
 
 static const bool registered =
-    register_command({"data", "task datasets (r1 data gen) and the pretraining corpus (r1 data corpus)",
+    register_command({"data", "task datasets (r1 data gen), the pretraining corpus (r1 data corpus), preference pairs (r1 data prefs)",
                       kUsage, run_data});
 
 }  // namespace r1
