@@ -2,12 +2,14 @@
 // eval sets under data/eval/ are made with this command (see docs/tasks.md).
 // `r1 data corpus`: writes the synthetic pretraining corpus (tasks/corpus.h, docs/data.md).
 // `r1 data cold-start` / `r1 data general-sft`: SFT rows of the R1 recipe (tasks/sft_data.h).
+// `r1 data prefs`: writes preference pairs for the reward model (tasks/preferences.h).
 // Does not do: tokenization.
 #include <cstdio>
 
 #include "cli/command.h"
 #include "tasks/corpus.h"
 #include "tasks/sft_data.h"
+#include "tasks/preferences.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -37,7 +39,13 @@ static const char* kUsage =
     "  SFT rows {\"messages\": [...]} for the R1 recipe (docs/data.md): cold-start rows are long,\n"
     "  readable chains of thought in the R1 layout (<think> ... </think> summary <answer> ... </answer>)\n"
     "  over train-split rows of the reasoning tasks (taken in turn); general-sft rows answer general\n"
-    "  (non-reasoning) prompts in the same layout.";
+    "  (non-reasoning) prompts in the same layout.\n"
+    "\n"
+    "usage: r1 data prefs --n N --seed S --out FILE.jsonl [--difficulty D] [--split S]\n"
+    "  Preference pairs over general prompts for r1 rm train (docs/rewards.md): rows {\"task\", \"prompt\",\n"
+    "  \"answer\", \"chosen\", \"rejected\", \"kind\"}; kind = why the rejected reply is worse (wrong,\n"
+    "  truncated, off_topic, bad_format). Pair i depends only on seed, i, difficulty and split.\n"
+    "  --difficulty 1..3 (default 1); --split train (default) | eval | all, as for r1 data gen.";
 
 static int run_gen(Args& args) {
   std::string task = args.str("task");
@@ -104,17 +112,36 @@ static int run_sft_rows(Args& args, bool cold_start) {
   return 0;
 }
 
+static int run_prefs(Args& args) {
+  int64_t n = args.integer("n");
+  int64_t seed = args.integer("seed");
+  int64_t difficulty = args.integer("difficulty", kDefaultDifficulty);
+  Split split = parse_split(args.str("split", "train"));
+  std::string out = args.str("out");
+  args.finish();
+  check(n >= 0, "r1 data prefs: --n must be >= 0, got ", n);
+  check(seed >= 0, "r1 data prefs: --seed must be >= 0, got ", seed);
+  std::string text;
+  for (const PreferencePair& p : generate_preference_pairs(n, uint64_t(seed), int(difficulty), split))
+    text += p.to_json().dump() + "\n";
+  write_file_atomic(out, text);
+  std::fprintf(stderr, "wrote %lld preference pairs (seed %lld, difficulty %lld) to %s\n", (long long)n,
+               (long long)seed, (long long)difficulty, out.c_str());
+  return 0;
+}
+
 static int run_data(Args& args) {
-  std::string sub = args.next_positional("subcommand (gen, corpus, cold-start, general-sft)");
+  std::string sub = args.next_positional("subcommand (gen, corpus, cold-start, general-sft, prefs)");
   if (sub == "gen") return run_gen(args);
   if (sub == "corpus") return run_corpus(args);
   if (sub == "cold-start") return run_sft_rows(args, true);
   if (sub == "general-sft") return run_sft_rows(args, false);
+  if (sub == "prefs") return run_prefs(args);
   throw Error(cat("r1 data: unknown subcommand '", sub, "'\n", kUsage));
 }
 
 static const bool registered =
-    register_command({"data", "task datasets (r1 data gen) and the pretraining corpus (r1 data corpus)",
+    register_command({"data", "task rows, the pretraining corpus, SFT rows and preference pairs (r1 data gen/corpus/cold-start/general-sft/prefs)",
                       kUsage, run_data});
 
 }  // namespace r1

@@ -10,16 +10,19 @@
 
 namespace r1 {
 
-std::vector<StTensor> export_weights(Transformer& model) {
+std::vector<StTensor> export_slots(const TensorSlots& slots) {
   std::vector<StTensor> out;
-  for (const TensorSlot& s : model.slots()) out.push_back({s.name, s.tensor->shape(), s.tensor->to_vector(), "F32"});
+  for (const TensorSlot& s : slots) out.push_back({s.name, s.tensor->shape(), s.tensor->to_vector(), "F32"});
   return out;
 }
 
-void load_weights(Transformer& model, const SafetensorsFile& file) {
+std::vector<StTensor> export_weights(Transformer& model) { return export_slots(model.slots()); }
+
+void load_weights(Transformer& model, const SafetensorsFile& file) { load_slots(model.slots(), file); }
+
+void load_slots(const TensorSlots& slots, const SafetensorsFile& file) {
   std::vector<std::string> problems;
   std::set<std::string> expected;
-  TensorSlots slots = model.slots();
   for (const TensorSlot& s : slots) {
     expected.insert(s.name);
     const StTensor* t = file.find(s.name);

@@ -23,6 +23,10 @@ std::vector<StTensor> export_weights(Transformer& model);
 // the file and every missing, unexpected, mis-shaped or wrongly typed tensor.
 void load_weights(Transformer& model, const SafetensorsFile& file);
 
+// The same two over any list of slots (the reward model: the backbone's slots plus its head).
+std::vector<StTensor> export_slots(const TensorSlots& slots);
+void load_slots(const TensorSlots& slots, const SafetensorsFile& file);
+
 // DIR/config.json + DIR/model.safetensors -> a model.
 Transformer load_model(const std::string& dir);
 

@@ -105,14 +105,18 @@ Tensor Transformer::final_hidden_to_logits(const Tensor& h) const {
   return linear(rmsnorm(h, norm_, float(config_.rms_norm_eps)), lm_head_.defined() ? lm_head_ : embed_);
 }
 
-ModelOutput Transformer::forward(const Ids& ids, int64_t B, int64_t T) {
+Tensor Transformer::forward_hidden(const Ids& ids, int64_t B, int64_t T, Tensor* aux_loss) {
   check_ids(config_, ids, B, T);
   Ids positions(static_cast<size_t>(T));  // the same 0..T-1 for every row
   std::iota(positions.begin(), positions.end(), 0);
-  ModelOutput out;
   Tensor h = embedding(embed_, ids, {B, T});  // (B, T, D)
-  for (Block& block : blocks_) h = block.forward(h, positions, float(config_.rms_norm_eps), nullptr, {}, &out.aux_loss);
-  out.logits = reshape(final_hidden_to_logits(h), {B * T, config_.vocab_size});
+  for (Block& block : blocks_) h = block.forward(h, positions, float(config_.rms_norm_eps), nullptr, {}, aux_loss);
+  return reshape(rmsnorm(h, norm_, float(config_.rms_norm_eps)), {B * T, config_.hidden_size});
+}
+
+ModelOutput Transformer::forward(const Ids& ids, int64_t B, int64_t T) {
+  ModelOutput out;
+  out.logits = linear(forward_hidden(ids, B, T, &out.aux_loss), lm_head_.defined() ? lm_head_ : embed_);  // (B*T, V)
   return out;
 }
 

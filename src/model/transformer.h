@@ -87,6 +87,10 @@ class Transformer {
 
   // ids: (B, T) row-major token ids -> logits (B*T, V) and the balance loss.
   ModelOutput forward(const Ids& ids, int64_t B, int64_t T);
+  // ids: (B, T) -> the final-RMSNorm'd hidden states (B*T, D) that forward() feeds to lm_head,
+  // autograd on; adds the balance loss to *aux_loss (may be null). For heads other than lm_head
+  // (the reward model's score head, reward/reward_model.h).
+  Tensor forward_hidden(const Ids& ids, int64_t B, int64_t T, Tensor* aux_loss);
 
   // A fresh cache for B sequences, in the layout of the model's device (LayerKV: spare capacity
   // on the CPU, exact size on CUDA).
