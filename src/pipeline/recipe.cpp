@@ -15,6 +15,7 @@
 #include "model/device.h"
 #include "pipeline/recipe_report.h"
 #include "rl/eval.h"
+#include "rl/grpo_trainer.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
 #include "train/trainer.h"
@@ -64,7 +65,7 @@ class Recipe {
     reject_unknown_fields(preset_, {"teacher", "student", "r1_zero", "cold_start", "reasoning_rl", "rejection", "rs_sft",
                                     "reward_model", "alignment_rl", "distill", "student_rl", "eval"},
                           preset_path_, "section");
-    for (const auto& kv : preset_.as_object()) section(kv.first);  // every section readable before anything runs
+    validate_sections();  // every section readable and valid before anything runs
     fs::create_directories(run_ + "/presets");
     status_ = Json::object();
     status_["preset"] = preset_path_;
@@ -95,6 +96,47 @@ class Recipe {
 
   bool stopped() const { return stop_; }
 
+  // The fields each section must have, checked before the first stage runs (the pretraining
+  // presets are checked by r1 pretrain, which writes nothing before it has read them).
+  void validate_sections() const {
+    try {
+      check_sections();
+    } catch (const Error& e) {
+      std::string msg = e.what();
+      throw Error(msg.find(preset_path_) == std::string::npos ? cat(preset_path_, ": ", msg) : msg);
+    }
+  }
+  void check_sections() const {
+    for (const char* name : {"teacher", "student", "r1_zero", "cold_start", "reasoning_rl", "rejection", "rs_sft",
+                             "reward_model", "alignment_rl", "distill", "student_rl", "eval"})
+      if (!preset_.contains(name)) throw Error(cat(preset_path_, ": missing section '", name, "'"));
+    auto where = [&](const std::string& s) { return preset_path_ + " (" + s + ")"; };
+    for (const char* name : {"teacher", "student"}) section(name);
+    for (const char* name : {"r1_zero", "reasoning_rl", "alignment_rl", "student_rl"})
+      GrpoConfig::from_json(section(name), where(name));
+    Json cold = section("cold_start");
+    reject_unknown_fields(cold, {"rows", "tasks", "seed", "train"}, where("cold_start"), "field");
+    cold.at("rows").as_int();
+    cold.at("tasks").as_array();
+    TrainConfig::from_json(cold.at("train"), where("cold_start.train"));
+    for (const char* name : {"rs_sft", "distill"}) {
+      reject_unknown_fields(section(name), {"train"}, where(name), "field");
+      TrainConfig::from_json(section(name).at("train"), where(std::string(name) + ".train"));
+    }
+    Json rej = section("rejection");
+    reject_unknown_fields(rej, {"tasks", "prompts", "k", "temperature", "max_new_tokens", "keep_per_prompt", "general",
+                                "seed"}, where("rejection"), "field");
+    rej.at("tasks").as_array();
+    rej.at("prompts").as_int();
+    Json rm = section("reward_model");
+    reject_unknown_fields(rm, {"pairs", "seed", "init", "train"}, where("reward_model"), "field");
+    rm.at("pairs").as_int();
+    rm.at("train").as_object();
+    reject_unknown_fields(section("eval"), {"tasks", "rows", "k", "temperature", "top_p", "max_new_tokens", "seed", "eval_dir"},
+                          where("eval"), "field");
+    section("eval").at("tasks").as_array();
+  }
+
   // Runs one stage: skipped when `output` exists; a training stage (with checkpoints/) resumes.
   void stage(const std::string& name, const std::string& title, const std::string& kind, const std::string& output,
              Argv argv) {
@@ -113,7 +155,8 @@ class Recipe {
     } else {
       bool resume = kind != "data" && kind != "rejection" && fs::exists(dir + "/checkpoints");
       if (!resume && kind != "data" && fs::exists(dir)) fs::remove_all(dir);  // a start that never checkpointed
-      if (kind != "data") argv.insert(argv.end(), {"--threads", std::to_string(opt_.threads), "--device", opt_.device});
+      if (kind != "data") argv.insert(argv.end(), {"--threads", std::to_string(opt_.threads)});
+      if (kind != "data" && kind != "rm") argv.insert(argv.end(), {"--device", opt_.device});  // the RM trains on the CPU
       if (resume) argv.push_back("--resume");
       std::string line = "r1";
       for (const std::string& a : argv) line += " " + a;
@@ -133,8 +176,6 @@ class Recipe {
   void evaluate_models() {
     if (stop_) return;
     Json ev = section("eval");
-    reject_unknown_fields(ev, {"tasks", "rows", "k", "temperature", "top_p", "max_new_tokens", "seed", "eval_dir"},
-                          preset_path_ + " (eval)", "eval field");
     EvalOptions eo;
     eo.n_samples = ev.get_int("k", 4);
     eo.sampling.temperature = float(ev.get_number("temperature", 0.6));
@@ -216,6 +257,13 @@ int64_t trained_tokens(const Json& train, const std::string& source) {
   return tc.steps * tc.batch_size * tc.seq_len * tc.grad_accum;
 }
 
+// A number as a flag value: "1", "0.6".
+std::string num(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 std::string join(const Json& list) {
   std::string s;
   for (const Json& t : list.as_array()) s += (s.empty() ? "" : ",") + t.as_string();
@@ -261,7 +309,7 @@ std::string run_recipe(const RecipeOptions& opt) {
   r.stage("rejection", "Rejection sampling from reasoning RL (+ general SFT rows)", "rejection", sft_data,
           {"rejection-sample", "--model", r.model("reasoning-rl"), "--out", r.path("rejection"), "--tasks",
            join(rej.at("tasks")), "--n", std::to_string(rej.at("prompts").as_int()), "--k",
-           std::to_string(rej.get_int("k", 4)), "--temperature", std::to_string(rej.get_number("temperature", 1.0)),
+           std::to_string(rej.get_int("k", 4)), "--temperature", num(rej.get_number("temperature", 1.0)),
            "--max-new-tokens", std::to_string(rej.get_int("max_new_tokens", 128)), "--keep-per-prompt",
            std::to_string(rej.get_int("keep_per_prompt", 1)), "--general", std::to_string(rej.get_int("general", 0)),
            "--seed", std::to_string(rej.get_int("seed", 1))});
