@@ -321,8 +321,8 @@ std::string results_section(const std::vector<ModelEval>& models) {
   std::string k = ks.size() == 1 ? std::to_string(*ks.begin()) : "k";
 
   std::string md = "Pass rates in percent; pass@1 is the mean accuracy over the samples of a row. pass@" + k +
-                   ", format, language consistency and length are over the reasoning tasks (" + join(tasks, ", ") +
-                   "); general is the gold (rule-judge) pass@1 on the general prompts.\n\n| model |";
+                   ", format, language consistency and length are over the reasoning tasks" +
+                   (tasks.empty() ? "" : " (" + join(tasks, ", ") + ")") + "; general is the gold (rule-judge) pass@1 on the general prompts.\n\n| model |";
   for (const std::string& t : tasks) md += " " + t + " pass@1 |";
   md += " pass@" + k + " | general | format | language | length (tokens) |\n|---|";
   for (size_t i = 0; i < tasks.size() + 5; i++) md += "---|";
