@@ -88,6 +88,8 @@ void write_run(const std::string& run) {
         R"J({"name": "rm", "title": "Reward model", "kind": "rm", "dir": "rm", "seconds": 10, "status": "done"},)J"
         R"J({"name": "alignment-rl", "title": "Alignment RL", "kind": "grpo", "dir": "alignment-rl", "seconds": 20, "status": "done"},)J"
         R"J({"name": "student-rl", "title": "Student RL", "kind": "grpo", "dir": "student-rl", "seconds": 0, "status": "skipped"}]})J");
+  write(run + "/teacher-base/metrics.jsonl",
+        "{\"step\": 1, \"loss\": 5, \"lr\": 0.001, \"grad_norm\": 1}\n{\"step\": 1, \"heldout_loss\": 5.5}\n");
   write(run + "/r1-zero/metrics.jsonl", rl_metrics(false));
   write(run + "/reasoning-rl/metrics.jsonl", rl_metrics(false));
   write(run + "/alignment-rl/metrics.jsonl", rl_metrics(true));
@@ -155,7 +157,7 @@ TEST(RecipeReport, WritesTheCurves) {
   for (const char* f : {"recipe_heldout_pass1.svg", "recipe_heldout_pass1_arith.svg", "recipe_heldout_pass1_linear.svg",
                         "recipe_response_length.svg", "recipe_reflection_per_1k_tokens.svg", "recipe_kl.svg",
                         "recipe_entropy.svg", "recipe_language_consistency.svg", "recipe_alignment_vs_kl.svg",
-                        "recipe_alignment_vs_step.svg", "recipe_rm_accuracy.svg"}) {
+                        "recipe_alignment_vs_step.svg", "recipe_rm_accuracy.svg", "recipe_lm_loss.svg"}) {
     EXPECT_TRUE(exists(dir.file(f))) << f;
     EXPECT_NE(md.find(std::string("](") + f + ")"), std::string::npos) << f;
   }

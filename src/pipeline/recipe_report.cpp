@@ -352,15 +352,15 @@ std::string results_section(const std::vector<ModelEval>& models) {
   return md + "```\n\n";
 }
 
-// --- section 3: curves over RL steps ---------------------------------------------------------
+// --- section 3: training curves ------------------------------------------------------------
 
-struct RlRun {
+struct StageRun {
   std::string name, title, color;
   Metrics metrics;
 };
 
 // The metrics of a stage, when its metrics.jsonl exists.
-bool load_stage(const std::string& run, const Pipeline& p, const std::string& name, RlRun& out) {
+bool load_stage(const std::string& run, const Pipeline& p, const std::string& name, StageRun& out) {
   out.name = out.title = name;
   std::string dir = name;
   for (const Stage& s : p.stages)
@@ -372,9 +372,9 @@ bool load_stage(const std::string& run, const Pipeline& p, const std::string& na
 }
 
 // One series per RL stage of metric `key`, smoothed with window w.
-std::vector<Series> per_stage(const std::vector<RlRun>& runs, const std::string& key, int w) {
+std::vector<Series> per_stage(const std::vector<StageRun>& runs, const std::string& key, int w) {
   std::vector<Series> out;
-  for (const RlRun& r : runs) {
+  for (const StageRun& r : runs) {
     auto it = r.metrics.find(key);
     if (it != r.metrics.end()) out.push_back({r.name, smooth(it->second, w), r.color});
   }
@@ -405,11 +405,25 @@ std::string alignment_charts(const std::string& run, const Metrics& m) {
   return md;
 }
 
-std::string curves_section(const std::string& run, const Pipeline& p, const std::vector<RlRun>& runs) {
+// Pretraining and SFT stages: each stage's held-out loss, or its training loss where it logged none.
+std::string lm_loss_chart(const std::string& run, const Pipeline& p) {
+  const char* const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
+  std::vector<Series> series;
+  for (const Stage& st : p.stages) {
+    StageRun r;
+    if ((st.kind != "pretrain" && st.kind != "sft") || !load_stage(run, p, st.name, r)) continue;
+    const char* color = palette[series.size() % 6];
+    if (r.metrics.count("heldout_loss")) series.push_back({st.name, r.metrics["heldout_loss"], color});
+    else series.push_back({st.name + " (training)", smooth(r.metrics["loss"], kSmooth), color});
+  }
+  return chart(run, "recipe_lm_loss.svg", "pretraining and SFT stages: held-out loss", "step", series);
+}
+
+std::string curves_section(const std::string& run, const Pipeline& p, const std::vector<StageRun>& runs) {
   std::string md;
   if (runs.empty()) md += "No RL stage has a metrics.jsonl.\n\n";
   std::set<std::string> eval_tasks;
-  for (const RlRun& r : runs)
+  for (const StageRun& r : runs)
     for (const auto& kv : r.metrics)
       if (kv.first.rfind("eval/", 0) == 0 && kv.first != "eval/overall") eval_tasks.insert(kv.first.substr(5));
   md += chart(run, "recipe_heldout_pass1.svg", "held-out pass@1, all tasks", "step", per_stage(runs, "eval/overall", 1));
@@ -424,16 +438,16 @@ std::string curves_section(const std::string& run, const Pipeline& p, const std:
   for (const auto& [key, title] : curves)
     md += chart(run, std::string("recipe_") + key + ".svg", std::string(title) + " (moving average)", "step",
                 per_stage(runs, key, kSmooth));
-  for (const RlRun& r : runs)
+  for (const StageRun& r : runs)
     if (r.name == "alignment-rl") md += alignment_charts(run, r.metrics);
-  RlRun rm;
+  StageRun rm;
   if (load_stage(run, p, "rm", rm)) {
     Metrics& m = rm.metrics;
     md += chart(run, "recipe_rm_accuracy.svg", "reward model: preference accuracy", "step",
                 {{"training (moving average)", smooth(m["accuracy"], kSmooth), "#1f77b4"},
                  {"held-out", m["heldout_accuracy"], "#d62728"}});
   }
-  return md;
+  return md + lm_loss_chart(run, p);
 }
 
 // --- section 4: response length by difficulty -------------------------------------------------
@@ -676,13 +690,13 @@ std::string general_claims(const std::vector<ModelEval>& models) {
   return md;
 }
 
-const Metrics* stage_metrics(const std::vector<RlRun>& runs, const std::string& name) {
-  for (const RlRun& r : runs)
+const Metrics* stage_metrics(const std::vector<StageRun>& runs, const std::string& name) {
+  for (const StageRun& r : runs)
     if (r.name == name) return &r.metrics;
   return nullptr;
 }
 
-std::string alignment_claim(const std::vector<RlRun>& runs) {
+std::string alignment_claim(const std::vector<StageRun>& runs) {
   const std::string text = "Alignment RL raises the proxy (reward-model) reward; the gold score follows or falls";
   const Metrics* m = stage_metrics(runs, "alignment-rl");
   double p0, p1, g0, g1;
@@ -695,7 +709,7 @@ std::string alignment_claim(const std::vector<RlRun>& runs) {
                    "; " + gold);
 }
 
-std::string length_claim(const std::vector<RlRun>& runs) {
+std::string length_claim(const std::vector<StageRun>& runs) {
   const std::string text = "Response length grows over R1-Zero's RL";
   const Metrics* m = stage_metrics(runs, "r1-zero");
   double l0, l1;
@@ -706,7 +720,7 @@ std::string length_claim(const std::vector<RlRun>& runs) {
                    fmt(l1, "%.1f") + " tokens");
 }
 
-std::string claims_section(const std::vector<ModelEval>& models, const std::vector<RlRun>& runs) {
+std::string claims_section(const std::vector<ModelEval>& models, const std::vector<StageRun>& runs) {
   std::string md = "Each claim of the paper, checked against the numbers above. Thresholds: " +
                    pct(kAccuracySlack) + " point of accuracy slack, " + pct(kGeneralTolerance) +
                    " points of general-score tolerance, trends over the first vs last " + std::to_string(kTrendWindow) +
@@ -729,16 +743,16 @@ std::string write_recipe_report(const std::string& run_dir) {
   Pipeline p = read_pipeline(run_dir);
   std::vector<ModelEval> models;
   for (const ModelSpec& spec : kModels) models.push_back(read_model_eval(run_dir, spec));
-  std::vector<RlRun> runs;
+  std::vector<StageRun> runs;
   for (const auto& [name, color] : kRlStages) {
-    RlRun r;
+    StageRun r;
     r.color = color;
     if (load_stage(run_dir, p, name, r)) runs.push_back(std::move(r));
   }
   std::string md = "# r1.cpp: the DeepSeek-R1 recipe at toy scale\n\n";
   md += "## What was run\n\n" + stages_section(p);
   md += "## Results\n\n" + results_section(models);
-  md += "## Curves over RL steps\n\n" + curves_section(run_dir, p, runs);
+  md += "## Training curves\n\n" + curves_section(run_dir, p, runs);
   md += "## Response length by difficulty\n\n" + difficulty_section(models);
   md += "## Rejection sampling\n\n" + rejection_section(run_dir);
   md += "## Sample completions\n\nThe first sample of each model on the first linear, arith and general eval row.\n\n" +

@@ -2,7 +2,8 @@
 // turns it into RUN/report.md and RUN/recipe_*.svg. Sections: stage times; a results table in the
 // shape of the paper's (nine models x reasoning pass@1 per task, pass@k, general-prompt gold score,
 // format, language consistency, response length) with the command that re-measures a cell; curves
-// over the RL steps of every RL stage and of the reward model; response length by problem
+// over the steps of every RL stage, of the reward model and of the pretraining/SFT stages (held-out
+// loss); response length by problem
 // difficulty before and after RL; rejection-sampling statistics; sample completions; and the
 // paper's claims, each marked reproduced / not reproduced at this scale / not measured.
 //
