@@ -3,9 +3,9 @@
 // shape of the paper's (nine models x reasoning pass@1 per task, pass@k, general-prompt gold score,
 // format, language consistency, response length) with the command that re-measures a cell; curves
 // over the steps of every RL stage, of the reward model and of the pretraining/SFT stages (held-out
-// loss); response length by problem
-// difficulty before and after RL; rejection-sampling statistics; sample completions; and the
-// paper's claims, each marked reproduced / not reproduced at this scale / not measured.
+// loss); response length by problem difficulty before and after RL; rejection-sampling statistics;
+// sample completions; and the paper's claims, each marked reproduced / not reproduced at this scale
+// / not measured.
 //
 // Inputs, all under RUN (see docs/cli.md, `r1 pipeline`): pipeline.json, <stage>/metrics.jsonl,
 // rejection/stats.json, eval/<model>.json and eval/<model>.generations.jsonl. Missing stages and
