@@ -1,7 +1,9 @@
-// `r1 report`: markdown + SVG charts from run folders (pipeline/report.h).
+// `r1 report`: markdown + SVG charts from run folders: one R1-Zero run (pipeline/report.h) or a
+// whole `r1 pipeline` run (pipeline/recipe_report.h).
 #include <cstdio>
 
 #include "cli/command.h"
+#include "pipeline/recipe_report.h"
 #include "pipeline/report.h"
 #include "util/error.h"
 
@@ -10,15 +12,28 @@ namespace r1 {
 static const char* kUsage =
     "usage: r1 report --grpo RUN_DIR [--pretrain RUN_DIR] --out DIR [--smooth W]\n"
     "                 [--final-eval K] [--final-eval-seed S]\n"
+    "       r1 report --recipe RUN_DIR\n"
     "  Reads metrics.jsonl of the runs and writes DIR/report.md with the held-out pass@1 before and\n"
     "  after GRPO per task, and SVG charts: pretraining loss, held-out pass@1, reward/accuracy/format,\n"
     "  response length (correct vs incorrect), reflection words per 1k tokens, KL and entropy.\n"
     "  --smooth: moving-average window for per-step RL curves (default 5).\n"
     "  --final-eval K: also evaluate the base model (the GRPO run's starting point) and the GRPO model on\n"
     "  every row of the run's eval sets, K samples per row at the run's eval temperature (seed S, default\n"
-    "  7) and greedily; adds a table to report.md and writes DIR/final_eval.json (default 0 = skip).";
+    "  7) and greedily; adds a table to report.md and writes DIR/final_eval.json (default 0 = skip).\n"
+    "  --recipe: the report of a whole `r1 pipeline` run folder, written to RUN_DIR/report.md and\n"
+    "  RUN_DIR/recipe_*.svg: stage times, the results table of every model (pass@1 per task, pass@k,\n"
+    "  general gold score, format, language, length), curves over the RL steps, response length by\n"
+    "  difficulty, rejection sampling, sample completions and the paper's claims checked against the\n"
+    "  numbers. Prints the path of report.md.";
 
 static int run(Args& args) {
+  if (args.has("recipe")) {
+    std::string dir = args.str("recipe");
+    args.finish();
+    write_recipe_report(dir);
+    std::printf("%s/report.md\n", dir.c_str());
+    return 0;
+  }
   ReportInputs in;
   in.grpo_run = args.str("grpo");
   in.pretrain_run = args.str("pretrain", "");

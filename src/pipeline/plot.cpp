@@ -83,15 +83,18 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
                 L, T, pw, ph, L + pw / 2, height - 6);
   s += buf + escape(x_label) + "</text>\n";
   for (const Series& se : series) {
-    std::string d;
-    for (auto [x, y] : se.points) {
-      if (!std::isfinite(x) || !std::isfinite(y)) continue;
-      std::snprintf(buf, sizeof buf, "%s%.1f,%.1f", d.empty() ? "M" : " L", px(x), py(y));
-      d += buf;
-    }
-    s += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + se.color + "\" stroke-width=\"1.5\"/>\n";
-    if (se.points.size() <= 30)
+    if (se.line) {
+      std::string d;
       for (auto [x, y] : se.points) {
+        if (!std::isfinite(x) || !std::isfinite(y)) continue;
+        std::snprintf(buf, sizeof buf, "%s%.1f,%.1f", d.empty() ? "M" : " L", px(x), py(y));
+        d += buf;
+      }
+      s += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + se.color + "\" stroke-width=\"1.5\"/>\n";
+    }
+    if (se.points.size() <= 30 || !se.line)
+      for (auto [x, y] : se.points) {
+        if (!std::isfinite(x) || !std::isfinite(y)) continue;
         std::snprintf(buf, sizeof buf, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", px(x), py(y),
                       se.color.c_str());
         s += buf;

@@ -1,6 +1,8 @@
 // Line charts as standalone SVG files (no library): one chart per metric, steps on x, the
 // metric on y, with axes, ticks, a title and optional extra series (e.g. held-out pass@1
-// over the training curve). Used by `r1 report` for docs/reproduction.md-style reports.
+// over the training curve). A series can also be drawn as points only, which makes an x-y
+// scatter plot (e.g. reward against KL, where x does not increase). Used by `r1 report` for
+// docs/reproduction.md-style reports.
 // Does not do: log scales, legends beyond the series names in the title line.
 #pragma once
 #include <string>
@@ -11,8 +13,9 @@ namespace r1 {
 
 struct Series {
   std::string name;
-  std::vector<std::pair<double, double>> points;  // (x, y), x increasing
+  std::vector<std::pair<double, double>> points;  // (x, y), x increasing when drawn as a line
   std::string color = "#1f77b4";
+  bool line = true;  // false: points only (a scatter plot; x may go back and forth)
 };
 
 // An SVG document of width x height pixels.
