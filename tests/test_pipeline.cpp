@@ -90,7 +90,7 @@ TEST(PipelineCli, MicroRecipeEndToEndThenEverythingSkips) {
     ASSERT_NE(row, std::string::npos) << label;
     std::string line = report.substr(row, report.find('\n', row) - row);
     char want[32];
-    std::snprintf(want, sizeof want, "%.3f", ev.at("result").at("tasks").at("linear").at("pass@1").as_number());
+    std::snprintf(want, sizeof want, "%.1f", 100 * ev.at("result").at("tasks").at("linear").at("pass@1").as_number());
     EXPECT_NE(line.find(want), std::string::npos) << line << " lacks " << want;
     EXPECT_TRUE(fs::exists(run + "/eval/" + std::string(m) + ".generations.jsonl"));
   }
