@@ -182,3 +182,25 @@ TEST(PipelineCli, BadPresetIsAnErrorAndTouchesNothing) {
   bad_eval["eval"]["tempreature"] = 0.6;
   expect_error("eval.json", bad_eval.dump(2), "tempreature");
 }
+
+TEST(PipelineCli, AStageCommandWithAMissingInputFailsCleanly) {
+  if (!std::getenv("R1_BIN")) GTEST_SKIP() << kNoBin;
+  TempDir d;
+  std::string run = d.file("run");
+  CliRun r = run_r1("pipeline --preset " + micro_preset() + " --out " + run + " --threads 1 --until cold-start", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto before = snapshot(run);
+  // The stage after cold-start, typed by hand before its input exists.
+  r = run_r1("rejection-sample --model " + run + "/reasoning-rl/model --out " + run + "/rejection --tasks linear --n 2", d);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(run + "/reasoning-rl/model"), std::string::npos) << r.err;
+  r = run_r1("sft --model " + run + "/teacher-base/model --data " + run + "/rejection/sft_data.jsonl --out " + run +
+                 "/rs-sft",
+             d);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find(run + "/rejection/sft_data.jsonl"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(run + "/rejection"));
+  EXPECT_FALSE(fs::exists(run + "/rs-sft"));
+  EXPECT_TRUE(snapshot(run) == before);
+}
