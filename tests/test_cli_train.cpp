@@ -351,9 +351,9 @@ TEST(TrainCli, EvalReportsDocumentedFieldsConsistentWithGenerations) {
   EXPECT_EQ(tasks.at("arith").at("rows").as_int(), 2);
   EXPECT_EQ(tasks.at("linear").at("rows").as_int(), 1);
   for (const Json* s : {&overall, &tasks.at("arith"), &tasks.at("linear")}) {
-    ASSERT_EQ(s->size(), 7u) << s->dump();
-    for (const char* f : {"rows", "pass@1", "pass@k", "format_rate", "mean_length", "mean_length_correct",
-                          "mean_length_incorrect"})
+    ASSERT_EQ(s->size(), 8u) << s->dump();
+    for (const char* f : {"rows", "pass@1", "pass@k", "format_rate", "language_consistency", "mean_length",
+                          "mean_length_correct", "mean_length_incorrect"})
       ASSERT_TRUE(s->contains(f)) << f;
     EXPECT_GE(s->at("pass@k").as_number(), s->at("pass@1").as_number());
     EXPECT_EQ(s->at("format_rate").as_number(), 1.0) << "every completion is <think></think><answer>d</answer>";

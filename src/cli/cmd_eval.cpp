@@ -17,7 +17,9 @@ static const char* kUsage =
     "               [--max-new-tokens N] [--template r1zero|chat|none] [--limit N] [--seed S] [--batch B]\n"
     "               [--generations OUT.jsonl] [--device cpu|cuda] [--json]\n"
     "  Samples K completions per row and scores them with the rule-based verifiers (docs/rewards.md).\n"
-    "  Reports per task: pass@1 (mean over the K samples), pass@K, format rate, mean response length\n"
+    "  Reports per task: pass@1 (mean over the K samples), pass@K, format rate (with --template chat:\n"
+    "  the R1 layout, a summary may precede <answer>), language consistency of the chain of thought\n"
+    "  (share of words in the target script, docs/rewards.md), mean response length\n"
     "  (all / correct / incorrect, in tokens). Defaults: --n-samples 1 --temperature 1 --max-new-tokens 128\n"
     "  --template r1zero --seed 0 --batch 64; --limit 0 = all rows. Generations go to\n"
     "  --generations (default: FILE's name with .generations.jsonl, in the model directory).\n"
@@ -63,10 +65,10 @@ static int run(Args& args) {
     out["generations"] = gen_path;
     std::printf("%s\n", out.dump().c_str());
   } else {
-    std::printf("%-10s %6s %8s %8s %8s %8s\n", "task", "rows", "pass@1", "pass@k", "format", "length");
+    std::printf("%-10s %6s %8s %8s %8s %8s %8s\n", "task", "rows", "pass@1", "pass@k", "format", "language", "length");
     auto line = [](const std::string& name, const TaskScore& s) {
-      std::printf("%-10s %6lld %8.3f %8.3f %8.3f %8.1f\n", name.c_str(), (long long)s.rows, s.pass1, s.passk,
-                  s.format_rate, s.mean_length);
+      std::printf("%-10s %6lld %8.3f %8.3f %8.3f %8.3f %8.1f\n", name.c_str(), (long long)s.rows, s.pass1, s.passk,
+                  s.format_rate, s.language, s.mean_length);
     };
     for (const auto& [name, s] : res.tasks) line(name, s);
     line("overall", res.overall);
