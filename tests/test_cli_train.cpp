@@ -414,7 +414,7 @@ TEST(TrainCli, EvalReportsDocumentedFieldsConsistentWithGenerations) {
   ASSERT_EQ(r.code, 0) << r.err;
   Json rnd = Json::parse(r.out).at("overall");
   EXPECT_EQ(rnd.at("rows").as_int(), 3);
-  EXPECT_EQ(rnd.size(), 7u);
+  EXPECT_EQ(rnd.size(), 8u);
   EXPECT_GE(rnd.at("pass@k").as_number(), rnd.at("pass@1").as_number());
   std::vector<Json> g2 = metrics_lines(d.file("g2.jsonl"));
   ASSERT_EQ(g2.size(), 9u);

@@ -25,9 +25,11 @@ using Points = std::vector<std::pair<double, double>>;
 
 // --- claim thresholds ------------------------------------------------------------------------
 
-// "R1 final is at least as accurate as R1-Zero" allows R1 final to be up to 1 point of reasoning
-// pass@1 below: the alignment stages may trade a little accuracy for readability. One point is less
-// than the sampling noise of a 200-row eval (2-3 points), so this errs toward "not reproduced".
+// "R1 final is at least as accurate as R1-Zero, with language consistency and format at least as
+// high" allows R1 final to be up to 1 point below on each: the alignment stages may trade a little
+// accuracy for readability, and format rates sit near 100% where a few samples decide. One point
+// is less than the sampling noise of a 200-row eval (2-3 points), so this errs toward "not
+// reproduced".
 constexpr double kAccuracySlack = 0.01;
 // General capability counts as kept while the general-prompt gold score is at most 2 points below
 // the base model's, and as lost below that: smaller moves are within sampling noise.
@@ -659,12 +661,13 @@ std::string improves(const std::vector<ModelEval>& models, const std::string& te
 }
 
 std::string r1_vs_zero(const std::vector<ModelEval>& models) {
-  const std::string text = "R1 final is at least as accurate as R1-Zero (1-point slack) with language consistency and "
-                           "format at least as high";
+  const std::string text = "R1 final is at least as accurate as R1-Zero, with language consistency and format at "
+                           "least as high (1-point slack on each)";
   const ModelEval *z = find_model(models, "r1-zero"), *r = find_model(models, "r1");
   if (!z || !r) return claim(text, Verdict::NotMeasured, "needs eval/r1-zero.json and eval/r1.json");
   Score sz = reasoning_score(*z), sr = reasoning_score(*r);
-  bool holds = sr.pass1 >= sz.pass1 - kAccuracySlack && sr.language >= sz.language && sr.format >= sz.format;
+  bool holds = sr.pass1 >= sz.pass1 - kAccuracySlack && sr.language >= sz.language - kAccuracySlack &&
+               sr.format >= sz.format - kAccuracySlack;
   return claim(text, verdict(holds),
                "pass@1 " + pct(sr.pass1) + " vs " + pct(sz.pass1) + ", language " + pct(sr.language) + " vs " +
                    pct(sz.language) + ", format " + pct(sr.format) + " vs " + pct(sz.format));
