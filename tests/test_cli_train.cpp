@@ -351,8 +351,8 @@ TEST(TrainCli, EvalReportsDocumentedFieldsConsistentWithGenerations) {
   EXPECT_EQ(tasks.at("arith").at("rows").as_int(), 2);
   EXPECT_EQ(tasks.at("linear").at("rows").as_int(), 1);
   for (const Json* s : {&overall, &tasks.at("arith"), &tasks.at("linear")}) {
-    ASSERT_EQ(s->size(), 8u) << s->dump();
-    for (const char* f : {"rows", "pass@1", "pass@k", "format_rate", "language_consistency", "mean_length",
+    ASSERT_EQ(s->size(), 9u) << s->dump();
+    for (const char* f : {"rows", "pass@1", "pass@k", "format_rate", "language_consistency", "mixed_rate", "mean_length",
                           "mean_length_correct", "mean_length_incorrect"})
       ASSERT_TRUE(s->contains(f)) << f;
     EXPECT_GE(s->at("pass@k").as_number(), s->at("pass@1").as_number());
@@ -414,7 +414,7 @@ TEST(TrainCli, EvalReportsDocumentedFieldsConsistentWithGenerations) {
   ASSERT_EQ(r.code, 0) << r.err;
   Json rnd = Json::parse(r.out).at("overall");
   EXPECT_EQ(rnd.at("rows").as_int(), 3);
-  EXPECT_EQ(rnd.size(), 8u);
+  EXPECT_EQ(rnd.size(), 9u);
   EXPECT_GE(rnd.at("pass@k").as_number(), rnd.at("pass@1").as_number());
   std::vector<Json> g2 = metrics_lines(d.file("g2.jsonl"));
   ASSERT_EQ(g2.size(), 9u);

@@ -212,3 +212,12 @@ TEST(RecipeRejection, FiltersAreIndependent) {
   opt.min_language = 0.8;
   EXPECT_EQ(failing(gen(true, true, 0.9, "stop", 30)), "");
 }
+
+TEST(RecipeLanguage, CountsWordsAndTargetWords) {
+  r1::LanguageCount c = r1::count_language("so \xd0\xb8\xd1\x82\xd0\xb0\xd0\xba x = 7.");  // "so итак x = 7."
+  EXPECT_EQ(c.words, 3u);
+  EXPECT_EQ(c.target, 2u);
+  c = r1::count_language("12+3 = 15. 15*4 = 60.");  // no words: nothing to measure mixing on
+  EXPECT_EQ(c.words, 0u);
+  EXPECT_DOUBLE_EQ(r1::language_consistency("12+3 = 15."), 0.0);  // ... while the reward scores it 0
+}

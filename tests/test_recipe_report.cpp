@@ -30,7 +30,7 @@ bool exists(const std::string& path) {
 std::string score(double pass1, double format = 0.9, double language = 0.95, double length = 20.5) {
   std::ostringstream o;
   o << R"({"rows": 10, "pass@1": )" << pass1 << R"(, "pass@k": )" << pass1 + 0.2 << R"(, "format_rate": )" << format
-    << R"(, "language_consistency": )" << language << R"(, "mean_length": )" << length
+    << R"(, "language_consistency": )" << language << R"(, "mixed_rate": 0.1, "mean_length": )" << length
     << R"(, "mean_length_correct": 1, "mean_length_incorrect": 1})";
   return o.str();
 }
@@ -130,15 +130,15 @@ TEST(RecipeReport, ResultsTableHasOneRowPerModelWithTheEvalNumbers) {
   write_run(dir.path());
   std::string md = write_recipe_report(dir.path());
   ASSERT_TRUE(exists(dir.file("report.md")));
-  EXPECT_NE(md.find("| model | arith pass@1 | linear pass@1 | pass@2 | general | format | language | length (tokens) |"),
+  EXPECT_NE(md.find("| model | arith pass@1 | linear pass@1 | pass@2 | general | format | language | mixed | length (tokens) |"),
             std::string::npos)
       << md;
-  // arith, linear, pass@2 (reasoning), general, format, language, length.
-  EXPECT_EQ(line_starting(md, "| Base |"), "| Base | 20.0 | 30.0 | 45.0 | 50.0 | 90.0 | 95.0 | 20.5 |");
-  EXPECT_EQ(line_starting(md, "| R1-Zero |"), "| R1-Zero | 40.0 | 50.0 | 65.0 | 40.0 | 90.0 | 80.0 | 20.5 |");
-  EXPECT_EQ(line_starting(md, "| R1 final |"), "| R1 final | 40.0 | 49.0 | 64.5 | 49.0 | 100.0 | 100.0 | 20.5 |");
+  // arith, linear, pass@2 (reasoning), general, format, language, mixed, length.
+  EXPECT_EQ(line_starting(md, "| Base |"), "| Base | 20.0 | 30.0 | 45.0 | 50.0 | 90.0 | 95.0 | 10.0 | 20.5 |");
+  EXPECT_EQ(line_starting(md, "| R1-Zero |"), "| R1-Zero | 40.0 | 50.0 | 65.0 | 40.0 | 90.0 | 80.0 | 10.0 | 20.5 |");
+  EXPECT_EQ(line_starting(md, "| R1 final |"), "| R1 final | 40.0 | 49.0 | 64.5 | 49.0 | 100.0 | 100.0 | 10.0 | 20.5 |");
   EXPECT_EQ(line_starting(md, "| Rejection-sampling SFT |"),
-            "| Rejection-sampling SFT | missing (no eval/rs-sft.json) | | | | | | |");
+            "| Rejection-sampling SFT | missing (no eval/rs-sft.json) | | | | | | | |");
   EXPECT_NE(line_starting(md, "| Student RL | missing"), "");
   for (const char* label : {"Cold-start SFT", "Reasoning RL", "Student base", "Distilled student"})
     EXPECT_NE(line_starting(md, std::string("| ") + label + " | "), "") << label;

@@ -165,7 +165,7 @@ Metrics read_metrics(const std::string& path) {
 
 // One task's (or an aggregate's) evaluation score, from rl/eval.h's TaskScore JSON.
 struct Score {
-  double rows = 0, pass1 = 0, passk = 0, format = 0, language = 0, length = 0;
+  double rows = 0, pass1 = 0, passk = 0, format = 0, language = 0, mixed = 0, length = 0;
 };
 
 Score read_score(const Json& j) {
@@ -175,6 +175,7 @@ Score read_score(const Json& j) {
   s.passk = j.at("pass@k").as_number();
   s.format = j.at("format_rate").as_number();
   s.language = j.at("language_consistency").as_number();
+  s.mixed = j.at("mixed_rate").as_number();
   s.length = j.at("mean_length").as_number();
   return s;
 }
@@ -265,10 +266,10 @@ Score reasoning_score(const ModelEval& m) {
     if (task == "general") continue;
     a.rows += s.rows;
     a.pass1 += s.rows * s.pass1, a.passk += s.rows * s.passk, a.format += s.rows * s.format;
-    a.language += s.rows * s.language, a.length += s.rows * s.length;
+    a.language += s.rows * s.language, a.mixed += s.rows * s.mixed, a.length += s.rows * s.length;
   }
   if (a.rows > 0)
-    for (double* x : {&a.pass1, &a.passk, &a.format, &a.language, &a.length}) *x /= a.rows;
+    for (double* x : {&a.pass1, &a.passk, &a.format, &a.language, &a.mixed, &a.length}) *x /= a.rows;
   return a;
 }
 
@@ -323,24 +324,26 @@ std::string results_section(const std::vector<ModelEval>& models) {
   std::string k = ks.size() == 1 ? std::to_string(*ks.begin()) : "k";
 
   std::string md = "Pass rates in percent; pass@1 is the mean accuracy over the samples of a row. pass@" + k +
-                   ", format, language consistency and length are over the reasoning tasks" +
+                   ", format, language (the mean share of target-language words in chains of thought that have "
+                   "words), mixed (the share of samples with a word in another script) and length are over the "
+                   "reasoning tasks" +
                    (tasks.empty() ? "" : " (" + join(tasks, ", ") + ")") + "; general is the gold (rule-judge) pass@1 on the general prompts.\n\n| model |";
   for (const std::string& t : tasks) md += " " + t + " pass@1 |";
-  md += " pass@" + k + " | general | format | language | length (tokens) |\n|---|";
-  for (size_t i = 0; i < tasks.size() + 5; i++) md += "---|";
+  md += " pass@" + k + " | general | format | language | mixed | length (tokens) |\n|---|";
+  for (size_t i = 0; i < tasks.size() + 6; i++) md += "---|";
   md += "\n";
   for (const ModelEval& m : models) {
     md += "| " + m.label + " |";
     if (!m.present) {
       md += " missing (no eval/" + m.key + ".json) |";
-      for (size_t i = 0; i < tasks.size() + 4; i++) md += " |";
+      for (size_t i = 0; i < tasks.size() + 5; i++) md += " |";
       md += "\n";
       continue;
     }
     for (const std::string& t : tasks) md += " " + (m.tasks.count(t) ? pct(m.tasks.at(t).pass1) : "–") + " |";
     Score r = reasoning_score(m);
     md += " " + pct(r.passk) + " | " + (m.tasks.count("general") ? pct(m.tasks.at("general").pass1) : "–") + " | " +
-          pct(r.format) + " | " + pct(r.language) + " | " + fmt(r.length, "%.1f") + " |\n";
+          pct(r.format) + " | " + pct(r.language) + " | " + pct(r.mixed) + " | " + fmt(r.length, "%.1f") + " |\n";
   }
   if (by_settings.empty()) return md + "\nNo model has an eval file.\n\n";
   if (by_settings.size() == 1) md += "\nSampling settings of every model: " + by_settings.begin()->first + ".\n";

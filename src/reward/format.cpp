@@ -99,7 +99,7 @@ static uint32_t decode(const std::string& s, size_t& i) {
   return cp;
 }
 
-double language_consistency(const std::string& text) {
+LanguageCount count_language(const std::string& text) {
   size_t words = 0, target = 0;
   bool in_word = false, word_ascii = true;
   size_t i = 0;
@@ -123,7 +123,12 @@ double language_consistency(const std::string& text) {
     if (other_letter) word_ascii = false;
   }
   end_word();
-  return words == 0 ? 0.0 : double(target) / double(words);
+  return {words, target};
+}
+
+double language_consistency(const std::string& text) {
+  LanguageCount c = count_language(text);
+  return c.words == 0 ? 0.0 : double(c.target) / double(c.words);
 }
 
 }  // namespace r1

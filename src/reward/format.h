@@ -31,6 +31,12 @@ FormatResult check_format(const std::string& completion, bool allow_summary = fa
 // text before <answer> when there is no think block.
 std::string chain_of_thought(const std::string& completion);
 
+// Words in `text` and how many of them are made of ASCII letters (the target language).
+struct LanguageCount {
+  size_t words = 0, target = 0;
+};
+LanguageCount count_language(const std::string& text);
+
 // Fraction of words in `text` that are made of ASCII letters, in [0, 1]; 0 when no words.
 double language_consistency(const std::string& text);
 

@@ -1,6 +1,7 @@
 // Sampling-based evaluation. See eval.h.
 #include "rl/eval.h"
 
+#include "reward/format.h"
 #include "sample/generate.h"
 #include "sample/template.h"
 #include "tokenizer/tokenizer.h"
@@ -16,6 +17,7 @@ Json TaskScore::to_json() const {
   j["pass@k"] = passk;
   j["format_rate"] = format_rate;
   j["language_consistency"] = language;
+  j["mixed_rate"] = mixed_rate;
   j["mean_length"] = mean_length;
   j["mean_length_correct"] = mean_length_correct;
   j["mean_length_incorrect"] = mean_length_incorrect;
@@ -44,7 +46,9 @@ namespace {
 // Running sums for one task (or overall).
 struct Tally {
   int64_t rows = 0, samples = 0, correct = 0, formatted = 0, rows_any = 0;
-  double len = 0, len_correct = 0, len_incorrect = 0, language = 0;
+  double len = 0, len_correct = 0, len_incorrect = 0;
+  double language = 0;                    // sum of target-word shares over samples with words
+  int64_t with_words = 0, mixed = 0;      // samples whose chain of thought has words / a foreign word
   TaskScore score() const {
     TaskScore s;
     s.rows = rows;
@@ -52,7 +56,8 @@ struct Tally {
     s.pass1 = double(correct) / double(samples);
     s.passk = double(rows_any) / double(rows);
     s.format_rate = double(formatted) / double(samples);
-    s.language = language / double(samples);
+    s.language = with_words ? language / double(with_words) : 1.0;
+    s.mixed_rate = double(mixed) / double(samples);
     s.mean_length = len / double(samples);
     s.mean_length_correct = correct ? len_correct / double(correct) : 0;
     s.mean_length_incorrect = samples > correct ? len_incorrect / double(samples - correct) : 0;
@@ -107,13 +112,18 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
       const Generation& gen = gens[i * size_t(K) + size_t(k)];
       std::string text = completion_text(tok, gen.tokens);
       RewardBreakdown r = compute_reward(row, text, weights);
+      LanguageCount lang = count_language(chain_of_thought(text));
       bool ok = r.accuracy >= 1.0;
       double len = double(gen.tokens.size());
       for (Tally* t : {&tallies[task], &all}) {
         t->samples++;
         t->correct += ok;
         t->formatted += r.format >= 1.0;
-        t->language += r.language;
+        if (lang.words > 0) {
+          t->with_words++;
+          t->language += double(lang.target) / double(lang.words);
+          t->mixed += lang.target < lang.words;
+        }
         t->len += len;
         (ok ? t->len_correct : t->len_incorrect) += len;
       }

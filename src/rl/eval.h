@@ -31,7 +31,7 @@ struct EvalOptions {
 
 struct TaskScore {
   int64_t rows = 0;
-  double pass1 = 0, passk = 0, format_rate = 0, language = 0;
+  double pass1 = 0, passk = 0, format_rate = 0, language = 1, mixed_rate = 0;
   double mean_length = 0, mean_length_correct = 0, mean_length_incorrect = 0;  // in tokens
   Json to_json() const;
 };
