@@ -2,6 +2,8 @@
 //   - a micro reward model trains a few steps; metrics.jsonl has the documented fields and held-out
 //     accuracy; RUN_DIR/model is a reward model directory that `r1 rm score` reads;
 //   - --stop-after N + --resume == one uninterrupted run, bitwise;
+//   - run_config.json holds the RM's trainer fields and defaults, without the LM-only ones;
+//   - a bad config (unknown or LM-only field, out-of-range value) exits 2 naming the file and field;
 //   - a bad pairs file (missing field, wrong type) exits 2 naming file:line and the field, and
 //     touches neither a new nor an existing run folder.
 // They run the built CLI named by $R1_BIN (`make test` sets it) and skip when it is not set.
@@ -66,6 +68,15 @@ TEST(RmCli, TrainsReportsHeldoutAccuracyAndScores) {
   EXPECT_GT(m[3].at("heldout_loss").as_number(), 0.0);
   Json cfg = Json::parse_file(f.d.file("A/model/config.json"));
   EXPECT_EQ(cfg.at("architectures")[0].as_string(), "LlamaForSequenceClassification");
+  // run_config.json's "train": the RM's fields and defaults, flags over the config file, no LM-only fields.
+  Json tc = Json::parse_file(f.d.file("A/run_config.json")).at("train");
+  EXPECT_EQ(tc.at("steps").as_int(), 4);
+  EXPECT_EQ(tc.at("batch_size").as_int(), 4);
+  EXPECT_EQ(tc.at("eval_every").as_int(), 2);
+  EXPECT_EQ(tc.at("weight_decay").as_number(), 0.0);
+  EXPECT_EQ(tc.at("keep_last").as_int(), 2);
+  EXPECT_FLOAT_EQ(float(tc.at("head_std").as_number()), 0.02f);
+  for (const char* lm_only : {"seq_len", "grad_accum", "eval_batches"}) EXPECT_FALSE(tc.contains(lm_only)) << lm_only;
 
   // --stop-after 2, then --resume: bitwise the weights of the uninterrupted run.
   r = run_r1(train + f.d.file("B") + " --stop-after 2", f.d);
@@ -91,6 +102,32 @@ TEST(RmCli, TrainsReportsHeldoutAccuracyAndScores) {
   r = run_r1("rm score --model " + f.lm + " --data " + f.d.file("rows.jsonl"), f.d);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("architectures"), std::string::npos) << r.err;
+}
+
+TEST(RmCli, BadConfigExitsTwoNamingTheFileAndField) {
+  if (!std::getenv("R1_BIN")) GTEST_SKIP() << kNoBin;
+  Fixture f;
+  struct Case {
+    std::string config, message;
+  };
+  std::vector<Case> cases = {
+      {R"({"stepz": 3})", "rm.json: unknown training field 'stepz'"},
+      {R"({"steps": 3, "seq_len": 32})", "rm.json: unknown training field 'seq_len'"},
+      {R"({"grad_accum": 2})", "rm.json: unknown training field 'grad_accum'"},
+      {R"({"eval_batches": 1})", "rm.json: unknown training field 'eval_batches'"},
+      {R"({"head_std": 0})", "rm.json: training field 'head_std' must be > 0"},
+      {R"({"head_std": "x"})", "rm.json: "},
+      {R"({"min_lr": 0.5})", "rm.json: training field 'min_lr' must be in [0, lr]"},
+  };
+  for (const Case& c : cases) {
+    write_file_atomic(f.d.file("rm.json"), c.config);
+    CliRun r = run_r1("rm train --model " + f.lm + " --data " + f.pairs + " --config " + f.d.file("rm.json") +
+                          " --out " + f.d.file("run"),
+                      f.d);
+    EXPECT_EQ(r.code, 2) << c.config << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.config << r.err;
+  }
+  EXPECT_FALSE(exists(f.d.file("run")));
 }
 
 TEST(RmCli, BadPairsFileExitsTwoNamingTheLine) {

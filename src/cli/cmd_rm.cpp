@@ -54,7 +54,7 @@ static int run_train(Args& args) {
   RmTrainConfig cfg = RmTrainConfig::from_json(train_json, config_source);
 
   // Everything that can fail on the user's input is checked before the run folder is touched.
-  RewardModel rm = RewardModel::from_causal_lm(model_dir, cfg.seed, cfg.head_std);
+  RewardModel rm = RewardModel::from_causal_lm(model_dir, cfg.train.seed, cfg.head_std);
   std::vector<TokenPair> pairs = read_preference_pairs(data, rm);
   size_t n_held = size_t(double(pairs.size()) * heldout_frac);
   if (pairs.size() <= n_held) throw Error(cat(data, ": ", pairs.size(), " pairs leave none to train on"));
@@ -69,7 +69,7 @@ static int run_train(Args& args) {
   RunDir run(out, run_cfg, resume);
   std::fprintf(stderr, "rm: %zu training pairs, %zu held out, %lld parameters\n", pairs.size(), heldout.size(),
                (long long)rm.backbone().config().num_parameters());
-  train_rm(rm, pairs, heldout, cfg, run, resume, stop_after);
+  train_rm(rm, pairs, heldout, cfg.train, run, resume, stop_after);
   return 0;
 }
 

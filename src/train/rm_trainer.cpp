@@ -19,63 +19,34 @@ namespace r1 {
 
 // --- config ----------------------------------------------------------------------------
 
+TrainConfig RmTrainConfig::default_train() {
+  TrainConfig t;
+  t.steps = 200;
+  t.batch_size = 16;
+  t.warmup_steps = 10;
+  t.weight_decay = 0.0f;
+  t.eval_every = 50;
+  return t;
+}
+
 RmTrainConfig RmTrainConfig::from_json(const Json& j, const std::string& source) {
-  RmTrainConfig c;
   if (!j.is_object()) throw Error(cat(source, ": the reward-model training config must be an object"));
-  reject_unknown_fields(j, {"steps", "batch_size", "lr", "min_lr", "warmup_steps", "decay", "weight_decay", "beta1",
-                            "beta2", "grad_clip", "eval_every", "checkpoint_every", "keep_last", "seed", "head_std"},
-                        source, "training field");
+  RmTrainConfig c;
+  Json train_fields = Json::object();  // j without "head_std"
+  for (const auto& [key, value] : j.as_object())
+    if (key != "head_std") train_fields[key] = value;
+  c.train = TrainConfig::from_json(train_fields, source, default_train(), TrainConfig::Fields::no_lm_only);
   try {
-    c.steps = j.get_int("steps", c.steps);
-    c.batch_size = j.get_int("batch_size", c.batch_size);
-    c.lr = float(j.get_number("lr", c.lr));
-    c.min_lr = float(j.get_number("min_lr", c.min_lr));
-    c.warmup_steps = j.get_int("warmup_steps", c.warmup_steps);
-    c.decay = j.get_string("decay", c.decay);
-    c.weight_decay = float(j.get_number("weight_decay", c.weight_decay));
-    c.beta1 = float(j.get_number("beta1", c.beta1));
-    c.beta2 = float(j.get_number("beta2", c.beta2));
-    c.grad_clip = float(j.get_number("grad_clip", c.grad_clip));
-    c.eval_every = j.get_int("eval_every", c.eval_every);
-    c.checkpoint_every = j.get_int("checkpoint_every", c.checkpoint_every);
-    c.keep_last = int(j.get_int("keep_last", c.keep_last));
-    c.seed = uint64_t(j.get_int("seed", int64_t(c.seed)));
     c.head_std = float(j.get_number("head_std", c.head_std));
   } catch (const Error& e) {
     throw Error(cat(source, ": ", e.what()));
   }
-  auto need = [&](bool ok, const char* field, const char* rule) {
-    if (!ok) throw Error(cat(source, ": training field '", field, "' ", rule));
-  };
-  need(c.steps >= 1, "steps", "must be >= 1");
-  need(c.batch_size >= 1, "batch_size", "must be >= 1");
-  need(c.lr > 0, "lr", "must be > 0");
-  need(c.min_lr >= 0 && c.min_lr <= c.lr, "min_lr", "must be in [0, lr]");
-  need(c.warmup_steps >= 0, "warmup_steps", "must be >= 0");
-  need(c.grad_clip >= 0, "grad_clip", "must be >= 0");
-  need(c.eval_every >= 0, "eval_every", "must be >= 0");
-  need(c.checkpoint_every >= 0, "checkpoint_every", "must be >= 0");
-  need(c.head_std > 0, "head_std", "must be > 0");
-  parse_decay(c.decay);
+  if (!(c.head_std > 0)) throw Error(cat(source, ": training field 'head_std' must be > 0"));
   return c;
 }
 
 Json RmTrainConfig::to_json() const {
-  Json j = Json::object();
-  j["steps"] = steps;
-  j["batch_size"] = batch_size;
-  j["lr"] = lr;
-  j["min_lr"] = min_lr;
-  j["warmup_steps"] = warmup_steps;
-  j["decay"] = decay;
-  j["weight_decay"] = weight_decay;
-  j["beta1"] = beta1;
-  j["beta2"] = beta2;
-  j["grad_clip"] = grad_clip;
-  j["eval_every"] = eval_every;
-  j["checkpoint_every"] = checkpoint_every;
-  j["keep_last"] = keep_last;
-  j["seed"] = int64_t(seed);
+  Json j = train.to_json(TrainConfig::Fields::no_lm_only);
   j["head_std"] = head_std;
   return j;
 }
@@ -161,24 +132,13 @@ class PairOrder {
 // --- the loop ------------------------------------------------------------------------------
 
 void train_rm(RewardModel& rm, const std::vector<TokenPair>& train, const std::vector<TokenPair>& heldout,
-              const RmTrainConfig& cfg, RunDir& run, bool resume, int64_t stop_after) {
+              const TrainConfig& cfg, RunDir& run, bool resume, int64_t stop_after) {
   check(!train.empty(), "r1 rm train: no training pairs");
-  AdamWConfig ac;
-  ac.lr = cfg.lr;
-  ac.beta1 = cfg.beta1;
-  ac.beta2 = cfg.beta2;
-  ac.weight_decay = cfg.weight_decay;
   std::vector<NamedTensor> named = rm.parameters();
-  AdamW opt(named, ac);
+  AdamW opt(named, cfg.adamw());
   std::vector<Tensor> params;
   for (auto& [name, t] : named) params.push_back(t);
-  LrSchedule sched;
-  sched.max_lr = cfg.lr;
-  sched.min_lr = cfg.min_lr;
-  sched.warmup_steps = std::min(cfg.warmup_steps, cfg.steps);
-  sched.total_steps = cfg.steps;
-  sched.decay = parse_decay(cfg.decay);
-  sched.validate();
+  LrSchedule sched = cfg.schedule();
 
   int64_t step = 0;
   if (resume) {

@@ -19,26 +19,21 @@
 
 #include "reward/reward_model.h"
 #include "train/run.h"
+#include "train/trainer.h"
 #include "util/json.h"
 
 namespace r1 {
 
+// The `r1 rm train` config: one flat JSON object of TrainConfig's fields (trainer.h) without the
+// LM-only ones (seq_len, grad_accum, eval_batches are unknown fields here), plus "head_std".
+// train.seed draws both the pair order (train_rm) and the score head's init.
 struct RmTrainConfig {
-  int64_t steps = 200;           // optimizer steps
-  int64_t batch_size = 16;       // pairs per step
-  float lr = 1e-3f;              // peak learning rate
-  float min_lr = 1e-4f;          // learning rate at the end of the decay
-  int64_t warmup_steps = 10;     // linear warmup (capped at steps)
-  std::string decay = "cosine";  // "cosine" | "linear" | "constant"
-  float weight_decay = 0.0f;     // AdamW decoupled decay (matrices only)
-  float beta1 = 0.9f, beta2 = 0.95f;
-  float grad_clip = 1.0f;        // global gradient-norm clip (0 = off)
-  int64_t eval_every = 50;       // held-out evaluation every N steps (0 = only at the end)
-  int64_t checkpoint_every = 0;  // 0 = only at the end
-  int keep_last = 2;             // checkpoints kept
-  uint64_t seed = 0;             // pair order and the score head's init
-  float head_std = 0.02f;        // std of the score head's normal init
+  TrainConfig train = default_train();  // optimizer, schedule, evaluation and checkpoint fields
+  float head_std = 0.02f;               // std of the score head's normal init
 
+  // The reward model's own defaults where they differ from TrainConfig's: steps 200, batch_size 16
+  // (pairs per step), warmup_steps 10, weight_decay 0, eval_every 50 (held-out evaluation).
+  static TrainConfig default_train();
   // Unknown fields are errors naming `source` and the field.
   static RmTrainConfig from_json(const Json& j, const std::string& source);
   Json to_json() const;
@@ -60,11 +55,12 @@ struct PairEval {
 // Over all pairs, batch_size pairs per forward, no autograd.
 PairEval evaluate_pairs(RewardModel& rm, const std::vector<TokenPair>& pairs, int64_t batch_size);
 
-// Trains rm in place; heldout may be empty. resume: continue from the run's latest checkpoint
-// (an error if there is none). Writes RUN_DIR/model (an RM directory) at the end.
+// Trains rm in place with cfg's optimizer, schedule, evaluation and checkpoint fields (batch_size
+// counts pairs, seed draws the pair order; seq_len, grad_accum and eval_batches are not used).
+// heldout may be empty. resume: continue from the run's latest checkpoint (an error if there is none). Writes RUN_DIR/model (an RM directory) at the end.
 // stop_after > 0 ends this call after that many steps with a checkpoint (RUN_DIR/model not
 // written), as train_lm does: a later resume continues as if never stopped.
 void train_rm(RewardModel& rm, const std::vector<TokenPair>& train, const std::vector<TokenPair>& heldout,
-              const RmTrainConfig& cfg, RunDir& run, bool resume, int64_t stop_after = 0);
+              const TrainConfig& cfg, RunDir& run, bool resume, int64_t stop_after = 0);
 
 }  // namespace r1

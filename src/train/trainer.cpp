@@ -19,11 +19,19 @@ namespace r1 {
 // --- config ----------------------------------------------------------------------------
 
 TrainConfig TrainConfig::from_json(const Json& j, const std::string& source) {
-  TrainConfig c;
+  return from_json(j, source, TrainConfig(), Fields::all);
+}
+
+TrainConfig TrainConfig::from_json(const Json& j, const std::string& source, const TrainConfig& defaults,
+                                   Fields fields) {
+  TrainConfig c = defaults;
   if (!j.is_object()) throw Error(cat(source, ": the training section must be an object"));
   reject_unknown_fields(j, {"steps", "batch_size", "seq_len", "grad_accum", "lr", "min_lr", "warmup_steps",
                                 "decay", "weight_decay", "beta1", "beta2", "grad_clip", "eval_every",
                                 "eval_batches", "checkpoint_every", "keep_last", "seed"}, source, "training field");
+  if (fields == Fields::no_lm_only)
+    for (const char* lm_only : {"seq_len", "grad_accum", "eval_batches"})
+      if (j.contains(lm_only)) throw Error(cat(source, ": unknown training field '", lm_only, "'"));
   try {
     c.steps = j.get_int("steps", c.steps);
     c.batch_size = j.get_int("batch_size", c.batch_size);
@@ -56,18 +64,20 @@ TrainConfig TrainConfig::from_json(const Json& j, const std::string& source) {
   need(c.min_lr >= 0 && c.min_lr <= c.lr, "min_lr", "must be in [0, lr]");
   need(c.warmup_steps >= 0, "warmup_steps", "must be >= 0");
   need(c.grad_clip >= 0, "grad_clip", "must be >= 0");
-  need(c.eval_every >= 0 && c.eval_batches >= 1, "eval_every", "must be >= 0 (and eval_batches >= 1)");
+  need(c.eval_every >= 0, "eval_every", "must be >= 0");
+  need(c.eval_batches >= 1, "eval_batches", "must be >= 1");
   need(c.checkpoint_every >= 0, "checkpoint_every", "must be >= 0");
   parse_decay(c.decay);
   return c;
 }
 
-Json TrainConfig::to_json() const {
+Json TrainConfig::to_json(Fields fields) const {
+  const bool lm = fields == Fields::all;
   Json j = Json::object();
   j["steps"] = steps;
   j["batch_size"] = batch_size;
-  j["seq_len"] = seq_len;
-  j["grad_accum"] = grad_accum;
+  if (lm) j["seq_len"] = seq_len;
+  if (lm) j["grad_accum"] = grad_accum;
   j["lr"] = lr;
   j["min_lr"] = min_lr;
   j["warmup_steps"] = warmup_steps;
@@ -77,11 +87,31 @@ Json TrainConfig::to_json() const {
   j["beta2"] = beta2;
   j["grad_clip"] = grad_clip;
   j["eval_every"] = eval_every;
-  j["eval_batches"] = eval_batches;
+  if (lm) j["eval_batches"] = eval_batches;
   j["checkpoint_every"] = checkpoint_every;
   j["keep_last"] = keep_last;
   j["seed"] = int64_t(seed);
   return j;
+}
+
+AdamWConfig TrainConfig::adamw() const {
+  AdamWConfig ac;
+  ac.lr = lr;
+  ac.beta1 = beta1;
+  ac.beta2 = beta2;
+  ac.weight_decay = weight_decay;
+  return ac;
+}
+
+LrSchedule TrainConfig::schedule() const {
+  LrSchedule sched;
+  sched.max_lr = lr;
+  sched.min_lr = min_lr;
+  sched.warmup_steps = std::min(warmup_steps, steps);
+  sched.total_steps = steps;
+  sched.decay = parse_decay(decay);
+  sched.validate();
+  return sched;
 }
 
 // --- helpers -----------------------------------------------------------------------------
@@ -122,19 +152,8 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
   Loader loader(train, cfg.batch_size, cfg.seq_len, cfg.seed);
   std::unique_ptr<Loader> eval_loader;
   if (heldout) eval_loader = std::make_unique<Loader>(*heldout, cfg.batch_size, cfg.seq_len, cfg.seed, false);
-  AdamWConfig ac;
-  ac.lr = cfg.lr;
-  ac.beta1 = cfg.beta1;
-  ac.beta2 = cfg.beta2;
-  ac.weight_decay = cfg.weight_decay;
-  AdamW opt(model.parameters(), ac);
-  LrSchedule sched;
-  sched.max_lr = cfg.lr;
-  sched.min_lr = cfg.min_lr;
-  sched.warmup_steps = std::min(cfg.warmup_steps, cfg.steps);  // a short run (--steps 5) still warms up
-  sched.total_steps = cfg.steps;
-  sched.decay = parse_decay(cfg.decay);
-  sched.validate();
+  AdamW opt(model.parameters(), cfg.adamw());
+  LrSchedule sched = cfg.schedule();
 
   int64_t step = 0;
   if (resume) {

@@ -20,7 +20,9 @@
 
 #include "model/transformer.h"
 #include "train/data.h"
+#include "train/optim.h"
 #include "train/run.h"
+#include "train/schedule.h"
 #include "util/json.h"
 
 namespace r1 {
@@ -43,9 +45,21 @@ struct TrainConfig {
   int keep_last = 2;             // checkpoints kept
   uint64_t seed = 0;             // data order
 
-  // Unknown fields are errors naming `source` and the field.
+  // The fields a trainer's JSON holds: all of the above (r1 pretrain, r1 sft), or all but the
+  // LM-only seq_len, grad_accum and eval_batches (the reward-model trainer, rm_trainer.h).
+  enum class Fields { all, no_lm_only };
+
+  // Fields absent from j keep their values in `defaults` (the first form: the defaults above, all
+  // fields). Unknown fields, and LM-only ones under Fields::no_lm_only, are errors naming `source`
+  // and the field.
   static TrainConfig from_json(const Json& j, const std::string& source);
-  Json to_json() const;
+  static TrainConfig from_json(const Json& j, const std::string& source, const TrainConfig& defaults, Fields fields);
+  Json to_json(Fields fields = Fields::all) const;
+
+  // The optimizer's settings (lr is the peak: a trainer sets it per step from the schedule) and the
+  // validated schedule, warmup capped at steps (a short run, --steps 5, still warms up).
+  AdamWConfig adamw() const;
+  LrSchedule schedule() const;
 };
 
 // Trains `model` in place. heldout may be null. When resume, continues from the run's latest
