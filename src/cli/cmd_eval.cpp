@@ -19,7 +19,8 @@ static const char* kUsage =
     "  Samples K completions per row and scores them with the rule-based verifiers (docs/rewards.md).\n"
     "  Reports per task: pass@1 (mean over the K samples), pass@K, format rate (with --template chat:\n"
     "  the R1 layout, a summary may precede <answer>), language consistency of the chain of thought\n"
-    "  (share of words in the target script, docs/rewards.md), mean response length\n"
+    "  (share of words in the target script, over chains of thought with words), mixed (share of\n"
+    "  samples with a word in another script; docs/rewards.md), mean response length\n"
     "  (all / correct / incorrect, in tokens). Defaults: --n-samples 1 --temperature 1 --max-new-tokens 128\n"
     "  --template r1zero --seed 0 --batch 64; --limit 0 = all rows. Generations go to\n"
     "  --generations (default: FILE's name with .generations.jsonl, in the model directory).\n"
@@ -65,10 +66,11 @@ static int run(Args& args) {
     out["generations"] = gen_path;
     std::printf("%s\n", out.dump().c_str());
   } else {
-    std::printf("%-10s %6s %8s %8s %8s %8s %8s\n", "task", "rows", "pass@1", "pass@k", "format", "language", "length");
+    std::printf("%-10s %6s %8s %8s %8s %8s %8s %8s\n", "task", "rows", "pass@1", "pass@k", "format", "language", "mixed",
+                "length");
     auto line = [](const std::string& name, const TaskScore& s) {
-      std::printf("%-10s %6lld %8.3f %8.3f %8.3f %8.3f %8.1f\n", name.c_str(), (long long)s.rows, s.pass1, s.passk,
-                  s.format_rate, s.language, s.mean_length);
+      std::printf("%-10s %6lld %8.3f %8.3f %8.3f %8.3f %8.3f %8.1f\n", name.c_str(), (long long)s.rows, s.pass1, s.passk,
+                  s.format_rate, s.language, s.mixed_rate, s.mean_length);
     };
     for (const auto& [name, s] : res.tasks) line(name, s);
     line("overall", res.overall);
