@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "tasks/sft_data.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -26,19 +27,6 @@ struct Counts {
     return j;
   }
 };
-
-Json sft_row(const Json& gen) {
-  Json user = Json::object(), assistant = Json::object();
-  user["role"] = "user";
-  user["content"] = gen.at("prompt");
-  assistant["role"] = "assistant";
-  assistant["content"] = gen.at("completion");
-  Json row = Json::object();
-  row["messages"] = Json(std::vector<Json>{user, assistant});
-  row["task"] = gen.at("task");
-  row["source"] = "rejection_sampling";
-  return row;
-}
 
 }  // namespace
 
@@ -75,7 +63,8 @@ RejectionResult rejection_sample(Transformer& model, const Tokenizer& tok, const
         c->kept += keep;
         for (const auto& [filter, ok] : pass) c->rejected_by[filter] += !ok;
       }
-      if (keep) res.kept.push_back(sft_row(g));
+      if (keep)
+        res.kept.push_back(sft_row(g.at("prompt").as_string(), g.at("completion").as_string(), task, "rejection_sampling"));
       g["accepted"] = accepted;
       g["kept"] = keep;
       res.samples.push_back(g);

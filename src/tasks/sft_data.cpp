@@ -10,19 +10,6 @@ namespace r1 {
 
 namespace {
 
-Json chat_row(const Json& row, const std::string& reply, const std::string& source) {
-  Json user = Json::object(), assistant = Json::object();
-  user["role"] = "user";
-  user["content"] = row.at("prompt");
-  assistant["role"] = "assistant";
-  assistant["content"] = reply;
-  Json out = Json::object();
-  out["messages"] = Json(std::vector<Json>{user, assistant});
-  out["task"] = row.at("task");
-  out["source"] = source;
-  return out;
-}
-
 // The one-sentence summary after </think>.
 std::string summary_of(const Json& row) {
   const std::string task = row.at("task").as_string(), answer = row.at("answer").as_string();
@@ -34,6 +21,19 @@ std::string summary_of(const Json& row) {
 }
 
 }  // namespace
+
+Json sft_row(const std::string& prompt, const std::string& reply, const std::string& task, const std::string& source) {
+  Json user = Json::object(), assistant = Json::object();
+  user["role"] = "user";
+  user["content"] = prompt;
+  assistant["role"] = "assistant";
+  assistant["content"] = reply;
+  Json out = Json::object();
+  out["messages"] = Json(std::vector<Json>{user, assistant});
+  out["task"] = task;
+  out["source"] = source;
+  return out;
+}
 
 std::string readable_reply(const Json& row, uint64_t seed) {
   return "<think> " + worked_solution(row, "explain", seed) + " </think> " + summary_of(row) + " <answer> " +
@@ -48,7 +48,8 @@ std::vector<Json> cold_start_rows(int64_t n, uint64_t seed, const std::vector<st
   std::vector<Json> rows;
   for (int64_t i = 0; i < n; i++) {
     const Json& row = pools[size_t(i) % tasks.size()][size_t(i) / tasks.size()];
-    rows.push_back(chat_row(row, readable_reply(row, Rng(seed, uint64_t(i)).next()), "cold_start"));
+    rows.push_back(sft_row(row.at("prompt").as_string(), readable_reply(row, Rng(seed, uint64_t(i)).next()),
+                           row.at("task").as_string(), "cold_start"));
   }
   return rows;
 }
@@ -56,7 +57,7 @@ std::vector<Json> cold_start_rows(int64_t n, uint64_t seed, const std::vector<st
 std::vector<Json> general_sft_rows(int64_t n, uint64_t seed) {
   std::vector<Json> rows;
   for (const Json& row : generate_tasks("general", n, seed, 1, Split::Train))
-    rows.push_back(chat_row(row, readable_reply(row, 0), "general"));
+    rows.push_back(sft_row(row.at("prompt").as_string(), readable_reply(row, 0), "general", "general"));
   return rows;
 }
 

@@ -20,6 +20,9 @@
 
 namespace r1 {
 
+// One SFT row: {"messages": [user prompt, assistant reply], "task", "source"}.
+Json sft_row(const std::string& prompt, const std::string& reply, const std::string& task, const std::string& source);
+
 // The assistant reply of the R1 layout for a task row ("linear", "arith", "countdown",
 // "general"): <think> explain-style reasoning </think> summary <answer> answer </answer>.
 std::string readable_reply(const Json& row, uint64_t seed);
