@@ -204,3 +204,26 @@ TEST(PipelineCli, AStageCommandWithAMissingInputFailsCleanly) {
   EXPECT_FALSE(fs::exists(run + "/rs-sft"));
   EXPECT_TRUE(snapshot(run) == before);
 }
+
+TEST(PipelineCli, DryRunChecksEveryShippedPresetAndWritesNothing) {
+  if (!std::getenv("R1_BIN")) GTEST_SKIP() << kNoBin;
+  TempDir d;
+  for (const char* name : {"micro", "tiny", "small"}) {
+    std::string run = d.file(std::string("run-") + name);
+    CliRun r = run_r1("pipeline --preset " + root() + "data/presets/recipe_" + name + ".json --out " + run + " --dry-run", d);
+    ASSERT_EQ(r.code, 0) << name << ": " << r.err;
+    EXPECT_FALSE(fs::exists(run)) << name << ": a dry run wrote " << run;
+    for (const char* s : {"teacher-base", "student-base", "r1-zero", "cold-start", "reasoning-rl", "rejection", "rs-sft",
+                          "rm ", "alignment-rl", "distill", "student-rl", "eval"})
+      EXPECT_NE(r.out.find(s), std::string::npos) << name << " plan lacks " << s << ":\n" << r.out;
+    EXPECT_NE(r.out.find("r1 grpo --model " + run + "/cold-start/model"), std::string::npos) << r.out;
+  }
+  // After a stage has run, the plan skips it.
+  std::string run = d.file("run");
+  CliRun r = run_r1("pipeline --preset " + micro_preset() + " --out " + run + " --threads 1 --until teacher-base", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_r1("pipeline --preset " + micro_preset() + " --out " + run + " --dry-run", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("teacher-base     skip", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("student-base     r1 pretrain"), std::string::npos) << r.out;
+}

@@ -66,7 +66,7 @@ class Recipe {
                                     "reward_model", "alignment_rl", "distill", "student_rl", "eval"},
                           preset_path_, "section");
     validate_sections();  // every section readable and valid before anything runs
-    fs::create_directories(run_ + "/presets");
+    if (!opt.dry_run) fs::create_directories(run_ + "/presets");
     status_ = Json::object();
     status_["preset"] = preset_path_;
     status_["stages"] = Json::array();
@@ -90,7 +90,7 @@ class Recipe {
   // A section (or a part of one) written to RUN/presets/<name>.json, for a command's --config.
   std::string config_file(const std::string& name, const Json& j) const {
     std::string p = run_ + "/presets/" + name + ".json";
-    write_file_atomic(p, j.dump(2) + "\n");
+    if (!opt_.dry_run) write_file_atomic(p, j.dump(2) + "\n");
     return p;
   }
 
@@ -149,17 +149,18 @@ class Recipe {
     st["dir"] = name;
     std::string dir = run_ + "/" + name;
     auto t0 = Clock::now();
+    if (opt_.dry_run) {
+      plan(name, kind, output, argv);
+      if (name == opt_.until) stop_ = true;
+      return;
+    }
     if (fs::exists(output)) {
       std::fprintf(stderr, "== [%d] %s: done already (%s)\n", index, name.c_str(), output.c_str());
       st["status"] = "skipped";
     } else {
-      bool resume = kind != "data" && kind != "rejection" && fs::exists(dir + "/checkpoints");
+      bool resume = resumable(kind, dir);
       if (!resume && kind != "data" && fs::exists(dir)) fs::remove_all(dir);  // a start that never checkpointed
-      if (kind != "data") argv.insert(argv.end(), {"--threads", std::to_string(opt_.threads)});
-      if (kind != "data" && kind != "rm") argv.insert(argv.end(), {"--device", opt_.device});  // the RM trains on the CPU
-      if (resume) argv.push_back("--resume");
-      std::string line = "r1";
-      for (const std::string& a : argv) line += " " + a;
+      std::string line = command_line(kind, resume, argv);
       std::fprintf(stderr, "\n== [%d] %s — %s\n   %s\n", index, name.c_str(), title.c_str(), line.c_str());
       st["command"] = line;
       run_command(argv);
@@ -175,6 +176,10 @@ class Recipe {
   // Every model on the frozen eval sets, with the preset's sampling settings.
   void evaluate_models() {
     if (stop_) return;
+    if (opt_.dry_run) {
+      std::printf("%-16s %s\n", "eval", "every model on the eval sets (rl/eval.h), then r1 report --recipe");
+      return;
+    }
     Json ev = section("eval");
     EvalOptions eo;
     eo.n_samples = ev.get_int("k", 4);
@@ -232,6 +237,28 @@ class Recipe {
   }
 
  private:
+  bool resumable(const std::string& kind, const std::string& dir) const {
+    return kind != "data" && kind != "rejection" && fs::exists(dir + "/checkpoints");
+  }
+  // argv completed with the flags every stage gets: --threads, --device (the RM trains on the
+  // CPU), --resume; in place, and as the "r1 ..." line printed for the user.
+  std::string command_line(const std::string& kind, bool resume, Argv& argv) const {
+    if (kind != "data") argv.insert(argv.end(), {"--threads", std::to_string(opt_.threads)});
+    if (kind != "data" && kind != "rm") argv.insert(argv.end(), {"--device", opt_.device});
+    if (resume) argv.push_back("--resume");
+    std::string line = "r1";
+    for (const std::string& a : argv) line += " " + a;
+    return line;
+  }
+  // --dry-run: one stdout line per stage, what a real run would do now.
+  void plan(const std::string& name, const std::string& kind, const std::string& output, Argv argv) const {
+    std::string dir = run_ + "/" + name;
+    if (fs::exists(output)) {
+      std::printf("%-16s skip (%s exists)\n", name.c_str(), output.c_str());
+      return;
+    }
+    std::printf("%-16s %s\n", name.c_str(), command_line(kind, resumable(kind, dir), argv).c_str());
+  }
   void run_command(const Argv& argv) {
     auto it = commands().find(argv[0]);
     if (it == commands().end()) throw Error(cat("pipeline: no command '", argv[0], "'"));
@@ -348,7 +375,7 @@ std::string run_recipe(const RecipeOptions& opt) {
 
   // 7. Evaluation of every model, and the report.
   r.evaluate_models();
-  if (r.stopped()) return "";
+  if (r.stopped() || opt.dry_run) return "";
   write_recipe_report(opt.out);
   return r.path("report.md");
 }

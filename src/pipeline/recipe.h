@@ -38,9 +38,10 @@ struct RecipeOptions {
   int64_t threads = 0;      // passed to every stage (0 = all cores)
   std::string device = "cpu";
   std::string until;        // stop after this stage ("" = run all)
+  bool dry_run = false;     // print each stage's command (or "skip") on stdout; run and write nothing
 };
 
-// Runs (or resumes) the recipe; returns the path of the report.
+// Runs (or resumes) the recipe; returns the path of the report ("" with --until or a dry run).
 std::string run_recipe(const RecipeOptions& opt);
 
 // The preset file a --preset value names.
