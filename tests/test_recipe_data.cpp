@@ -31,18 +31,6 @@ bool has_non_ascii(const std::string& s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return (unsigned char)c >= 0x80; });
 }
 
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(' ', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 // --- general prompts ---------------------------------------------------------------------
@@ -53,13 +41,13 @@ TEST(RecipeGeneral, EveryKindAnswersItsPrompt) {
     std::string kind = row.at("kind").as_string(), prompt = row.at("prompt").as_string();
     std::string answer = row.at("answer").as_string();
     kinds[kind]++;
-    std::vector<std::string> list = split_words(prompt.substr(prompt.find(": ") + 2));
+    std::vector<std::string> list = r1::listed_words(row);
     if (kind == "reverse") {
       std::reverse(list.begin(), list.end());
-      EXPECT_EQ(split_words(answer), list) << prompt;
+      EXPECT_EQ(r1::split_words(answer), list) << prompt;
     } else if (kind == "sort") {
       std::sort(list.begin(), list.end());
-      EXPECT_EQ(split_words(answer), list) << prompt;
+      EXPECT_EQ(r1::split_words(answer), list) << prompt;
     } else if (kind == "count") {
       EXPECT_EQ(answer, std::to_string(list.size())) << prompt;
     } else if (kind == "last") {
@@ -67,7 +55,7 @@ TEST(RecipeGeneral, EveryKindAnswersItsPrompt) {
     } else if (kind == "upper") {
       for (char c : answer) EXPECT_TRUE(c == ' ' || (c >= 'A' && c <= 'Z')) << prompt;
     } else if (kind == "repeat") {
-      std::vector<std::string> w = split_words(answer);
+      std::vector<std::string> w = r1::split_words(answer);
       EXPECT_EQ(int64_t(w.size()), row.at("n").as_int()) << prompt;
       EXPECT_EQ(std::set<std::string>(w.begin(), w.end()).size(), 1u) << prompt;
     } else {

@@ -25,7 +25,7 @@ static std::string dump_all(const std::vector<Json>& rows) {
 }
 
 TEST(TasksGenerators, DeterministicBySeedWithPrefixProperty) {
-  for (const std::string task : {"arith", "countdown", "linear"}) {
+  for (const std::string task : {"arith", "countdown", "linear", "general"}) {
     std::vector<Json> a = r1::generate_tasks(task, 50, 7, 1);
     std::vector<Json> b = r1::generate_tasks(task, 50, 7, 1);
     std::vector<Json> c = r1::generate_tasks(task, 50, 8, 1);
@@ -158,7 +158,7 @@ TEST(TasksEvalSets, CommittedFilesMatchTheGenerators) {
   std::string dir = std::string(root ? root : ".") + "/data/eval/";
   std::ifstream probe(dir + "arith.jsonl");
   if (!probe) GTEST_SKIP() << "data/eval/ not found from " << dir << " (set R1_ROOT to the repository root)";
-  for (const std::string task : {"arith", "countdown", "linear", "code"}) {
+  for (const std::string task : {"arith", "countdown", "linear", "code", "general"}) {
     std::ifstream in(dir + task + ".jsonl");
     ASSERT_TRUE(in) << dir + task + ".jsonl";
     std::vector<Json> rows = r1::generate_tasks(task, 500, 1000000007, 1, r1::Split::Eval);

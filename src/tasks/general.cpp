@@ -19,18 +19,36 @@ const std::vector<std::string>& words() {
 
 const char* kKinds[] = {"reverse", "sort", "count", "repeat", "upper", "last", "fact"};
 
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); i++) s += (i ? sep : "") + v[i];
-  return s;
-}
-
 std::string upper(std::string s) {
   for (char& c : s) c = char(toupper((unsigned char)c));
   return s;
 }
 
 }  // namespace
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(' ', i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string join_words(const std::vector<std::string>& words, const std::string& sep) {
+  std::string s;
+  for (size_t i = 0; i < words.size(); i++) s += (i ? sep : "") + words[i];
+  return s;
+}
+
+std::vector<std::string> listed_words(const Json& row) {
+  const std::string& prompt = row.at("prompt").as_string();
+  size_t colon = prompt.find(": ");
+  return colon == std::string::npos ? std::vector<std::string>{} : split_words(prompt.substr(colon + 2));
+}
 
 const std::vector<std::pair<std::string, std::string>>& general_facts() {
   static const std::vector<std::pair<std::string, std::string>> f = {
@@ -56,25 +74,25 @@ std::vector<Json> generate_general_tasks(int64_t n, uint64_t seed, int difficult
     }
     std::string prompt, answer;
     if (kind == "reverse") {
-      prompt = "Reverse the words: " + join(list, " ");
+      prompt = "Reverse the words: " + join_words(list, " ");
       std::vector<std::string> r(list.rbegin(), list.rend());
-      answer = join(r, " ");
+      answer = join_words(r, " ");
     } else if (kind == "sort") {
-      prompt = "Sort the words: " + join(list, " ");
+      prompt = "Sort the words: " + join_words(list, " ");
       std::vector<std::string> s = list;
       std::sort(s.begin(), s.end());
-      answer = join(s, " ");
+      answer = join_words(s, " ");
     } else if (kind == "count") {
-      prompt = "Count the words: " + join(list, " ");
+      prompt = "Count the words: " + join_words(list, " ");
       answer = std::to_string(len);
     } else if (kind == "repeat") {
       prompt = "Repeat the word " + list[0] + " " + std::to_string(len) + " times";
-      answer = join(std::vector<std::string>(size_t(len), list[0]), " ");
+      answer = join_words(std::vector<std::string>(size_t(len), list[0]), " ");
     } else if (kind == "upper") {
-      prompt = "Write in capitals: " + join(list, " ");
-      answer = upper(join(list, " "));
+      prompt = "Write in capitals: " + join_words(list, " ");
+      answer = upper(join_words(list, " "));
     } else if (kind == "last") {
-      prompt = "Last word of: " + join(list, " ");
+      prompt = "Last word of: " + join_words(list, " ");
       answer = list.back();
     } else {  // fact
       const auto& f = general_facts()[rng.below(general_facts().size())];
@@ -95,14 +113,9 @@ std::vector<Json> generate_general_tasks(int64_t n, uint64_t seed, int difficult
 
 std::string general_reasoning(const Json& row) {
   const std::string kind = row.at("kind").as_string();
-  const std::string prompt = row.at("prompt").as_string();
   const std::string answer = row.at("answer").as_string();
-  size_t colon = prompt.find(": ");
-  std::string list = colon == std::string::npos ? "" : prompt.substr(colon + 2);
-  std::string listed;  // "cat, sun, pen"
-  for (char c : list) listed += c == ' ' ? std::string(", ") : std::string(1, c);
-  std::string answered;
-  for (char c : answer) answered += c == ' ' ? std::string(", ") : std::string(1, c);
+  std::string listed = join_words(listed_words(row), ", ");          // "cat, sun, pen"
+  std::string answered = join_words(split_words(answer), ", ");
   if (kind == "reverse") return "the words are " + listed + ". from the end: " + answered + ".";
   if (kind == "sort") return "the words are " + listed + ". in order: " + answered + ".";
   if (kind == "count") return "the words are " + listed + ". that is " + answer + " words.";

@@ -32,6 +32,14 @@ std::vector<Json> generate_general_tasks(int64_t n, uint64_t seed, int difficult
 // The fact table: (thing with its article, color). The corpus states each fact ("a lemon is yellow.").
 const std::vector<std::pair<std::string, std::string>>& general_facts();
 
+// The words of a space-separated list ("pen sun cat" -> {pen, sun, cat}), and back.
+std::vector<std::string> split_words(const std::string& s);
+std::string join_words(const std::vector<std::string>& words, const std::string& sep = " ");
+
+// The word list a list prompt names ("Sort the words: pear fig kiwi" -> {pear, fig, kiwi}); empty
+// for prompts without one (repeat, fact).
+std::vector<std::string> listed_words(const Json& row);
+
 // A short worked reply's reasoning for a general row, e.g. for reverse
 // "the words are cat, sun, pen. from the end: pen, sun, cat." (what goes inside <think>).
 std::string general_reasoning(const Json& row);

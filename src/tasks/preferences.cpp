@@ -5,30 +5,13 @@
 
 #include "reward/general.h"
 #include "tasks/general.h"
+#include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/rng.h"
 
 namespace r1 {
 
 namespace {
-
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(' ', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); i++) s += (i ? " " : "") + v[i];
-  return s;
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = char(tolower((unsigned char)c));
@@ -46,13 +29,6 @@ std::string reply(const std::string& reasoning, const std::string& answer) {
 
 std::string chosen_reply(const Json& row) { return reply(general_reasoning(row), row.at("answer").as_string()); }
 
-// The word list a list prompt names ("Sort the words: pear fig kiwi" -> pear fig kiwi).
-std::vector<std::string> listed_words(const Json& row) {
-  const std::string& prompt = row.at("prompt").as_string();
-  size_t colon = prompt.find(": ");
-  return colon == std::string::npos ? std::vector<std::string>{} : split_words(prompt.substr(colon + 2));
-}
-
 // A plausible wrong answer for the row, and the row as if that were its answer (for reasoning
 // that leads to it).
 Json wrong_row(const Json& row, Rng& rng) {
@@ -64,23 +40,23 @@ Json wrong_row(const Json& row, Rng& rng) {
   if (kind == "reverse" || kind == "sort") {
     // The words as listed, or shuffled, in an order other than the answer's.
     std::vector<std::string> order = list;
-    for (int tries = 0; join(order) == answer && tries < 100; tries++) {
+    for (int tries = 0; join_words(order) == answer && tries < 100; tries++) {
       for (size_t k = order.size(); k > 1; k--) std::swap(order[k - 1], order[rng.below(k)]);
     }
-    if (rng.below(2) == 0 || join(order) == answer) {
+    if (rng.below(2) == 0 || join_words(order) == answer) {
       order = split_words(answer);
       std::reverse(order.begin(), order.end());
     }
-    wrong["answer"] = join(order);
+    wrong["answer"] = join_words(order);
   } else if (kind == "count") {
     wrong["answer"] = std::to_string(rng.below(2) == 0 ? n + 1 : n - 1);
   } else if (kind == "repeat") {
     int64_t m = rng.below(2) == 0 ? n + 1 : n - 1;
     wrong["n"] = m;
-    wrong["answer"] = join(std::vector<std::string>(size_t(m), split_words(answer)[0]));
+    wrong["answer"] = join_words(std::vector<std::string>(size_t(m), split_words(answer)[0]));
   } else if (kind == "upper") {
     std::vector<std::string> reversed(list.rbegin(), list.rend());
-    wrong["answer"] = rng.below(2) == 0 ? lower(answer) : upper(join(reversed));
+    wrong["answer"] = rng.below(2) == 0 ? lower(answer) : upper(join_words(reversed));
   } else if (kind == "last") {
     wrong["answer"] = rng.below(2) == 0 ? list.front() : list[list.size() - 2];
   } else {  // fact: another color
@@ -116,19 +92,6 @@ std::string bad_format_reply(const Json& row, Rng& rng) {
   return "<answer> " + answer + " </answer> <think> " + reasoning + " </think>";  // tags out of order
 }
 
-// The first n general rows of `split`, in stream order (as generate_tasks does for the other tasks).
-std::vector<Json> general_rows(int64_t n, uint64_t seed, int difficulty, Split split) {
-  if (split == Split::All || n == 0) return generate_general_tasks(n, seed, difficulty);
-  for (int64_t m = (split == Split::Eval ? 6 * n : 2 * n) + 64;; m *= 2) {
-    std::vector<Json> kept;
-    for (Json& row : generate_general_tasks(m, seed, difficulty)) {
-      if (in_eval_split(row) == (split == Split::Eval)) kept.push_back(std::move(row));
-      if (int64_t(kept.size()) == n) return kept;
-    }
-    check(m < 100 * n + 100000, "preferences: general rows yield too few prompts for the split (n=", n, ")");
-  }
-}
-
 }  // namespace
 
 Json PreferencePair::to_json() const {
@@ -149,7 +112,7 @@ const std::vector<std::string>& preference_kinds() {
 
 std::vector<PreferencePair> generate_preference_pairs(int64_t n, uint64_t seed, int difficulty, Split split) {
   check(n >= 0, "preferences: n must be >= 0, got ", n);
-  std::vector<Json> rows = general_rows(n, seed, difficulty, split);
+  std::vector<Json> rows = generate_tasks("general", n, seed, difficulty, split);
   std::vector<PreferencePair> pairs;
   for (int64_t i = 0; i < n; i++) {
     Rng rng(seed ^ 0x7072656673ull, uint64_t(i));  // "prefs": not the stream that drew row i
