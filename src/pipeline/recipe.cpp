@@ -56,15 +56,18 @@ const EvalModel kEvalModels[] = {
     {"student-rl", "Student RL (equal compute)", "student-rl", "r1zero"},
 };
 
+// The preset's sections, one per stage (or pair of stages).
+const std::initializer_list<const char*> kSections = {"teacher", "student",      "r1_zero", "cold_start",
+                                                      "reasoning_rl", "rejection", "rs_sft", "reward_model",
+                                                      "alignment_rl", "distill",   "student_rl", "eval"};
+
 class Recipe {
  public:
   explicit Recipe(const RecipeOptions& opt) : opt_(opt), run_(opt.out), start_(Clock::now()) {
     preset_path_ = recipe_preset_path(opt.preset);
     preset_ = Json::parse_file(preset_path_);
     if (!preset_.is_object()) throw Error(cat(preset_path_, ": expected a JSON object of stage sections"));
-    reject_unknown_fields(preset_, {"teacher", "student", "r1_zero", "cold_start", "reasoning_rl", "rejection", "rs_sft",
-                                    "reward_model", "alignment_rl", "distill", "student_rl", "eval"},
-                          preset_path_, "section");
+    reject_unknown_fields(preset_, kSections, preset_path_, "section");
     validate_sections();  // every section readable and valid before anything runs
     if (!opt.dry_run) fs::create_directories(run_ + "/presets");
     status_ = Json::object();
@@ -76,17 +79,8 @@ class Recipe {
   std::string model(const std::string& stage) const { return run_ + "/" + stage + "/model"; }
   std::string path(const std::string& rel) const { return run_ + "/" + rel; }
 
-  // A stage section of the preset (a string names a file holding it).
-  Json section(const std::string& name) const {
-    const Json& s = preset_.at(name);
-    if (s.is_string()) {
-      Json j = Json::parse_file(s.as_string());
-      if (!j.is_object()) throw Error(cat(s.as_string(), ": expected a JSON object (preset section '", name, "')"));
-      return j;
-    }
-    if (!s.is_object()) throw Error(cat(preset_path_, ": section '", name, "' must be an object or a file name"));
-    return s;
-  }
+  // A stage section of the preset (sections given as file names were read by the constructor).
+  const Json& section(const std::string& name) const { return preset_.at(name); }
   // A section (or a part of one) written to RUN/presets/<name>.json, for a command's --config.
   std::string config_file(const std::string& name, const Json& j) const {
     std::string p = run_ + "/presets/" + name + ".json";
@@ -98,7 +92,7 @@ class Recipe {
 
   // The fields each section must have, checked before the first stage runs (the pretraining
   // presets are checked by r1 pretrain, which writes nothing before it has read them).
-  void validate_sections() const {
+  void validate_sections() {
     try {
       check_sections();
     } catch (const Error& e) {
@@ -106,12 +100,20 @@ class Recipe {
       throw Error(msg.find(preset_path_) == std::string::npos ? cat(preset_path_, ": ", msg) : msg);
     }
   }
-  void check_sections() const {
-    for (const char* name : {"teacher", "student", "r1_zero", "cold_start", "reasoning_rl", "rejection", "rs_sft",
-                             "reward_model", "alignment_rl", "distill", "student_rl", "eval"})
+  // Reads the sections given as file names into the preset, so each file is read once.
+  void check_sections() {
+    for (const char* name : kSections) {
       if (!preset_.contains(name)) throw Error(cat(preset_path_, ": missing section '", name, "'"));
+      Json& s = preset_[name];
+      if (s.is_string()) {
+        std::string file = s.as_string();
+        s = Json::parse_file(file);
+        if (!s.is_object()) throw Error(cat(file, ": expected a JSON object (preset section '", name, "')"));
+      } else if (!s.is_object()) {
+        throw Error(cat(preset_path_, ": section '", name, "' must be an object or a file name"));
+      }
+    }
     auto where = [&](const std::string& s) { return preset_path_ + " (" + s + ")"; };
-    for (const char* name : {"teacher", "student"}) section(name);
     for (const char* name : {"r1_zero", "reasoning_rl", "alignment_rl", "student_rl"})
       GrpoConfig::from_json(section(name), where(name));
     Json cold = section("cold_start");
