@@ -77,7 +77,8 @@ static int run(Args& args) {
   Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
   RejectionResult res = rejection_sample(model, tok, rows, opt);
 
-  // sft_data.jsonl: the kept rows with the general rows spread evenly between them.
+  // sft_data.jsonl: the kept rows with the general rows spread evenly between them, so that the
+  // last rows `r1 sft` holds out (--heldout-frac) are a mix of both kinds.
   std::vector<Json> gen_rows = general_sft_rows(general, opt.sampling.seed + 1);
   std::string sft;
   size_t total = res.kept.size() + gen_rows.size(), gi = 0, ki = 0;

@@ -371,27 +371,27 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     // 3. rewards (with optional overlong shaping)
     auto t1 = Clock::now();
     int64_t completion_tokens = 0, reflections = 0, truncated = 0;
-    std::vector<std::string> texts(rolls.size()), rm_prompts, rm_texts;
+    std::vector<std::string> rm_prompts, rm_texts;
     std::vector<size_t> rm_rows;  // rollouts the reward model scores
     for (size_t j = 0; j < rolls.size(); j++) {
       Rollout& r = rolls[j];
       r.tokens = gens[j].tokens;
       r.lp_old = gens[j].logprobs;
       r.finish = gens[j].finish;
-      texts[j] = completion_text(tok, r.tokens);
-      r.reward = compute_reward(*r.row, texts[j], cfg.weights);
+      std::string text = completion_text(tok, r.tokens);
+      r.reward = compute_reward(*r.row, text, cfg.weights);
       r.total = r.reward.total;
       int64_t len = int64_t(r.tokens.size()), free_len = cfg.max_new_tokens - cfg.overlong_buffer;
       if (cfg.overlong_buffer > 0 && len > free_len)
         r.total -= cfg.overlong_penalty * double(len - free_len) / double(cfg.overlong_buffer);
       completion_tokens += len;
       tokens_total += int64_t(r.prompt.size()) + len;
-      reflections += count_reflection_words(texts[j]);
+      reflections += count_reflection_words(text);
       truncated += r.finish == "length";
       if (rm_task(*r.row)) {
         rm_rows.push_back(j);
         rm_prompts.push_back(r.row->at("prompt").as_string());
-        rm_texts.push_back(texts[j]);
+        rm_texts.push_back(text);
       }
     }
     // The reward model replaces the rule's accuracy term of its rows (one batched scoring).
