@@ -96,9 +96,9 @@ void scatter_add_cols(const float* d_g, const int32_t* idx, int64_t N, int64_t V
 void rmsnorm_forward(const float* d_x, const float* d_w, float eps, int64_t N, int64_t D, float* d_y, float* d_rstd);
 void rmsnorm_backward(const float* d_x, const float* d_w, const float* d_rstd, const float* d_g, int64_t N, int64_t D,
                       float* d_dx, float* d_dw);  // d_dx or d_dw may be null
-// positions: a HOST pointer (T or B*T entries).
-void rope(const float* d_x, const int32_t* positions, bool per_batch, float theta, float direction, int64_t B,
-          int64_t T, int64_t H, int64_t Dh, float* d_out);
+// positions: a HOST pointer (T or B*T entries); inv_freq: a HOST pointer (Dh/2 entries).
+void rope(const float* d_x, const int32_t* positions, bool per_batch, const float* inv_freq, float scale,
+          float direction, int64_t B, int64_t T, int64_t H, int64_t Dh, float* d_out);
 void softmax_forward(const float* d_x, int64_t N, int64_t D, float* d_y);
 void softmax_backward(const float* d_y, const float* d_g, int64_t N, int64_t D, float* d_dx);
 void log_softmax_forward(const float* d_x, int64_t N, int64_t D, float* d_y);

@@ -121,12 +121,12 @@ void rmsnorm_backward(const float* d_x, const float* d_w, const float* d_rstd, c
 // Two kernels, as the CPU: a (R, Dh/2) table of cos and direction * sin for the R distinct
 // positions, then the rotation of every (b, t, h) pair (i, i + Dh/2).
 
-__global__ void rope_table_kernel(const int32_t* positions, const float* inv_freq, float direction, int64_t R,
-                                  int64_t half, float* cos_t, float* sin_t) {
+__global__ void rope_table_kernel(const int32_t* positions, const float* inv_freq, float scale, float direction,
+                                  int64_t R, int64_t half, float* cos_t, float* sin_t) {
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < R * half; e += int64_t(gridDim.x) * blockDim.x) {
     const float angle = inv_freq[e % half] * float(positions[e / half]);  // HF's float32 angle
-    cos_t[e] = float(cos(double(angle)));
-    sin_t[e] = direction * float(sin(double(angle)));
+    cos_t[e] = __fmul_rn(float(cos(double(angle))), scale);  // rounded as the CPU's float product
+    sin_t[e] = direction * __fmul_rn(float(sin(double(angle))), scale);
   }
 }
 
@@ -141,18 +141,15 @@ __global__ void rope_apply_kernel(const float* x, const float* cos_t, const floa
   }
 }
 
-void rope(const float* d_x, const int32_t* positions, bool per_batch, float theta, float direction, int64_t B,
-          int64_t T, int64_t H, int64_t Dh, float* d_out) {
+void rope(const float* d_x, const int32_t* positions, bool per_batch, const float* inv_freq, float scale,
+          float direction, int64_t B, int64_t T, int64_t H, int64_t Dh, float* d_out) {
   const int64_t half = Dh / 2, R = per_batch ? B * T : T, pairs = B * T * H * half;
   if (pairs == 0) return;
-  // inv_freq with the CPU's own expression (cpu/nn.cpp), so the angles are its float bits.
-  std::vector<float> inv_freq(static_cast<size_t>(half));  // (Dh/2)
-  for (int64_t i = 0; i < half; i++) inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(Dh));
-  DeviceCopy<float> d_inv(inv_freq.data(), half);  // (Dh/2)
+  DeviceCopy<float> d_inv(inv_freq, half);         // (Dh/2), the CPU's float bits
   DeviceCopy<int32_t> d_pos(positions, R);         // (R)
   DeviceScratch<float> table(2 * R * half);        // cos (R, Dh/2) then sin (R, Dh/2)
   float *cos_t = table.ptr, *sin_t = table.ptr + R * half;
-  rope_table_kernel<<<grid_for(R * half), kBlock>>>(d_pos.ptr, d_inv.ptr, direction, R, half, cos_t, sin_t);
+  rope_table_kernel<<<grid_for(R * half), kBlock>>>(d_pos.ptr, d_inv.ptr, scale, direction, R, half, cos_t, sin_t);
   check(cudaGetLastError(), "cuda::rope: table kernel launch");
   rope_apply_kernel<<<grid_for(pairs), kBlock>>>(d_x, cos_t, sin_t, per_batch, T, H, half, pairs, d_out);
   check(cudaGetLastError(), "cuda::rope: kernel launch");

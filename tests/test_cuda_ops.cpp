@@ -454,16 +454,22 @@ TEST_F(CudaNN, RopeMatchesCpu) {
   // sin are evaluated in double and rounded on both (identical unless within ~1e-16 of a float
   // rounding boundary); the GPU may fuse x1 c - x2 s into an fma: within 4 eps (|x1| + |x2|).
   // Positions up to 70000 check that large angles (where a wrong recipe drifts) still agree.
+  // Scaled RoPE (llama3 / YaRN frequencies, model/rope_scaling.h) passes its own inv_freq and a
+  // cos/sin scale: the second frequency set, scale 1.25, scales the tolerance with it.
   Rng rng(42);
   const int64_t B = 2, T = 5, H = 3, Dh = 16;
   Tensor x = Tensor::randn({B, T, H, Dh}, rng), g = Tensor::randn({B, T, H, Dh}, rng);
   const Ids shared = {0, 1, 2, 3, 4}, per_batch = {7, 8, 9, 10, 11, 4000, 4001, 4002, 65000, 70000};
+  RopeFreqs scaled = rope_default_freqs(10000.0f, Dh);
+  for (size_t i = 0; i < scaled.inv_freq.size(); i++) scaled.inv_freq[i] /= float(1 + i);  // any frequencies
+  scaled.scale = 1.25f;
+  for (const RopeFreqs& f : {rope_default_freqs(10000.0f, Dh), scaled})
   for (const Ids& pos : {shared, per_batch}) {
-    SCOPED_TRACE(cat(pos.size(), " positions"));
+    SCOPED_TRACE(cat(pos.size(), " positions, scale ", f.scale));
     std::vector<float> outs[2], grads[2];
     for (Device dev : {Device::CPU, kCuda}) {
       Tensor xl = leaf(x, dev);
-      Tensor y = rope(xl, pos, 10000.0f);
+      Tensor y = rope(xl, pos, f);
       backward(y, g.to(dev));
       outs[int(dev)] = y.to_vector();
       grads[int(dev)] = xl.grad().to_vector();
@@ -473,7 +479,7 @@ TEST_F(CudaNN, RopeMatchesCpu) {
       for (size_t i = 0; i < in.size(); i++) {
         const size_t j = size_t(i % Dh), half = size_t(Dh / 2), base = i - j;
         const size_t k = j < half ? j + half : j - half;  // the other element of the pair
-        t[i] = 4 * kEps * (std::fabs(in[i]) + std::fabs(in[base + k]));
+        t[i] = 4 * kEps * f.scale * (std::fabs(in[i]) + std::fabs(in[base + k]));
       }
       return t;
     };

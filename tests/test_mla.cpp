@@ -306,7 +306,7 @@ TEST(MlaConfig, FieldsAreValidatedByName) {
   expect_error_contains([&] { Config::from_json(with("v_head_dim", 0)); }, {"v_head_dim", "> 0"});
   expect_error_contains([&] { Config::from_json(with("attention_bias", true)); }, {"attention_bias", "MLA"});
   expect_error_contains([&] { Config::from_json(with("rope_scaling", Json::parse(R"({"type": "yarn"})"))); },
-                        {"rope_scaling", "only null"});
+                        {"rope_scaling.factor", "required", "yarn"});
   expect_error_contains([&] { Config::from_json(with("model_type", "llama")); }, {"kv_lora_rank", "llama"});
   EXPECT_TRUE(Config::from_json(with("rope_interleave", true)).is_mla());
   expect_error_contains([&] { Config::from_json(with("rope_interleave", false)); }, {"rope_interleave", "only true"});

@@ -96,8 +96,8 @@ TEST(ModelConfig, ErrorsNameTheField) {
   expect_error_contains([] { Config::from_json(with(kMoeJson, "topk_method", "group_limited_greedy")); },
                         {"topk_method"});
   expect_error_contains([] { Config::from_json(with(kMoeJson, "hidden_act", "gelu")); }, {"hidden_act", "silu"});
-  expect_error_contains([] { Config::from_json(with(kMoeJson, "rope_scaling", Json::parse(R"({"type": "yarn"})"))); },
-                        {"rope_scaling"});
+  expect_error_contains([] { Config::from_json(with(kMoeJson, "rope_scaling", Json::parse(R"({"type": "linear"})"))); },
+                        {"rope_scaling.type 'linear' is not supported"});
   expect_error_contains([] { Config::from_json(with(kMoeJson, "model_type", "mistral")); }, {"model_type", "mistral"});
   Json greedy = with(kMoeJson, "topk_method", "greedy");
   expect_error_contains([&] { Config::from_json(greedy); }, {"bias_update_speed", "noaux_tc"});

@@ -1,7 +1,10 @@
 // r1's model against an independent float64 PyTorch implementation written from Hugging Face's
 // modeling code (data/fixtures/model/make_reference.py): logits, loss and every parameter
 // gradient of three fixture models (DeepSeek-V3-style MoE with sigmoid group-limited routing
-// and balance loss; softmax greedy routing with tied embeddings and qkv bias; a dense qwen2).
+// and balance loss; softmax greedy routing with tied embeddings and qkv bias; a dense qwen2) and
+// of the four released-family fixtures (test_model_families.cpp: R1-Distill-Qwen, R1-Distill-Llama
+// with llama3 RoPE, Qwen3 with q/k norm and YaRN, DeepSeek-V3 with q_lora, YaRN and MTP tensors),
+// so the scaled RoPE and the q/k norms are checked in training (autograd) too.
 // Also runs `r1 forward` and `r1 grad` on them (when R1_BIN is set, as `make test` does) and
 // checks the written files against the same numbers.
 #include <gtest/gtest.h>
@@ -23,7 +26,8 @@ using r1::testing::expect_close;
 using r1::testing::model_fixture;
 
 
-const char* kCases[] = {"moe_sigmoid", "moe_softmax", "dense_qwen2"};
+const char* kCases[] = {"moe_sigmoid", "moe_softmax", "dense_qwen2", "distill_qwen2", "distill_llama", "qwen3",
+                        "deepseek_v3"};
 
 Ids fixture_tokens(const SafetensorsFile& ref) {
   Ids ids;

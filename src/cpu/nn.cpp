@@ -73,22 +73,20 @@ void rmsnorm_backward(const float* x, const float* w, const float* rstd, const f
 
 // --- rope ------------------------------------------------------------------------------
 
-void rope(const float* x, const int32_t* positions, bool per_batch, float theta, float direction, int64_t B,
-          int64_t T, int64_t H, int64_t Dh, float* out) {
+void rope(const float* x, const int32_t* positions, bool per_batch, const float* inv_freq, float scale,
+          float direction, int64_t B, int64_t T, int64_t H, int64_t Dh, float* out) {
   const int64_t half = Dh / 2;
   const int64_t R = per_batch ? B * T : T;  // rows of distinct positions
-  // Hugging Face's float32 recipe: inv_freq = 1 / theta^(float(2i) / Dh) in float, and the angle
-  // float(inv_freq) * float(pos) rounded to float. cos and sin of that float angle are evaluated
-  // in double and rounded, i.e. correctly rounded (torch's float cos/sin are within an ulp).
-  std::vector<float> inv_freq(static_cast<size_t>(half));  // (Dh/2)
-  for (int64_t i = 0; i < half; i++) inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(Dh));
+  // Hugging Face's float32 recipe: the angle float(inv_freq) * float(pos) rounded to float. cos and
+  // sin of that float angle are evaluated in double and rounded, i.e. correctly rounded (torch's
+  // float cos/sin are within an ulp), then multiplied by scale in float (HF: cos * attention_scaling).
   std::vector<float> cos_t(static_cast<size_t>(R * half)), sin_t(static_cast<size_t>(R * half));  // (R, Dh/2)
 #pragma omp parallel for schedule(static) if (R * half >= 4096)
   for (int64_t r = 0; r < R; r++)
     for (int64_t i = 0; i < half; i++) {
-      float angle = inv_freq[size_t(i)] * float(positions[r]);
-      cos_t[size_t(r * half + i)] = float(std::cos(double(angle)));
-      sin_t[size_t(r * half + i)] = direction * float(std::sin(double(angle)));
+      float angle = inv_freq[i] * float(positions[r]);
+      cos_t[size_t(r * half + i)] = float(std::cos(double(angle))) * scale;
+      sin_t[size_t(r * half + i)] = direction * (float(std::sin(double(angle))) * scale);
     }
 #pragma omp parallel for schedule(static) if (B * T * H * Dh >= kParallelMin)
   for (int64_t bt = 0; bt < B * T; bt++) {

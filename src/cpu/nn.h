@@ -48,10 +48,11 @@ void rmsnorm_backward(const float* x, const float* w, const float* rstd, const f
 
 // --- rope ------------------------------------------------------------------------------
 // x, out: (B, T, H, Dh), Dh even; positions: T entries (per_batch false) or B*T entries.
-// Rotates pair (i, i + Dh/2) by direction * pos * inv_freq_i (direction +1 forward; -1 is the
-// backward, the transpose of the rotation). out may alias x.
-void rope(const float* x, const int32_t* positions, bool per_batch, float theta, float direction, int64_t B,
-          int64_t T, int64_t H, int64_t Dh, float* out);
+// inv_freq: (Dh/2). Rotates pair (i, i + Dh/2) by direction * pos * inv_freq[i] and multiplies it
+// by scale (direction +1 forward; -1 is the backward, the transpose of the scaled rotation).
+// out may alias x.
+void rope(const float* x, const int32_t* positions, bool per_batch, const float* inv_freq, float scale,
+          float direction, int64_t B, int64_t T, int64_t H, int64_t Dh, float* out);
 
 // --- softmax and log-softmax over the last dim ----------------------------------------
 // x, y: (N, D).

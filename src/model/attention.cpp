@@ -5,13 +5,14 @@
 #include <cmath>
 
 #include "cpu/attention.h"
+#include "model/rope_scaling.h"
 #include "util/error.h"
 
 namespace r1 {
 
 Attention::Attention(const Config& c)
     : n_heads(c.num_attention_heads), n_kv_heads(c.num_key_value_heads), head_dim(c.head_dim),
-      rope_theta(float(c.rope_theta)) {
+      rope_freqs(r1::rope_freqs(c, c.head_dim)), norm_eps(float(c.rms_norm_eps)) {
   int64_t D = c.hidden_size, q = n_heads * head_dim, kv = n_kv_heads * head_dim;
   wq = make_param({q, D});
   wk = make_param({kv, D});
@@ -21,6 +22,10 @@ Attention::Attention(const Config& c)
     bq = make_param({q});
     bk = make_param({kv});
     bv = make_param({kv});
+  }
+  if (c.has_qk_norm()) {
+    q_norm = make_param({head_dim});
+    k_norm = make_param({head_dim});
   }
 }
 
@@ -32,6 +37,8 @@ void Attention::collect(const std::string& prefix, TensorSlots& out) {
   out.push_back({prefix + "v_proj.weight", &wv});
   if (bv.defined()) out.push_back({prefix + "v_proj.bias", &bv});
   out.push_back({prefix + "o_proj.weight", &wo});
+  if (q_norm.defined()) out.push_back({prefix + "q_norm.weight", &q_norm});
+  if (k_norm.defined()) out.push_back({prefix + "k_norm.weight", &k_norm});
 }
 
 // --- KV cache ----------------------------------------------------------------------------
@@ -98,9 +105,13 @@ static void append_exact(LayerKV& cache, const Tensor& k, const Tensor& v) {
 Tensor Attention::forward(const Tensor& x, const Ids& positions, LayerKV* cache,
                           const std::vector<uint8_t>& key_mask) const {
   int64_t B = x.size(0), T = x.size(1);
-  // Project and split into heads: (B, T, heads, Dh), rotate q and k, then heads first.
-  Tensor q = rope(reshape(linear(x, wq, bq), {B, T, n_heads, head_dim}), positions, rope_theta);
-  Tensor k = rope(reshape(linear(x, wk, bk), {B, T, n_kv_heads, head_dim}), positions, rope_theta);
+  // Project and split into heads: (B, T, heads, Dh), normalize per head (Qwen3), rotate q and k,
+  // then heads first.
+  Tensor q = reshape(linear(x, wq, bq), {B, T, n_heads, head_dim});
+  Tensor k = reshape(linear(x, wk, bk), {B, T, n_kv_heads, head_dim});
+  if (q_norm.defined()) q = rmsnorm(q, q_norm, norm_eps), k = rmsnorm(k, k_norm, norm_eps);
+  q = rope(q, positions, rope_freqs);
+  k = rope(k, positions, rope_freqs);
   Tensor v = reshape(linear(x, wv, bv), {B, T, n_kv_heads, head_dim});
   q = permute(q, {0, 2, 1, 3});  // (B, H, T, Dh)
   k = permute(k, {0, 2, 1, 3});  // (B, Hkv, T, Dh)

@@ -1,7 +1,9 @@
 // Grouped-query self-attention with RoPE (Llama / Qwen2 style), the attention of every r1
 // model whose config has no kv_lora_rank (MLA lives beside it in mla.h):
 //   q = x Wq^T (+ bq), k = x Wk^T (+ bk), v = x Wv^T (+ bv)     split into heads of width Dh
-//   q, k = rope(q, pos), rope(k, pos)                           (HF rotate-half, rope_theta)
+//   q, k = rmsnorm(q_h, q_norm), rmsnorm(k_h, k_norm)           per head, Qwen3 only (eps rms_norm_eps)
+//   q, k = rope(q, pos), rope(k, pos)                           (HF rotate-half; frequencies and
+//                                                                scale from rope_scaling.h)
 //   o_h = softmax(q_h k_g^T / sqrt(Dh) + causal mask) v_g       g = h / (H / Hkv)
 //   y = concat_h(o_h) Wo^T
 // With a LayerKV the new keys/values are appended to the cached ones and the queries attend
@@ -36,9 +38,11 @@ struct LayerKV {
 
 struct Attention {
   int64_t n_heads, n_kv_heads, head_dim;  // H, Hkv, Dh
-  float rope_theta;
+  RopeFreqs rope_freqs;   // Dh/2 frequencies (rope_theta, rope_scaling) and the cos/sin scale
+  float norm_eps;         // rms_norm_eps, for q_norm / k_norm
   Tensor wq, wk, wv, wo;  // (H*Dh, D), (Hkv*Dh, D), (Hkv*Dh, D), (D, H*Dh)
   Tensor bq, bk, bv;      // (H*Dh), (Hkv*Dh), (Hkv*Dh) when attention_bias, else undefined
+  Tensor q_norm, k_norm;  // (Dh), (Dh) for Qwen3 (config.has_qk_norm()), else undefined
 
   explicit Attention(const Config& c);
   void collect(const std::string& prefix, TensorSlots& out);  // prefix "model.layers.{i}.self_attn."

@@ -18,9 +18,13 @@ std::vector<StTensor> export_slots(const TensorSlots& slots) {
 
 std::vector<StTensor> export_weights(Transformer& model) { return export_slots(model.slots()); }
 
-void load_weights(Transformer& model, const SafetensorsFile& file) { load_slots(model.slots(), file); }
+void load_weights(Transformer& model, const SafetensorsFile& file) {
+  const Config& c = model.config();
+  load_slots(model.slots(), file, [&c](const std::string& name) { return c.is_mtp_tensor(name); });
+}
 
-void load_slots(const TensorSlots& slots, const SafetensorsFile& file) {
+void load_slots(const TensorSlots& slots, const SafetensorsFile& file,
+                const std::function<bool(const std::string&)>& skip) {
   std::vector<std::string> problems;
   std::set<std::string> expected;
   for (const TensorSlot& s : slots) {
@@ -37,7 +41,7 @@ void load_slots(const TensorSlots& slots, const SafetensorsFile& file) {
       problems.push_back(cat("tensor '", s.name, "' has dtype ", t->dtype_on_disk, " (expected F32 or BF16)"));
   }
   for (const StTensor& t : file.tensors)
-    if (!expected.count(t.name)) problems.push_back(cat("unexpected tensor '", t.name, "'"));
+    if (!expected.count(t.name) && !(skip && skip(t.name))) problems.push_back(cat("unexpected tensor '", t.name, "'"));
   if (!problems.empty()) {
     std::string msg = cat(file.path, ": checkpoint does not match config.json (", problems.size(), " problem",
                           problems.size() == 1 ? "" : "s", "):");

@@ -3,10 +3,12 @@
 //   DIR/model.safetensors   every tensor under its HF name, F32 (F32 or BF16 accepted on load)
 //   DIR/tokenizer.json      the tokenizer, copied through when given (not parsed here)
 // Loading is strict: every tensor the config implies must be present with its exact shape and
-// an accepted dtype, and no other tensor may be present; all mismatches are reported by name
-// in one error. Writing replaces DIR atomically (util/fs.h replace_dir_atomic).
+// an accepted dtype, and no other tensor may be present (except the MTP layers' tensors of a
+// deepseek_v3 config, Config::is_mtp_tensor, which are skipped unread); all mismatches are
+// reported by name in one error. Writing replaces DIR atomically (util/fs.h replace_dir_atomic).
 // Does not do: sharded checkpoints (model-0000x-of-0000y), optimizer state (src/train/).
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,12 +22,15 @@ namespace r1 {
 std::vector<StTensor> export_weights(Transformer& model);
 
 // Copies the file's tensors into the model, on whatever device it lives. Throws r1::Error naming
-// the file and every missing, unexpected, mis-shaped or wrongly typed tensor.
+// the file and every missing, unexpected, mis-shaped or wrongly typed tensor. The config's MTP
+// tensors are skipped.
 void load_weights(Transformer& model, const SafetensorsFile& file);
 
 // The same two over any list of slots (the reward model: the backbone's slots plus its head).
 std::vector<StTensor> export_slots(const TensorSlots& slots);
-void load_slots(const TensorSlots& slots, const SafetensorsFile& file);
+// skip: names of file tensors that are neither loaded nor reported as unexpected.
+void load_slots(const TensorSlots& slots, const SafetensorsFile& file,
+                const std::function<bool(const std::string&)>& skip = {});
 
 // DIR/config.json + DIR/model.safetensors -> a model.
 Transformer load_model(const std::string& dir);

@@ -12,8 +12,8 @@ namespace r1 {
 // --- fields that are accepted and ignored ---------------------------------------------
 // Present in real Hugging Face configs but without effect on r1's math. Each entry says why.
 // A few of them must hold a neutral value (checked in from_json): hidden_act "silu",
-// rope_scaling null, rope_interleave true, mlp_bias false, use_sliding_window false,
-// pretraining_tp 1, attention_dropout 0.
+// rope_interleave true, mlp_bias false, use_sliding_window false, use_mrope false, layer_types
+// all "full_attention", pretraining_tp 1, attention_dropout 0.
 static const char* const kIgnoredConfigFields[] = {
     "architectures",          // class names for transformers' auto classes
     "auto_map",               // remote-code class paths
@@ -23,14 +23,15 @@ static const char* const kIgnoredConfigFields[] = {
     "bos_token_id", "eos_token_id", "pad_token_id",  // the tokenizer owns special tokens
     "use_cache",              // generation switch
     "hidden_act",             // must be "silu" (SwiGLU)
-    "rope_scaling",           // must be null
     "rope_interleave",        // must be true (HF DeepseekV3's default; MLA's RoPE layout, see mla.h)
     "mlp_bias",               // must be false
     "attention_dropout",      // must be 0 (no dropout)
     "pretraining_tp",         // must be 1
     "sliding_window", "use_sliding_window", "max_window_layers",  // unused unless use_sliding_window
-    "num_nextn_predict_layers",  // multi-token prediction modules (not implemented)
+    "layer_types",            // newer Qwen/Llama configs: must be all "full_attention"
+    "use_mrope",              // Qwen2's multimodal RoPE switch: must be false
     "ep_size",                // expert-parallel world size
+    "quantization_config",    // how the stored weights are quantized (FP8 blocks): the loader's business
     "seq_aux",                // DeepSeek's switch for the sequence-wise aux loss: aux_loss_alpha decides
 };
 
@@ -40,6 +41,7 @@ static const char* const kMoeFields[] = {
     "first_k_dense_replace", "moe_layer_freq", "routed_scaling_factor", "scoring_func", "topk_method",
     "norm_topk_prob", "n_group", "topk_group", "aux_loss_alpha", "bias_update_speed",
     "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",  // MLA
+    "num_nextn_predict_layers",  // MTP
 };
 
 // --- reading ----------------------------------------------------------------------------
@@ -77,16 +79,78 @@ struct FieldReader {
   }
 };
 
+// config.json's rope_scaling object -> RopeScaling. Unknown keys, a missing required key and an
+// unsupported type are errors naming them.
+RopeScaling parse_rope_scaling(const Json& v, const std::string& source) {
+  RopeScaling rs;
+  if (v.is_null()) return rs;
+  check(v.is_object(), source, ": field 'rope_scaling': expected null or an object, got ", Json::type_name(v.type()));
+  const Json* type = v.find("rope_type");
+  const Json* old_type = v.find("type");
+  if (type && old_type)
+    check(type->dump() == old_type->dump(), source, ": rope_scaling.rope_type ", type->dump(), " and rope_scaling.type ",
+          old_type->dump(), " disagree");
+  if (!type) type = old_type;
+  check(type && type->is_string(), source, ": rope_scaling needs a string 'type' (or 'rope_type')");
+  const std::string t = type->as_string();
+  if (t == "default") return rs;  // HF's name for plain RoPE
+  check(t == "yarn" || t == "llama3", source, ": rope_scaling.type '", t,
+        "' is not supported (r1 implements yarn and llama3)");
+  rs.type = t;
+  const bool yarn = t == "yarn";
+  auto reader = [&](const std::string& key, const Json& value) { return FieldReader{source, "rope_scaling." + key, value}; };
+  const std::map<std::string, std::function<void(const FieldReader&)>> keys = {
+      {"factor", [&](const FieldReader& r) { rs.factor = r.number(); }},
+      {"original_max_position_embeddings", [&](const FieldReader& r) { rs.original_max_position_embeddings = r.integer(); }},
+      {"low_freq_factor", [&](const FieldReader& r) { rs.low_freq_factor = r.number(); }},
+      {"high_freq_factor", [&](const FieldReader& r) { rs.high_freq_factor = r.number(); }},
+      {"beta_fast", [&](const FieldReader& r) { rs.beta_fast = r.number(); }},
+      {"beta_slow", [&](const FieldReader& r) { rs.beta_slow = r.number(); }},
+      {"mscale", [&](const FieldReader& r) { rs.mscale = r.number(); }},
+      {"mscale_all_dim", [&](const FieldReader& r) { rs.mscale_all_dim = r.number(); }},
+      {"attention_factor", [&](const FieldReader& r) { rs.attention_factor = r.number(); }},
+      {"truncate", [&](const FieldReader& r) { rs.truncate = r.boolean(); }},
+  };
+  const std::vector<std::string> required =
+      yarn ? std::vector<std::string>{"factor", "original_max_position_embeddings"}
+           : std::vector<std::string>{"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"};
+  const std::vector<std::string> optional = yarn ? std::vector<std::string>{"beta_fast", "beta_slow", "mscale",
+                                                                             "mscale_all_dim", "attention_factor", "truncate"}
+                                                 : std::vector<std::string>{};
+  auto listed = [](const std::vector<std::string>& l, const std::string& k) { return std::find(l.begin(), l.end(), k) != l.end(); };
+  for (const auto& [key, value] : v.as_object()) {
+    if (key == "type" || key == "rope_type") continue;
+    check(listed(required, key) || listed(optional, key), source, ": rope_scaling.", key,
+          " is not a field of rope_scaling type '", t, "'");
+    // beta_fast/beta_slow/mscale/attention_factor null (or absent) take HF's defaults.
+    if (!value.is_null()) keys.at(key)(reader(key, value));
+  }
+  for (const std::string& key : required) {
+    const Json* given = v.find(key);
+    check(given && !given->is_null(), source, ": rope_scaling.", key, " is required for rope_scaling type '", t, "'");
+  }
+  check(rs.factor > 0, source, ": rope_scaling.factor must be > 0, got ", rs.factor);
+  check(rs.original_max_position_embeddings > 0, source, ": rope_scaling.original_max_position_embeddings must be > 0");
+  if (!yarn)
+    check(rs.low_freq_factor > 0 && rs.high_freq_factor > rs.low_freq_factor, source,
+          ": rope_scaling needs 0 < low_freq_factor < high_freq_factor, got ", rs.low_freq_factor, " and ",
+          rs.high_freq_factor);
+  else
+    check(rs.beta_fast > 0 && rs.beta_slow > 0 && rs.attention_factor >= 0, source,
+          ": rope_scaling.beta_fast, beta_slow must be > 0 and attention_factor >= 0");
+  return rs;
+}
+
 }  // namespace
 
 Config Config::from_json(const Json& j, const std::string& source) {
   check(j.is_object(), source, ": expected a JSON object");
   Config c;
   const Json* mt = j.find("model_type");
-  check(mt && mt->is_string(), source, ": missing string field 'model_type' (deepseek_v3, qwen2 or llama)");
+  check(mt && mt->is_string(), source, ": missing string field 'model_type' (deepseek_v3, qwen2, qwen3 or llama)");
   c.model_type = mt->as_string();
-  check(c.model_type == "deepseek_v3" || c.model_type == "qwen2" || c.model_type == "llama", source,
-        ": field 'model_type': unsupported '", c.model_type, "' (expected deepseek_v3, qwen2 or llama)");
+  check(c.model_type == "deepseek_v3" || c.model_type == "qwen2" || c.model_type == "qwen3" || c.model_type == "llama",
+        source, ": field 'model_type': unsupported '", c.model_type, "' (expected deepseek_v3, qwen2, qwen3 or llama)");
   c.attention_bias = c.model_type == "qwen2";  // Qwen2 always has q/k/v bias
 
   using Setter = std::function<void(const FieldReader&)>;
@@ -124,11 +188,16 @@ Config Config::from_json(const Json& j, const std::string& source) {
       {"qk_nope_head_dim", [&](const FieldReader& r) { c.qk_nope_head_dim = r.integer(); }},
       {"qk_rope_head_dim", [&](const FieldReader& r) { c.qk_rope_head_dim = r.integer(); }},
       {"v_head_dim", [&](const FieldReader& r) { c.v_head_dim = r.integer(); }},
+      {"num_nextn_predict_layers", [&](const FieldReader& r) { c.num_nextn_predict_layers = r.integer(); }},
   };
   const auto& ignored = kIgnoredConfigFields;
   bool saw_head_dim = false, saw_kv_heads = false;
   for (const auto& [key, value] : j.as_object()) {
     FieldReader r{source, key, value};
+    if (key == "rope_scaling") {
+      c.rope_scaling = parse_rope_scaling(value, source);
+      continue;
+    }
     auto it = setters.find(key);
     if (it != setters.end()) {
       if (value.is_null()) continue;  // HF writes null for "use the default"
@@ -144,7 +213,13 @@ Config Config::from_json(const Json& j, const std::string& source) {
       throw Error(cat(source, ": unknown field '", key, "' (see docs/model.md for the accepted fields)"));
     // Ignored fields that would change the math unless neutral.
     if (key == "hidden_act" && !(value.is_string() && value.as_string() == "silu")) r.fail("only \"silu\" is supported");
-    if (key == "rope_scaling" && !value.is_null()) r.fail("only null is supported (no RoPE scaling)");
+    if (key == "use_mrope" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
+    if (key == "layer_types") {
+      bool full = value.is_array();
+      for (size_t i = 0; full && i < value.as_array().size(); i++)
+        full = value.as_array()[i].is_string() && value.as_array()[i].as_string() == "full_attention";
+      if (!full) r.fail("only \"full_attention\" layers are supported (no sliding windows)");
+    }
     if (key == "rope_interleave" && !(value.is_bool() && value.as_bool())) r.fail("only true is supported");
     if (key == "mlp_bias" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
     if (key == "use_sliding_window" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
@@ -160,6 +235,9 @@ Config Config::from_json(const Json& j, const std::string& source) {
     if (!given("qk_rope_head_dim")) c.qk_rope_head_dim = 64;
     if (!given("v_head_dim")) c.v_head_dim = 128;
     c.head_dim = c.qk_rope_head_dim;  // as Hugging Face's DeepseekV3Config (the RoPE width)
+  } else if (!saw_head_dim && c.model_type == "qwen3") {
+    throw Error(cat(source, ": field 'head_dim' is required for model_type qwen3 (its width is independent of "
+                            "hidden_size / num_attention_heads)"));
   } else if (!saw_head_dim && c.num_attention_heads > 0) {
     check(c.hidden_size % c.num_attention_heads == 0, source, ": field 'num_attention_heads': ",
           c.num_attention_heads, " does not divide hidden_size ", c.hidden_size, " (or give head_dim)");
@@ -199,6 +277,7 @@ void Config::validate(const std::string& source) const {
     return;
   }
   check(n_routed_experts >= 0, source, ": field 'n_routed_experts' must be >= 0");
+  check(num_nextn_predict_layers >= 0, source, ": field 'num_nextn_predict_layers' must be >= 0");
   if (is_mla()) {
     check(q_lora_rank >= 0, source, ": field 'q_lora_rank' must be >= 0 (null = plain q_proj)");
     positive("qk_nope_head_dim", qk_nope_head_dim);
@@ -240,9 +319,31 @@ void Config::validate(const std::string& source) const {
 
 // --- writing ---------------------------------------------------------------------------------
 
+// RopeScaling -> config.json's rope_scaling (null when inactive); only the keys of its type.
+static Json rope_scaling_json(const RopeScaling& rs) {
+  if (!rs.active()) return Json();
+  Json j = Json::object();
+  j["rope_type"] = rs.type;
+  j["factor"] = rs.factor;
+  j["original_max_position_embeddings"] = rs.original_max_position_embeddings;
+  if (rs.type == "llama3") {
+    j["low_freq_factor"] = rs.low_freq_factor;
+    j["high_freq_factor"] = rs.high_freq_factor;
+    return j;
+  }
+  j["beta_fast"] = rs.beta_fast;
+  j["beta_slow"] = rs.beta_slow;
+  if (rs.mscale > 0) j["mscale"] = rs.mscale;
+  if (rs.mscale_all_dim > 0) j["mscale_all_dim"] = rs.mscale_all_dim;
+  if (rs.attention_factor > 0) j["attention_factor"] = rs.attention_factor;
+  j["truncate"] = rs.truncate;
+  return j;
+}
+
 Json Config::to_json() const {
   const char* arch = model_type == "deepseek_v3" ? "DeepseekV3ForCausalLM"
                      : model_type == "qwen2"     ? "Qwen2ForCausalLM"
+                     : model_type == "qwen3"     ? "Qwen3ForCausalLM"
                                                  : "LlamaForCausalLM";
   Json j = Json::object();
   j["architectures"] = Json(Json::Array{Json(arch)});
@@ -257,6 +358,7 @@ Json Config::to_json() const {
   j["hidden_act"] = "silu";
   j["rms_norm_eps"] = rms_norm_eps;
   j["rope_theta"] = rope_theta;
+  j["rope_scaling"] = rope_scaling_json(rope_scaling);
   j["max_position_embeddings"] = max_position_embeddings;
   j["tie_word_embeddings"] = tie_word_embeddings;
   j["attention_bias"] = attention_bias;
@@ -286,6 +388,21 @@ Json Config::to_json() const {
   }
   j["torch_dtype"] = "float32";
   return j;
+}
+
+// --- MTP tensors -----------------------------------------------------------------------------
+
+bool Config::is_mtp_tensor(const std::string& name) const {
+  const std::string prefix = "model.layers.";
+  if (num_nextn_predict_layers == 0 || name.compare(0, prefix.size(), prefix) != 0) return false;
+  size_t end = name.find('.', prefix.size());
+  if (end == std::string::npos || end == prefix.size()) return false;
+  int64_t layer = 0;
+  for (size_t i = prefix.size(); i < end; i++) {
+    if (name[i] < '0' || name[i] > '9' || layer > num_hidden_layers + num_nextn_predict_layers) return false;
+    layer = layer * 10 + (name[i] - '0');
+  }
+  return layer >= num_hidden_layers && layer < num_hidden_layers + num_nextn_predict_layers;
 }
 
 // --- sizes -------------------------------------------------------------------------------------

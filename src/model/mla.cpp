@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cpu/attention.h"
+#include "model/rope_scaling.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -14,7 +15,7 @@ static const float kLowRankNormEps = 1e-6f;  // HF DeepseekV3RMSNorm's default, 
 Mla::Mla(const Config& c)
     : n_heads(c.num_attention_heads), q_lora_rank(c.q_lora_rank), kv_lora_rank(c.kv_lora_rank),
       nope_dim(c.qk_nope_head_dim), rope_dim(c.qk_rope_head_dim), v_dim(c.v_head_dim),
-      rope_theta(float(c.rope_theta)) {
+      rope_freqs(r1::rope_freqs(c, c.qk_rope_head_dim)), softmax_scale(mla_softmax_scale(c)) {
   int64_t D = c.hidden_size, qk = n_heads * (nope_dim + rope_dim);
   if (q_lora_rank > 0) {
     wq_a = make_param({q_lora_rank, D});
@@ -54,8 +55,8 @@ static Tensor deinterleave(const Tensor& x) {
 }
 
 // x: (B, T, H, dr) in checkpoint layout -> rotated, in HF's permuted layout.
-static Tensor rope_interleaved(const Tensor& x, const Ids& positions, float theta) {
-  return rope(deinterleave(x), positions, theta);
+static Tensor rope_interleaved(const Tensor& x, const Ids& positions, const RopeFreqs& f) {
+  return rope(deinterleave(x), positions, f);
 }
 
 // --- compressed KV cache ---------------------------------------------------------------------
@@ -105,18 +106,17 @@ static void append_latent_exact(LayerKV& cache, const Tensor& latent) {
 Tensor Mla::forward(const Tensor& x, const Ids& positions, LayerKV* cache, const std::vector<uint8_t>& key_mask) const {
   const int64_t B = x.size(0), T = x.size(1), H = n_heads, R = kv_lora_rank;
   const int64_t dn = nope_dim, dr = rope_dim, dv = v_dim;
-  const float softmax_scale = 1.0f / std::sqrt(float(dn + dr));
 
   // Queries: (B, T, H, dn) and rotated (B, T, H, dr).
   Tensor q = q_lora_rank > 0 ? linear(rmsnorm(linear(x, wq_a), q_a_norm, kLowRankNormEps), wq_b) : linear(x, wq);
   std::vector<Tensor> q_parts = split(reshape(q, {B, T, H, dn + dr}), {dn, dr}, 3);
   Tensor q_nope = q_parts[0];
-  Tensor q_rope = rope_interleaved(q_parts[1], positions, rope_theta);
+  Tensor q_rope = rope_interleaved(q_parts[1], positions, rope_freqs);
 
   // Latent c (B, T, R) and the shared rotated key part (B, T, 1, dr).
   std::vector<Tensor> kv_parts = split(linear(x, wkv_a), {R, dr}, 2);
   Tensor c = rmsnorm(kv_parts[0], kv_a_norm, kLowRankNormEps);
-  Tensor k_rope = rope_interleaved(reshape(kv_parts[1], {B, T, 1, dr}), positions, rope_theta);
+  Tensor k_rope = rope_interleaved(reshape(kv_parts[1], {B, T, 1, dr}), positions, rope_freqs);
 
   Tensor o;  // (B, T, H*dv)
   if (!cache) {

@@ -6,12 +6,13 @@
 //   c    = kv_a_layernorm(c_kv)
 //   [k_nope (dn); v (dv)] per head = c Wkvb^T
 //   q_rope, k_rope = rope(perm(q_rope)), rope(perm(k_rope))        see below
-//   o_h  = softmax([q_nope; q_rope] . [k_nope; k_rope] / sqrt(dn + dr) + causal mask) v_h
+//   o_h  = softmax([q_nope; q_rope] . [k_nope; k_rope] * scale + causal mask) v_h
+//          scale = 1 / sqrt(dn + dr), times YaRN's mscale^2 (rope_scaling.h's mla_softmax_scale)
 //   y    = concat_h(o_h) Wo^T
 // RoPE convention: HF's DeepseekV3 (rope_interleave, its default and DeepSeek's checkpoints)
 // stores each rotary pair as adjacent dims (x0, x1), (x2, x3), ...; it permutes the dr dims to
 // (x0, x2, x4, ..., x1, x3, ...) and then applies the ordinary rotate-half RoPE (pair i, i + dr/2
-// rotated by pos * rope_theta^(-2i/dr)). r1 does the same (deinterleave() then op rope), so the
+// rotated by pos * inv_freq_i, rope_theta^(-2i/dr) or YaRN's, rope_scaling.h). r1 does the same (deinterleave() then op rope), so the
 // rotated rope parts are in the permuted order, exactly as in HF (queries and keys alike).
 // The two low-rank norms use eps 1e-6 as HF's DeepseekV3RMSNorm default, not rms_norm_eps.
 //
@@ -22,8 +23,8 @@
 //                         and sum_s p_s W_uv c_s = W_uv (sum_s p_s c_s), so attention runs as MQA
 //                         over the latent: queries [W_uk^T q_nope; q_rope] (R + dr), one kv head
 //                         [c; k_rope], values c; each head's output goes through W_uv, then o_proj.
-// Does not do: projection biases (attention_bias), RoPE scaling (YaRN mscale), the
-// non-interleaved RoPE variant (rope_interleave false).
+// Does not do: projection biases (attention_bias), the non-interleaved RoPE variant
+// (rope_interleave false).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -41,7 +42,8 @@ struct Mla {
   int64_t kv_lora_rank;       // R
   int64_t nope_dim, rope_dim; // dn, dr
   int64_t v_dim;              // dv
-  float rope_theta;
+  RopeFreqs rope_freqs;       // dr/2 frequencies (rope_theta, rope_scaling) and the cos/sin scale
+  float softmax_scale;        // 1 / sqrt(dn + dr), times YaRN's mscale^2
 
   Tensor wq;              // (H*(dn+dr), D) q_proj, when q_lora_rank == 0
   Tensor wq_a, q_a_norm;  // (Rq, D) q_a_proj, (Rq) q_a_layernorm, when q_lora_rank > 0

@@ -57,40 +57,58 @@ Tensor rmsnorm(const Tensor& x, const Tensor& w, float eps) {
 }
 
 // --- rope ------------------------------------------------------------------------------
-// For each pair (x1, x2) = (x[i], x[i + Dh/2]) and angle a = pos * theta^(-2i/Dh):
-//   y1 = x1 cos a - x2 sin a,   y2 = x2 cos a + x1 sin a      (y = R(a) x)
-// Backward: dx = R(a)^T g = R(-a) g, the rotation by -a.
-// The angle follows the float32 recipe of transformers' Llama/Qwen rotary embedding (inv_freq
-// and pos * inv_freq rounded to float, see cpu/nn.cpp), so it rounds the way that code does at
+// For each pair (x1, x2) = (x[i], x[i + Dh/2]), angle a = pos * inv_freq[i] and scale s:
+//   y1 = s (x1 cos a - x2 sin a),   y2 = s (x2 cos a + x1 sin a)      (y = s R(a) x)
+// Backward: dx = s R(a)^T g = s R(-a) g, the scaled rotation by -a.
+// The angle follows the float32 recipe of transformers' rotary embeddings (inv_freq and
+// pos * inv_freq rounded to float, see cpu/nn.cpp), so it rounds the way that code does at
 // large positions (up to the last ulp of pow/cos/sin; not compared with torch on this machine).
 
-// out = the rotation of x (B, T, H, Dh) by direction * angle, on x's device.
-static void rope_raw(const Tensor& x, const Ids& positions, bool per_batch, float theta, float direction, Tensor& out) {
-  int64_t B = x.size(0), T = x.size(1), H = x.size(2), Dh = x.size(3);
-#ifdef R1_CUDA
-  if (x.is_cuda()) return cuda::rope(x.data(), positions.data(), per_batch, theta, direction, B, T, H, Dh, out.data());
-#endif
-  cpu::rope(x.data(), positions.data(), per_batch, theta, direction, B, T, H, Dh, out.data());
+RopeFreqs rope_default_freqs(float theta, int64_t dim) {
+  if (!(theta > 0)) throw Error(cat("rope: theta must be > 0, got ", theta));
+  RopeFreqs f;
+  f.inv_freq.resize(size_t(dim / 2));  // (dim/2): HF's 1 / theta^(float(2i) / dim), in float
+  for (int64_t i = 0; i < dim / 2; i++) f.inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(dim));
+  return f;
 }
 
-Tensor rope(const Tensor& x, const Ids& positions, float theta) {
+// out = the scaled rotation of x (B, T, H, Dh) by direction * angle, on x's device.
+static void rope_raw(const Tensor& x, const Ids& positions, bool per_batch, const RopeFreqs& f, float direction,
+                     Tensor& out) {
+  int64_t B = x.size(0), T = x.size(1), H = x.size(2), Dh = x.size(3);
+#ifdef R1_CUDA
+  if (x.is_cuda())
+    return cuda::rope(x.data(), positions.data(), per_batch, f.inv_freq.data(), f.scale, direction, B, T, H, Dh,
+                      out.data());
+#endif
+  cpu::rope(x.data(), positions.data(), per_batch, f.inv_freq.data(), f.scale, direction, B, T, H, Dh, out.data());
+}
+
+Tensor rope(const Tensor& x, const Ids& positions, const RopeFreqs& f) {
   if (x.dim() != 4 || x.size(3) % 2 != 0)
     throw Error(cat("rope: x must be (B, T, H, Dh) with Dh even, got ", shape_str(x.shape())));
   int64_t B = x.size(0), T = x.size(1);
   int64_t n = int64_t(positions.size());
   if (n != T && n != B * T)
     throw Error(cat("rope: x ", shape_str(x.shape()), " needs T = ", T, " or B*T = ", B * T, " positions, got ", n));
-  if (!(theta > 0)) throw Error(cat("rope: theta must be > 0, got ", theta));
+  if (int64_t(f.inv_freq.size()) != x.size(3) / 2)
+    throw Error(cat("rope: x ", shape_str(x.shape()), " needs Dh/2 = ", x.size(3) / 2, " frequencies, got ",
+                    f.inv_freq.size()));
   bool per_batch = n != T;  // when B == 1 both forms are the same
   Tensor y = Tensor::empty(x.shape(), x.device());  // (B, T, H, Dh)
-  rope_raw(x, positions, per_batch, theta, 1.0f, y);
+  rope_raw(x, positions, per_batch, f, 1.0f, y);
   if (needs_grad({x}))
-    record(y, "rope", {x}, [x, positions, per_batch, theta](const Tensor& g) {
+    record(y, "rope", {x}, [x, positions, per_batch, f](const Tensor& g) {
       Tensor dx = Tensor::empty(x.shape(), x.device());
-      rope_raw(g, positions, per_batch, theta, -1.0f, dx);
+      rope_raw(g, positions, per_batch, f, -1.0f, dx);
       accumulate_grad(x, dx);
     });
   return y;
+}
+
+Tensor rope(const Tensor& x, const Ids& positions, float theta) {
+  if (x.dim() != 4) throw Error(cat("rope: x must be (B, T, H, Dh) with Dh even, got ", shape_str(x.shape())));
+  return rope(x, positions, rope_default_freqs(theta, x.size(3)));
 }
 
 // --- softmax ---------------------------------------------------------------------------

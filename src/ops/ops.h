@@ -86,9 +86,20 @@ Tensor scatter_add(const Tensor& src, const Ids& idx, int64_t n);
 // --- neural-net ops -----------------------------------------------------------------
 // x: (..., D), w: (D) -> x * rsqrt(mean(x^2, -1) + eps) * w
 Tensor rmsnorm(const Tensor& x, const Tensor& w, float eps);
+// RoPE's frequencies: pair i rotates by pos * inv_freq[i]; cos and sin are multiplied by scale
+// (1 for plain RoPE; YaRN's attention factor, model/rope_scaling.h, for scaled RoPE).
+struct RopeFreqs {
+  std::vector<float> inv_freq;  // (Dh/2)
+  float scale = 1.0f;
+};
+// Plain RoPE with base theta over a head of width dim: inv_freq[i] = 1 / theta^(2i/dim), in the
+// float32 recipe of Hugging Face's default rotary embedding.
+RopeFreqs rope_default_freqs(float theta, int64_t dim);
 // x: (B, T, H, Dh), Dh even. positions: T entries (shared by every batch row) or B*T entries.
 // Hugging Face rotate-half convention: for i < Dh/2, pair (i, i + Dh/2) is rotated by angle
-// pos * theta^(-2i/Dh).
+// pos * inv_freq[i] and scaled by f.scale. f.inv_freq must have Dh/2 entries.
+Tensor rope(const Tensor& x, const Ids& positions, const RopeFreqs& f);
+// The same with rope_default_freqs(theta, Dh).
 Tensor rope(const Tensor& x, const Ids& positions, float theta);
 Tensor softmax(const Tensor& x);      // over the last dim, stable (max subtracted)
 Tensor log_softmax(const Tensor& x);  // over the last dim, stable
