@@ -109,7 +109,10 @@ Tensor Attention::forward(const Tensor& x, const Ids& positions, LayerKV* cache,
   // then heads first.
   Tensor q = reshape(linear(x, wq, bq), {B, T, n_heads, head_dim});
   Tensor k = reshape(linear(x, wk, bk), {B, T, n_kv_heads, head_dim});
-  if (q_norm.defined()) q = rmsnorm(q, q_norm, norm_eps), k = rmsnorm(k, k_norm, norm_eps);
+  if (q_norm.defined()) {
+    q = rmsnorm(q, q_norm, norm_eps);
+    k = rmsnorm(k, k_norm, norm_eps);
+  }
   q = rope(q, positions, rope_freqs);
   k = rope(k, positions, rope_freqs);
   Tensor v = reshape(linear(x, wv, bv), {B, T, n_kv_heads, head_dim});

@@ -336,7 +336,7 @@ static Json rope_scaling_json(const RopeScaling& rs) {
   if (rs.mscale > 0) j["mscale"] = rs.mscale;
   if (rs.mscale_all_dim > 0) j["mscale_all_dim"] = rs.mscale_all_dim;
   if (rs.attention_factor > 0) j["attention_factor"] = rs.attention_factor;
-  j["truncate"] = rs.truncate;
+  if (!rs.truncate) j["truncate"] = false;  // HF's default is true
   return j;
 }
 
