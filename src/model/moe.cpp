@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "autograd/autograd.h"
+#include "model/dump.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -82,6 +83,17 @@ Routing Gate::forward(const Tensor& x) const {
   // router off from the gradient; Hugging Face's DeepSeek code skips it too).
   if (norm_topk_prob && top_k > 1) r.gate = div(r.gate, sum(r.gate, -1, /*keepdim=*/true));
   if (scaling != 1.0f) r.gate = scale(r.gate, scaling);
+  if (ForwardDump* d = active_dump()) {  // HF DeepseekV3TopkRouter's scores, scores_for_choice, topk_*
+    std::vector<float> s = r.scores.to_vector(), idx(r.expert.begin(), r.expert.end());
+    d->add(".mlp.gate:scores", r.scores);  // (N, E)
+    if (bias.defined()) {
+      std::vector<float> b = bias.to_vector();
+      for (size_t i = 0; i < s.size(); i++) s[i] += b[i % size_t(n_experts)];
+      d->add(".mlp.gate:scores_for_choice", Tensor::from_vector({N, n_experts}, s));  // (N, E) s + b
+    }
+    d->add(".mlp.gate:topk_idx", Tensor::from_vector({N, top_k}, idx));  // (N, K) expert ids as floats
+    d->add(".mlp.gate:topk_weight", r.gate);                             // (N, K)
+  }
   return r;
 }
 
@@ -134,11 +146,18 @@ Tensor Moe::forward(const Tensor& x, int64_t B, int64_t T, Tensor* aux_loss) {
     if (count[size_t(e)] > 0) sizes.push_back(count[size_t(e)]), used.push_back(e);
   std::vector<Tensor> parts = split(xs, sizes, 0);
   std::vector<Tensor> ys;
-  for (size_t i = 0; i < used.size(); i++) ys.push_back(experts[size_t(used[i])].forward(parts[i]));
+  for (size_t i = 0; i < used.size(); i++) {
+    ys.push_back(experts[size_t(used[i])].forward(parts[i]));  // (count[e], D), the expert's tokens in order
+    if (ForwardDump* d = active_dump()) d->add(cat(".mlp.experts.", used[i], ":out"), ys.back());
+  }
   Tensor y = ys.size() == 1 ? ys[0] : concat(ys, 0);                    // (N*K, D)
   Tensor g = index_select(reshape(r.gate, {N * K, 1}), slot_of);        // (N*K, 1)
   Tensor out = scatter_add(mul(y, g), token_of, N);                     // (N, D)
-  if (shared) out = add(out, shared->forward(x));
+  if (shared) {
+    Tensor s = shared->forward(x);  // (N, D)
+    dump_tensor(".mlp.shared_experts:out", s);
+    out = add(out, s);
+  }
 
   last_expert = r.expert;
   if (grad_enabled()) {
