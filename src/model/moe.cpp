@@ -69,6 +69,31 @@ Ids Gate::select(const std::vector<float>& scores, int64_t N) const {
   return out;
 }
 
+// The router's intermediates under HF DeepseekV3TopkRouter's names: scores (N, E), scores_for_choice
+// (N, E) = s + b (noaux_tc only), and per token the K chosen experts (ids as floats) with their gate
+// weights, (N, K) each, sorted by expert id: HF's top-k is unsorted, so only a canonical order compares.
+void Gate::dump_routing(ForwardDump& d, const Routing& r) const {
+  const int64_t N = r.scores.size(0), E = n_experts, K = top_k;
+  std::vector<float> s = r.scores.to_vector(), g = r.gate.to_vector(), idx(size_t(N * K)), w(size_t(N * K));
+  d.add(".mlp.gate:scores", r.scores);
+  if (bias.defined()) {
+    std::vector<float> b = bias.to_vector();
+    for (size_t i = 0; i < s.size(); i++) s[i] += b[i % size_t(E)];
+    d.add(".mlp.gate:scores_for_choice", Tensor::from_vector({N, E}, s));
+  }
+  for (int64_t n = 0; n < N; n++) {
+    std::vector<int64_t> slots(static_cast<size_t>(K));
+    std::iota(slots.begin(), slots.end(), n * K);
+    std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) { return r.expert[size_t(a)] < r.expert[size_t(b)]; });
+    for (int64_t j = 0; j < K; j++) {
+      idx[size_t(n * K + j)] = float(r.expert[size_t(slots[size_t(j)])]);
+      w[size_t(n * K + j)] = g[size_t(slots[size_t(j)])];
+    }
+  }
+  d.add(".mlp.gate:topk_idx", Tensor::from_vector({N, K}, idx));
+  d.add(".mlp.gate:topk_weight", Tensor::from_vector({N, K}, w));
+}
+
 Routing Gate::forward(const Tensor& x) const {
   const int64_t N = x.size(0);
   Routing r;
@@ -83,17 +108,7 @@ Routing Gate::forward(const Tensor& x) const {
   // router off from the gradient; Hugging Face's DeepSeek code skips it too).
   if (norm_topk_prob && top_k > 1) r.gate = div(r.gate, sum(r.gate, -1, /*keepdim=*/true));
   if (scaling != 1.0f) r.gate = scale(r.gate, scaling);
-  if (ForwardDump* d = active_dump()) {  // HF DeepseekV3TopkRouter's scores, scores_for_choice, topk_*
-    std::vector<float> s = r.scores.to_vector(), idx(r.expert.begin(), r.expert.end());
-    d->add(".mlp.gate:scores", r.scores);  // (N, E)
-    if (bias.defined()) {
-      std::vector<float> b = bias.to_vector();
-      for (size_t i = 0; i < s.size(); i++) s[i] += b[i % size_t(n_experts)];
-      d->add(".mlp.gate:scores_for_choice", Tensor::from_vector({N, n_experts}, s));  // (N, E) s + b
-    }
-    d->add(".mlp.gate:topk_idx", Tensor::from_vector({N, top_k}, idx));  // (N, K) expert ids as floats
-    d->add(".mlp.gate:topk_weight", r.gate);                             // (N, K)
-  }
+  if (ForwardDump* d = active_dump()) dump_routing(*d, r);
   return r;
 }
 
