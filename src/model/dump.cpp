@@ -21,7 +21,7 @@ DumpScope::~DumpScope() { g_active = previous_; }
 
 void ForwardDump::add(const std::string& name, const Tensor& t) {
   const std::string full = prefix_ + name;
-  for (const StTensor& s : tensors_) check(s.name != full, "forward dump: tensor '", full, "' recorded twice");
+  check(names_.insert(full).second, "forward dump: tensor '", full, "' recorded twice");
   std::vector<int64_t> shape = t.shape();
   if (shape.size() >= 3) {
     check(shape[0] == 1, "forward dump: '", full, "' has batch ", shape[0], "; a dump is of one sequence");

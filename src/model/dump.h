@@ -17,7 +17,7 @@
 // Does not do: batched dumps, dumps of the cached (inference) forward, gradients.
 #pragma once
 #include <cstdint>
-#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +44,7 @@ class ForwardDump {
   bool attention_probs_;
   std::string prefix_;
   std::vector<StTensor> tensors_;
+  std::set<std::string> names_;  // of tensors_
 };
 
 // The dump the current thread's forward writes to (nullptr: none).
