@@ -88,8 +88,8 @@ TEST(ForwardDump, RecordsOnlyWhileActiveAndChangesNothing) {
   EXPECT_EQ(dump.tensors().back().name, "lm_head:out");
   EXPECT_EQ(dump.tensors().back().data, dumped);
   for (const StTensor& t : dump.tensors()) EXPECT_NE(t.name, "model.layers.0.self_attn:probs");  // off by default
-  model.forward(ids, 1, 6);  // inactive again: nothing more recorded
   const size_t n = dump.tensors().size();
+  model.forward(ids, 1, 6);  // inactive again: nothing more recorded
   EXPECT_EQ(dump.tensors().size(), n);
 }
 
