@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cpu/attention.h"
+#include "model/dump.h"
 #include "model/rope_scaling.h"
 #include "util/error.h"
 
@@ -107,19 +108,26 @@ Tensor Attention::forward(const Tensor& x, const Ids& positions, LayerKV* cache,
   int64_t B = x.size(0), T = x.size(1);
   // Project and split into heads: (B, T, heads, Dh), normalize per head (Qwen3), rotate q and k,
   // then heads first.
-  Tensor q = reshape(linear(x, wq, bq), {B, T, n_heads, head_dim});
-  Tensor k = reshape(linear(x, wk, bk), {B, T, n_kv_heads, head_dim});
+  Tensor q = linear(x, wq, bq), k = linear(x, wk, bk), v = linear(x, wv, bv);  // (B, T, H*Dh), (B, T, Hkv*Dh) x 2
+  dump_tensor(".self_attn.q_proj:out", q);
+  dump_tensor(".self_attn.k_proj:out", k);
+  dump_tensor(".self_attn.v_proj:out", v);
+  q = reshape(q, {B, T, n_heads, head_dim});
+  k = reshape(k, {B, T, n_kv_heads, head_dim});
   if (q_norm.defined()) {
     q = rmsnorm(q, q_norm, norm_eps);
     k = rmsnorm(k, k_norm, norm_eps);
+    dump_tensor(".self_attn.q_norm:out", q);
+    dump_tensor(".self_attn.k_norm:out", k);
   }
-  q = rope(q, positions, rope_freqs);
-  k = rope(k, positions, rope_freqs);
-  Tensor v = reshape(linear(x, wv, bv), {B, T, n_kv_heads, head_dim});
-  q = permute(q, {0, 2, 1, 3});  // (B, H, T, Dh)
-  k = permute(k, {0, 2, 1, 3});  // (B, Hkv, T, Dh)
-  v = permute(v, {0, 2, 1, 3});  // (B, Hkv, T, Dh)
+  q = permute(rope(q, positions, rope_freqs), {0, 2, 1, 3});                    // (B, H, T, Dh)
+  k = permute(rope(k, positions, rope_freqs), {0, 2, 1, 3});                    // (B, Hkv, T, Dh)
+  v = permute(reshape(v, {B, T, n_kv_heads, head_dim}), {0, 2, 1, 3});          // (B, Hkv, T, Dh)
   const float scale = 1.0f / std::sqrt(float(head_dim));
+  dump_tensor(".self_attn:q", q);
+  dump_tensor(".self_attn:k", k);
+  if (ForwardDump* d = active_dump(); d && d->attention_probs() && !cache)
+    d->add(".self_attn:probs", attention_probs(q, k, scale));
   Tensor o;  // (B, H, T, Dh)
   if (cache && cache->exact_size) {  // inference only, no autograd
     append_exact(*cache, k, v);
@@ -132,7 +140,10 @@ Tensor Attention::forward(const Tensor& x, const Ids& positions, LayerKV* cache,
     o = attention(q, k, v, /*causal=*/true, scale, key_mask);
   }
   o = reshape(permute(o, {0, 2, 1, 3}), {B, T, n_heads * head_dim});
-  return linear(o, wo);  // (B, T, D)
+  dump_tensor(".self_attn.o_proj:in", o);
+  Tensor y = linear(o, wo);  // (B, T, D)
+  dump_tensor(".self_attn.o_proj:out", y);
+  return y;
 }
 
 }  // namespace r1

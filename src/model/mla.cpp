@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cpu/attention.h"
+#include "model/dump.h"
 #include "model/rope_scaling.h"
 #include "util/error.h"
 
@@ -108,23 +109,46 @@ Tensor Mla::forward(const Tensor& x, const Ids& positions, LayerKV* cache, const
   const int64_t dn = nope_dim, dr = rope_dim, dv = v_dim;
 
   // Queries: (B, T, H, dn) and rotated (B, T, H, dr).
-  Tensor q = q_lora_rank > 0 ? linear(rmsnorm(linear(x, wq_a), q_a_norm, kLowRankNormEps), wq_b) : linear(x, wq);
+  Tensor q;  // (B, T, H*(dn+dr))
+  if (q_lora_rank > 0) {
+    Tensor q_a = linear(x, wq_a);  // (B, T, Rq)
+    dump_tensor(".self_attn.q_a_proj:out", q_a);
+    Tensor c_q = rmsnorm(q_a, q_a_norm, kLowRankNormEps);
+    dump_tensor(".self_attn.q_a_layernorm:out", c_q);
+    q = linear(c_q, wq_b);
+    dump_tensor(".self_attn.q_b_proj:out", q);
+  } else {
+    q = linear(x, wq);
+    dump_tensor(".self_attn.q_proj:out", q);
+  }
   std::vector<Tensor> q_parts = split(reshape(q, {B, T, H, dn + dr}), {dn, dr}, 3);
   Tensor q_nope = q_parts[0];
   Tensor q_rope = rope_interleaved(q_parts[1], positions, rope_freqs);
 
   // Latent c (B, T, R) and the shared rotated key part (B, T, 1, dr).
-  std::vector<Tensor> kv_parts = split(linear(x, wkv_a), {R, dr}, 2);
+  Tensor kv_a = linear(x, wkv_a);  // (B, T, R + dr)
+  dump_tensor(".self_attn.kv_a_proj_with_mqa:out", kv_a);
+  std::vector<Tensor> kv_parts = split(kv_a, {R, dr}, 2);
   Tensor c = rmsnorm(kv_parts[0], kv_a_norm, kLowRankNormEps);
+  dump_tensor(".self_attn.kv_a_layernorm:out", c);
   Tensor k_rope = rope_interleaved(reshape(kv_parts[1], {B, T, 1, dr}), positions, rope_freqs);
 
   Tensor o;  // (B, T, H*dv)
   if (!cache) {
     // Naive: up-project per head, broadcast k_rope to the H heads, ordinary attention.
-    std::vector<Tensor> kv = split(reshape(linear(c, wkv_b), {B, T, H, dn + dv}), {dn, dv}, 3);
+    Tensor kv_b = linear(c, wkv_b);  // (B, T, H*(dn+dv))
+    dump_tensor(".self_attn.kv_b_proj:out", kv_b);
+    std::vector<Tensor> kv = split(reshape(kv_b, {B, T, H, dn + dv}), {dn, dv}, 3);
     Tensor k_rope_h = concat(std::vector<Tensor>(size_t(H), k_rope), 2);               // (B, T, H, dr)
     Tensor qh = permute(concat({q_nope, q_rope}, 3), {0, 2, 1, 3});                     // (B, H, T, dn+dr)
     Tensor kh = permute(concat({kv[0], k_rope_h}, 3), {0, 2, 1, 3});                    // (B, H, T, dn+dr)
+    if (ForwardDump* d = active_dump()) {  // heads first, as HF's q_pass, q_rot, k_pass, k_rot
+      d->add(".self_attn:q_nope", permute(q_nope, {0, 2, 1, 3}));  // (B, H, T, dn)
+      d->add(".self_attn:q_pe", permute(q_rope, {0, 2, 1, 3}));    // (B, H, T, dr)
+      d->add(".self_attn:k_nope", permute(kv[0], {0, 2, 1, 3}));   // (B, H, T, dn)
+      d->add(".self_attn:k_pe", permute(k_rope, {0, 2, 1, 3}));    // (B, 1, T, dr)
+      if (d->attention_probs()) d->add(".self_attn:probs", attention_probs(qh, kh, softmax_scale));
+    }
     Tensor vh = permute(kv[1], {0, 2, 1, 3});                                           // (B, H, T, dv)
     Tensor oh = attention(qh, kh, vh, /*causal=*/true, softmax_scale, key_mask);        // (B, H, T, dv)
     o = reshape(permute(oh, {0, 2, 1, 3}), {B, T, H * dv});
@@ -146,7 +170,10 @@ Tensor Mla::forward(const Tensor& x, const Ids& positions, LayerKV* cache, const
     Tensor ov = reshape(matmul(o_lat, w[1], false, /*trans_b=*/true), {H, B, T, dv});   // per head W_uv o_lat
     o = reshape(permute(ov, {1, 2, 0, 3}), {B, T, H * dv});
   }
-  return linear(o, wo);  // (B, T, D)
+  dump_tensor(".self_attn.o_proj:in", o);
+  Tensor y = linear(o, wo);  // (B, T, D)
+  dump_tensor(".self_attn.o_proj:out", y);
+  return y;
 }
 
 }  // namespace r1

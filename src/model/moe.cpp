@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "autograd/autograd.h"
+#include "model/dump.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -68,6 +69,31 @@ Ids Gate::select(const std::vector<float>& scores, int64_t N) const {
   return out;
 }
 
+// The router's intermediates under HF DeepseekV3TopkRouter's names: scores (N, E), scores_for_choice
+// (N, E) = s + b (noaux_tc only), and per token the K chosen experts (ids as floats) with their gate
+// weights, (N, K) each, sorted by expert id: HF's top-k is unsorted, so only a canonical order compares.
+void Gate::dump_routing(ForwardDump& d, const Routing& r) const {
+  const int64_t N = r.scores.size(0), E = n_experts, K = top_k;
+  std::vector<float> s = r.scores.to_vector(), g = r.gate.to_vector(), idx(size_t(N * K)), w(size_t(N * K));
+  d.add(".mlp.gate:scores", r.scores);
+  if (bias.defined()) {
+    std::vector<float> b = bias.to_vector();
+    for (size_t i = 0; i < s.size(); i++) s[i] += b[i % size_t(E)];
+    d.add(".mlp.gate:scores_for_choice", Tensor::from_vector({N, E}, s));
+  }
+  for (int64_t n = 0; n < N; n++) {
+    std::vector<int64_t> slots(static_cast<size_t>(K));
+    std::iota(slots.begin(), slots.end(), n * K);
+    std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) { return r.expert[size_t(a)] < r.expert[size_t(b)]; });
+    for (int64_t j = 0; j < K; j++) {
+      idx[size_t(n * K + j)] = float(r.expert[size_t(slots[size_t(j)])]);
+      w[size_t(n * K + j)] = g[size_t(slots[size_t(j)])];
+    }
+  }
+  d.add(".mlp.gate:topk_idx", Tensor::from_vector({N, K}, idx));
+  d.add(".mlp.gate:topk_weight", Tensor::from_vector({N, K}, w));
+}
+
 Routing Gate::forward(const Tensor& x) const {
   const int64_t N = x.size(0);
   Routing r;
@@ -82,6 +108,7 @@ Routing Gate::forward(const Tensor& x) const {
   // router off from the gradient; Hugging Face's DeepSeek code skips it too).
   if (norm_topk_prob && top_k > 1) r.gate = div(r.gate, sum(r.gate, -1, /*keepdim=*/true));
   if (scaling != 1.0f) r.gate = scale(r.gate, scaling);
+  if (ForwardDump* d = active_dump()) dump_routing(*d, r);
   return r;
 }
 
@@ -134,11 +161,18 @@ Tensor Moe::forward(const Tensor& x, int64_t B, int64_t T, Tensor* aux_loss) {
     if (count[size_t(e)] > 0) sizes.push_back(count[size_t(e)]), used.push_back(e);
   std::vector<Tensor> parts = split(xs, sizes, 0);
   std::vector<Tensor> ys;
-  for (size_t i = 0; i < used.size(); i++) ys.push_back(experts[size_t(used[i])].forward(parts[i]));
+  for (size_t i = 0; i < used.size(); i++) {
+    ys.push_back(experts[size_t(used[i])].forward(parts[i]));  // (count[e], D), the expert's tokens in order
+    if (ForwardDump* d = active_dump()) d->add(cat(".mlp.experts.", used[i], ":out"), ys.back());
+  }
   Tensor y = ys.size() == 1 ? ys[0] : concat(ys, 0);                    // (N*K, D)
   Tensor g = index_select(reshape(r.gate, {N * K, 1}), slot_of);        // (N*K, 1)
   Tensor out = scatter_add(mul(y, g), token_of, N);                     // (N, D)
-  if (shared) out = add(out, shared->forward(x));
+  if (shared) {
+    Tensor s = shared->forward(x);  // (N, D)
+    dump_tensor(".mlp.shared_experts:out", s);
+    out = add(out, s);
+  }
 
   last_expert = r.expert;
   if (grad_enabled()) {

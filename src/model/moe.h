@@ -23,6 +23,8 @@
 
 namespace r1 {
 
+class ForwardDump;
+
 // Which experts each of N tokens uses and with what weight.
 struct Routing {
   Ids expert;     // (N*K): expert of token n in slot j is expert[n*K + j], best first
@@ -44,6 +46,8 @@ struct Gate {
   Routing forward(const Tensor& x) const;
   // The routing decision on host data: scores (N*E) row-major -> (N*K) chosen experts.
   Ids select(const std::vector<float>& scores, int64_t N) const;
+  // Records r's scores and choices in a forward dump (model/dump.h).
+  void dump_routing(ForwardDump& d, const Routing& r) const;
 };
 
 // Per-expert load of one MoE layer, summed over the training forwards since the last reset.

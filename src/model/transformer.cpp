@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "autograd/autograd.h"
+#include "model/dump.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -32,13 +33,19 @@ Tensor Block::forward(const Tensor& h, const Ids& positions, float eps, LayerKV*
                       const std::vector<uint8_t>& key_mask, Tensor* aux_loss) {
   const int64_t B = h.size(0), T = h.size(1), D = h.size(2);
   Tensor a = rmsnorm(h, attn_norm, eps);
+  dump_tensor(".input_layernorm:out", a);
   Tensor x = add(h, attn ? attn->forward(a, positions, cache, key_mask) : mla->forward(a, positions, cache, key_mask));  // (B, T, D)
+  dump_tensor(".post_attention_layernorm:in", x);
   Tensor y = rmsnorm(x, ffn_norm, eps);
-  if (mlp) return add(x, mlp->forward(y));
+  dump_tensor(".post_attention_layernorm:out", y);
   Tensor layer_aux;
-  y = reshape(moe->forward(reshape(y, {B * T, D}), B, T, aux_loss ? &layer_aux : nullptr), {B, T, D});
+  if (mlp) y = mlp->forward(y);
+  else y = reshape(moe->forward(reshape(y, {B * T, D}), B, T, aux_loss ? &layer_aux : nullptr), {B, T, D});
   if (layer_aux.defined()) *aux_loss = aux_loss->defined() ? add(*aux_loss, layer_aux) : layer_aux;
-  return add(x, y);
+  dump_tensor(".mlp:out", y);
+  Tensor out = add(x, y);  // (B, T, D)
+  dump_tensor(":out", out);
+  return out;
 }
 
 // --- construction, names, init ------------------------------------------------------------
@@ -110,13 +117,22 @@ Tensor Transformer::forward_hidden(const Ids& ids, int64_t B, int64_t T, Tensor*
   Ids positions(static_cast<size_t>(T));  // the same 0..T-1 for every row
   std::iota(positions.begin(), positions.end(), 0);
   Tensor h = embedding(embed_, ids, {B, T});  // (B, T, D)
-  for (Block& block : blocks_) h = block.forward(h, positions, float(config_.rms_norm_eps), nullptr, {}, aux_loss);
-  return reshape(rmsnorm(h, norm_, float(config_.rms_norm_eps)), {B * T, config_.hidden_size});
+  dump_tensor("model.embed_tokens:out", h);
+  ForwardDump* dump = active_dump();
+  for (size_t i = 0; i < blocks_.size(); i++) {
+    if (dump) dump->set_prefix(cat("model.layers.", i));
+    h = blocks_[i].forward(h, positions, float(config_.rms_norm_eps), nullptr, {}, aux_loss);
+  }
+  if (dump) dump->set_prefix("");
+  h = rmsnorm(h, norm_, float(config_.rms_norm_eps));
+  dump_tensor("model.norm:out", h);
+  return reshape(h, {B * T, config_.hidden_size});
 }
 
 ModelOutput Transformer::forward(const Ids& ids, int64_t B, int64_t T) {
   ModelOutput out;
   out.logits = linear(forward_hidden(ids, B, T, &out.aux_loss), lm_head_.defined() ? lm_head_ : embed_);  // (B*T, V)
+  dump_tensor("lm_head:out", out.logits);
   return out;
 }
 
