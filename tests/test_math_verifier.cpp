@@ -446,7 +446,8 @@ TEST(MathVerifierMathVerify, AgreesOrSaysWhy) {
   // 251 of 268 at the time of writing (docs/verify.md "Math answers"); the 17 others are
   // deliberate and each carries its reason.
   EXPECT_GE(all.agree, 251);
-  std::cout << r1::math_table_markdown(outcomes).substr(0, 1200);
+  std::string table = r1::math_table_markdown(outcomes);
+  std::cout << table.substr(0, table.find("\n\n") + 1);
 }
 
 // --- bounded work ----------------------------------------------------------------------------
@@ -493,6 +494,14 @@ TEST(MathVerifierLimits, HostileInputsAreRejectedFast) {
   t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(r1::verify_math("7", many, false).correct);
   EXPECT_EQ(r1::verify_math("7", many + "\\boxed{8}", false).verdict, "hedged");
+  ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(ms, 2000.0);
+
+  // Prose with thousands of unclosed math delimiters (whole-text mode) is scanned in linear time.
+  std::string unclosed = "The answer is ";
+  for (int i = 0; i < 20000; i++) unclosed += "\\( $$ \\[ 1 ";
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(r1::verify_math("1", unclosed, true).correct);
   ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(ms, 2000.0);
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <vector>
 
 #include "reward/bigint.h"
@@ -241,6 +242,9 @@ static bool is_prose(const std::string& t) {
 // numbers outside them ("1,000.99", "-3", "2/3", "20%"), in order.
 static std::vector<Found> math_spans(const std::string& t) {
   std::vector<Found> out;
+  // Per closing delimiter, a position after which it does not occur: a later opening of the
+  // same kind is not searched again (so the scan stays linear on unclosed delimiters).
+  std::map<std::string, size_t> unclosed_after;
   size_t i = 0;
   while (i < t.size()) {
     const char* close = nullptr;
@@ -253,10 +257,13 @@ static std::vector<Found> math_spans(const std::string& t) {
     if (close) {
       size_t j = i + open_len;
       size_t end = std::string::npos;
+      auto known = unclosed_after.find(close);
+      if (known != unclosed_after.end() && j >= known->second) j = t.size();
       for (; j < t.size(); j++) {
         if (t[j] == '\\' && t.compare(j, std::strlen(close), close) != 0) { j++; continue; }  // \$ inside
         if (t.compare(j, std::strlen(close), close) == 0) { end = j; break; }
       }
+      if (end == std::string::npos && !unclosed_after.count(close)) unclosed_after[close] = i + open_len;
       std::string body = end == std::string::npos ? "" : t.substr(i + open_len, end - i - open_len);
       if (end != std::string::npos) {
         // An inline one spread over lines is not math; nothing inside it is read either.
