@@ -178,13 +178,14 @@ static bool joins(const std::string& gap, bool gold) {
 // text once, so the work stays linear in the input times this bound).
 static constexpr int kMaxBoxNesting = 8;
 
-static Extraction pick(const std::string& text, const std::vector<Found>& candidates, int depth, bool gold);
+static Extraction pick(const std::string& text, const std::vector<Found>& candidates, int depth, bool gold,
+                       bool lists);
 
 // The answer inside one candidate: a box inside an answer tag (or inside a box) wins.
-static Extraction unwrap(const std::string& candidate, int depth, bool gold) {
+static Extraction unwrap(const std::string& candidate, int depth, bool gold, bool lists) {
   if (depth < kMaxBoxNesting) {
     std::vector<Found> inner = boxes(candidate);
-    if (!inner.empty()) return pick(candidate, inner, depth + 1, gold);
+    if (!inner.empty()) return pick(candidate, inner, depth + 1, gold, lists);
   }
   Extraction e;
   e.answer = clean_answer(candidate);
@@ -194,10 +195,12 @@ static Extraction unwrap(const std::string& candidate, int depth, bool gold) {
 
 // Candidates that agree (ignoring spaces) are one answer, the last. Different ones are one
 // list answer when only joining words separate them ("\boxed{1} and \boxed{2}" is "1, 2"),
-// and a hedge otherwise. A gold answer's boxes also join across symbols and "papers and".
-static Extraction pick(const std::string& text, const std::vector<Found>& candidates, int depth, bool gold) {
+// and a hedge otherwise (`lists` false, for countdown: always a hedge). A gold answer's
+// boxes also join across symbols and "papers and".
+static Extraction pick(const std::string& text, const std::vector<Found>& candidates, int depth, bool gold,
+                       bool lists) {
   std::vector<Extraction> found;
-  for (const Found& c : candidates) found.push_back(unwrap(c.text, depth, gold));
+  for (const Found& c : candidates) found.push_back(unwrap(c.text, depth, gold, lists));
   Extraction h;
   h.hedged = true;
   bool agree = true;
@@ -206,6 +209,7 @@ static Extraction pick(const std::string& text, const std::vector<Found>& candid
     agree = agree && strip_spaces(e.answer) == strip_spaces(found.back().answer);
   }
   if (agree) return found.back();
+  if (!lists) return h;
   Extraction list;
   list.found = true;
   for (size_t i = 0; i < found.size(); i++) {
@@ -346,15 +350,16 @@ static Extraction from_prose(const std::string& text, bool gold) {
   return e;
 }
 
-// The final answer of a text; `gold` joins a gold answer's several boxes into one list;
-// `prose` reads a text without tag or box as prose (else the whole text is the answer).
-static Extraction extract(const std::string& text, bool whole_if_none, bool gold, bool prose) {
+// The final answer of a text. `math` is the math verifier's reading: different boxes joined
+// by "and" or commas are one list (else they are a hedge), and a text without tag or box is
+// read as prose (else it is the answer whole); `gold` is a gold answer's looser joining.
+static Extraction extract(const std::string& text, bool whole_if_none, bool gold, bool math) {
   std::string outside = outside_think(text);
   std::vector<Found> tags = answer_tags(outside);
-  if (!tags.empty()) return pick(outside, tags, 0, gold);
+  if (!tags.empty()) return pick(outside, tags, 0, gold, math);
   std::vector<Found> boxed = boxes(outside);
-  if (!boxed.empty()) return pick(outside, boxed, 0, gold);
-  if (whole_if_none && prose) return from_prose(outside, gold);
+  if (!boxed.empty()) return pick(outside, boxed, 0, gold, math);
+  if (whole_if_none && math) return from_prose(outside, gold);
   Extraction e;
   if (whole_if_none) {
     e.answer = clean_answer(outside);
@@ -364,7 +369,7 @@ static Extraction extract(const std::string& text, bool whole_if_none, bool gold
 }
 
 Extraction extract_final_answer(const std::string& text, bool whole_if_none) {
-  return extract(text, whole_if_none, /*gold=*/false, /*prose=*/false);
+  return extract(text, whole_if_none, /*gold=*/false, /*math=*/false);
 }
 
 // --- comparison ------------------------------------------------------------------
@@ -490,12 +495,12 @@ static bool is_correct(const std::string& verdict) {
 MathResult verify_math(const std::string& gold, const std::string& completion, bool whole_if_none,
                        const MathOptions& opt) {
   MathResult r;
-  Extraction g = extract(gold, /*whole_if_none=*/true, /*gold=*/true, /*prose=*/true);
+  Extraction g = extract(gold, /*whole_if_none=*/true, /*gold=*/true, /*math=*/true);
   if (!g.found) {
     r.verdict = "bad_gold";
     return r;
   }
-  Extraction p = extract(completion, whole_if_none, /*gold=*/false, /*prose=*/true);
+  Extraction p = extract(completion, whole_if_none, /*gold=*/false, /*math=*/true);
   if (p.hedged) {
     r.verdict = "hedged";
     return r;
