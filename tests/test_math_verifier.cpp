@@ -231,6 +231,7 @@ static const std::vector<Case> kCases = {
     {"0.111", "0,111", true},
     {"\\{1, 2\\}", "1,2", true},  // one digit after the comma: a list
     {"(12, 102)", "(12,102)", true},  // inside brackets a comma separates
+    {"\\{12, 102\\}", "\\{12,102\\}", true},
     // percentages: a sign or a word; X% is X and X/100
     {"28\\%", "28 percent", true},
     {"28\\%", "28 pct", true},

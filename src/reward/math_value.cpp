@@ -1,7 +1,9 @@
 // Symbolic values (Poly, Value) and the answer parser: a lexer that drops what carries
-// no value (spacing, \left/\right, units in \text{}, $, %, degree signs) and a recursive
-// descent parser over + - * / ^, implicit products, \frac, \sqrt, brackets, sets and
-// matrices. See math_value.h for the model and docs/rewards.md for the rules.
+// no value (spacing, \left/\right, units in \text{} or as words, $, degree signs; it notes
+// a % or "percent"), a recursive descent parser over + - * / : ^, \pm, implicit products,
+// \frac, \sqrt, brackets, sets and matrices, and on top of it the lists and relations of an
+// answer (items split at top-level commas, sides at relation signs). See math_value.h for
+// the model and docs/rewards.md for the rules.
 #include "reward/math_value.h"
 
 #include <algorithm>
@@ -410,8 +412,8 @@ class Lexer {
       i_++;
       switch (c) {
         case '\\': out_.push_back({Tok::Cmd, "\\\\"}); return;
-        case '{': out_.push_back({Tok::Cmd, "{"}); return;
-        case '}': out_.push_back({Tok::Cmd, "}"}); return;
+        case '{': depth_++; out_.push_back({Tok::Cmd, "{"}); return;
+        case '}': depth_--; out_.push_back({Tok::Cmd, "}"}); return;
         case '%': percent_ = true; return;
         case ',': case '!': case ';': case ':': case ' ': case '$': return;
         default: reject(std::string("unsupported command \\") + c);
@@ -461,8 +463,8 @@ class Lexer {
     if (rel != relations.end()) { out_.push_back({Tok::Op, rel->second}); return; }
     if (name == "cdot" || name == "times" || name == "ast") { out_.push_back({Tok::Op, "*"}); return; }
     if (name == "div") { out_.push_back({Tok::Op, "/"}); return; }
-    if (name == "lbrace") { out_.push_back({Tok::Cmd, "{"}); return; }
-    if (name == "rbrace") { out_.push_back({Tok::Cmd, "}"}); return; }
+    if (name == "lbrace") { depth_++; out_.push_back({Tok::Cmd, "{"}); return; }
+    if (name == "rbrace") { depth_--; out_.push_back({Tok::Cmd, "}"}); return; }
     if (name == "pi" || name == "infty" || kGreek.count(name)) {
       out_.push_back({Tok::Ident, "\\" + name});
       return;
