@@ -232,7 +232,14 @@ static const std::vector<Case> kCases = {
     {"\\{1, 2\\}", "1,2", true},  // one digit after the comma: a list
     {"(12, 102)", "(12,102)", true},  // inside brackets a comma separates
     {"\\{12, 102\\}", "\\{12,102\\}", true},
-    // percentages: a sign or a word; X% is X and X/100
+    // scientific notation, minus signs
+    {"0.0015", "1.5e-3", true},
+    {"200000", "2E5", true},
+    {"300000", "3 \\times 10^{5}", true},
+    {"\\frac{1}{1000}", "10^{-3}", true},
+    {"-5", "\xe2\x80\x93" "5", true},  // an en dash
+    {"2e", "2e", true},                     // not an exponent: the constant e
+        // percentages: a sign or a word; X% is X and X/100
     {"28\\%", "28 percent", true},
     {"28\\%", "28 pct", true},
     {"28\\%", "0.28", true},
@@ -268,7 +275,13 @@ static const std::vector<Case> kCases = {
     {"1 \\pm \\sqrt{19}", "\\{1-\\sqrt{19}, 1+\\sqrt{19}\\}", true},
     {"6, 8", "6 \\text{ and } 8", true},
     {"-12;-11;-10", "\\{-10, -11, -12\\}", true},
-    // matrices: array, sums and products
+    // set operations: finite sets are computed, intervals stay an unordered expression
+    {"\\{1, 2, 3\\}", "\\{1, 2\\} \\cup \\{2, 3\\}", true},
+    {"\\{2\\}", "\\{1, 2\\} \\cap \\{2, 3\\}", true},
+    {"\\emptyset", "\\{1\\} \\cap \\{2\\}", true},
+    {"[0,2] \\cap [1,3]", "[1,3] \\cap [0,2]", true},
+    {"[0,2] \\cap [1,3]", "[0,2] \\cup [1,3]", false},
+        // matrices: array, sums and products
     {"\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", "\\left[\\begin{array}{cc}1 & 2 \\\\ 3 & 4\\end{array}\\right]", true},
     {"\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}",
      "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}", true},
@@ -385,6 +398,7 @@ TEST(MathVerifierExtraction, ProseInWholeTextModeOnly) {
   EXPECT_TRUE(verify_math("34", "Final Answer: The largest $n$ is 34.", true).correct);
   EXPECT_TRUE(verify_math("x \\ge 5", "Therefore $x \\geq 5$ is the solution.", true).correct);
   EXPECT_TRUE(verify_math("1000.99", "the number is not 10 which is 1,000.99 euros", true).correct);
+  EXPECT_TRUE(verify_math("0.0015", "so it is about 1.5e-3 in the end", true).correct);
   EXPECT_TRUE(verify_math("$1$ and $2$ and $3$", "\\boxed{3, 2, 1}", true).correct);
   EXPECT_FALSE(verify_math("9", "Answer $ \n 9 \n $", true).correct);  // inline math on several lines
   // The trainer's mode takes nothing from prose.

@@ -251,10 +251,11 @@ std::string Value::key() const {
     case Kind::Scalar: return scalar.key();
     case Kind::Tuple: return std::string(1, open) + join(keys) + std::string(1, close);
     case Kind::Set:
-    case Kind::Union: {
+    case Kind::Union:
+    case Kind::Intersection: {
       std::sort(keys.begin(), keys.end());
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-      return (kind == Kind::Set ? "set{" : "union{") + join(keys) + "}";
+      return (kind == Kind::Set ? "set{" : kind == Kind::Union ? "union{" : "intersection{") + join(keys) + "}";
     }
     case Kind::Matrix:
       return "matrix" + std::to_string(rows) + "x" + std::to_string(cols) + "[" + join(keys) + "]";
@@ -384,6 +385,25 @@ class Lexer {
       digits += '.';
       j++;
       while (j < s_.size() && is_digit(s_[j])) digits += s_[j++];
+    }
+    // Scientific notation 1.5e-3, 2E5: read as (1.5 * 10^{-3}) when no letter follows.
+    if (j + 1 < s_.size() && (s_[j] == 'e' || s_[j] == 'E')) {
+      size_t k = j + 1;
+      bool negative = s_[k] == '-';
+      if (s_[k] == '-' || s_[k] == '+') k++;
+      size_t first = k;
+      while (k < s_.size() && is_digit(s_[k])) k++;
+      if (k > first && (k == s_.size() || !is_alpha(s_[k]))) {
+        for (Token t : std::vector<Token>{{Tok::Op, "("}, {Tok::Num, digits}, {Tok::Op, "*"}, {Tok::Num, "10"},
+                                          {Tok::Op, "^"}, {Tok::Op, "{"}})
+          out_.push_back(t);
+        if (negative) out_.push_back({Tok::Op, "-"});
+        out_.push_back({Tok::Num, s_.substr(first, k - first)});
+        out_.push_back({Tok::Op, "}"});
+        out_.push_back({Tok::Op, ")"});
+        i_ = k;
+        return;
+      }
     }
     out_.push_back({Tok::Num, digits});
     i_ = j;
@@ -529,6 +549,7 @@ class Lexer {
     }
     if (at("\xc2\xb0")) { i_ += 2; return; }                                           // °
     if (at("\xe2\x88\x92")) { i_ += 3; out_.push_back({Tok::Op, "-"}); return; }        // −
+    if (at("\xe2\x80\x93")) { i_ += 3; out_.push_back({Tok::Op, "-"}); return; }        // – (en dash)
     if (at("\xc3\x97")) { i_ += 2; out_.push_back({Tok::Op, "*"}); return; }            // ×
     if (at("\xc3\xb7")) { i_ += 2; out_.push_back({Tok::Op, "/"}); return; }            // ÷
     if (at("\xcf\x80")) { i_ += 2; out_.push_back({Tok::Ident, "\\pi"}); return; }      // π
@@ -593,18 +614,39 @@ class Parser {
     return v;
   }
 
-  Value union_value() {
-    Value first = sum();
-    if (!is_cmd("cup")) return first;
-    Value u;
-    u.kind = Value::Kind::Union;
-    u.items.push_back(first);
-    while (is_cmd("cup")) {
+  // A \cup B over A \cap B (\cap binds tighter): finite sets are combined into one set
+  // ({1,2} \cup {2,3} = {1,2,3}, {1,2} \cap {2,3} = {2}); other operands (intervals) stay
+  // an unordered union or intersection of them.
+  Value union_value() { return set_operation("cup", &Parser::intersection_value, Value::Kind::Union); }
+  Value intersection_value() { return set_operation("cap", &Parser::sum, Value::Kind::Intersection); }
+
+  Value set_operation(const char* op, Value (Parser::*operand)(), Value::Kind kind) {
+    Value first = (this->*operand)();
+    if (!is_cmd(op)) return first;
+    std::vector<Value> items{first};
+    while (is_cmd(op)) {
       next();
-      u.items.push_back(sum());
-      if (u.items.size() > kMaxItems) reject("too many items");
+      items.push_back((this->*operand)());
+      if (items.size() > kMaxItems) reject("too many items");
     }
-    return u;
+    bool finite = std::all_of(items.begin(), items.end(), [](const Value& v) { return v.kind == Value::Kind::Set; });
+    Value r;
+    r.kind = finite ? Value::Kind::Set : kind;
+    if (!finite) {
+      r.items = std::move(items);
+    } else if (kind == Value::Kind::Union) {
+      for (const Value& v : items) r.items.insert(r.items.end(), v.items.begin(), v.items.end());
+      if (r.items.size() > kMaxItems) reject("too many items");
+    } else {
+      for (const Value& e : items[0].items) {
+        bool everywhere = true;
+        for (size_t k = 1; k < items.size() && everywhere; k++)
+          everywhere = std::any_of(items[k].items.begin(), items[k].items.end(),
+                                   [&](const Value& x) { return x.key() == e.key(); });
+        if (everywhere) r.items.push_back(e);
+      }
+    }
+    return r;
   }
 
   // a \pm b: the set {a + b, a - b}, spliced into an enclosing list.

@@ -7,7 +7,7 @@
 // symbolic). Products are expanded and like terms collected, so the representation is
 // canonical: 3\sqrt{13} and \sqrt{117} both become 3*sqrt(13); (x+1)^2 and x^2+2x+1
 // are the same map. Non-scalars: tuples/intervals (ordered, bracket kinds kept), sets and
-// unions of intervals (unordered), matrices.
+// unions/intersections of intervals (unordered), matrices.
 //
 // What the model cannot expand (the square root of a sum, 1/(x+1), 2^x) is an opaque
 // factor named by its canonical spelling: equal names are equal values, so comparison
@@ -58,10 +58,10 @@ Poly power(const Poly& base, const Poly& exponent);  // integer (or half-integer
 Poly square_root(const Poly& a);             // a nonnegative rational; else an opaque factor
 
 struct Value {
-  enum class Kind { Scalar, Tuple, Set, Union, Matrix };
+  enum class Kind { Scalar, Tuple, Set, Union, Intersection, Matrix };
   Kind kind = Kind::Scalar;
   Poly scalar;                // Kind::Scalar
-  std::vector<Value> items;   // Tuple/Set/Union elements; Matrix cells, row-major
+  std::vector<Value> items;   // Tuple/Set/Union/Intersection elements; Matrix cells, row-major
   bool plus_minus = false;    // a Set written a \pm b: spliced into an enclosing list
   char open = 0, close = 0;   // Tuple brackets: '(' or '[', ')' or ']'
   int rows = 0, cols = 0;     // Matrix

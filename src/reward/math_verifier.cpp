@@ -295,6 +295,12 @@ static std::vector<Found> math_spans(const std::string& t) {
         j++;
         while (j < t.size() && is_digit(t[j])) j++;
       }
+      if (j + 1 < t.size() && (t[j] == 'e' || t[j] == 'E')) {  // 1.5e-3
+        size_t k = j + 1 + (t[j + 1] == '-' || t[j + 1] == '+');
+        size_t first = k;
+        while (k < t.size() && is_digit(t[k])) k++;
+        if (k > first && (k == t.size() || !std::isalpha(static_cast<unsigned char>(t[k])))) j = k;
+      }
       if (j < t.size() && t[j] == '%') j++;
       out.push_back({t.substr(b, j - b), b, j});
       i = j;
