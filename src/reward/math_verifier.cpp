@@ -2,6 +2,7 @@
 // comparison of parsed values, with a string fallback for non-math answers.
 #include "reward/math_verifier.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -130,48 +131,68 @@ static std::vector<Found> boxes(const std::string& text) {
   return out;
 }
 
-// True when the text between two answers only joins them into one list: "," ";" or the
-// word "and", with spacing, math delimiters and \text{} around ("\boxed{1} and \boxed{2}",
-// "\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}"). "or", bare spaces or any other
-// word do not join: two different answers there are a hedge.
-static bool joins(const std::string& gap, bool gold) {
-  if (gold) {  // a gold's boxes: joined unless words other than "and" separate them
-    bool letters = false;
-    for (size_t i = 0; i < gap.size(); i++) letters = letters || std::isalpha(static_cast<unsigned char>(gap[i]));
-    if (!letters || lower(gap).find("and") != std::string::npos) return true;
-  }
-  bool joined = false;
-  for (size_t i = 0; i < gap.size();) {
-    char c = gap[i];
+// True when `s` holds only joining marks: "," ";" the word "and", spacing, math delimiters,
+// \text{} around them, and labels of the next answer ("y_2 ="); `joined` says whether a
+// joining mark (not just spacing) was seen.
+static bool only_joining_marks(const std::string& s, bool* joined) {
+  for (size_t i = 0; i < s.size();) {
+    char c = s[i];
     if (std::isspace(static_cast<unsigned char>(c)) || c == '$' || c == '{' || c == '}') { i++; continue; }
-    if (c == ',' || c == ';') { joined = true; i++; continue; }
-    if (c == '\\' && i + 1 < gap.size()) {
+    if (c == ',' || c == ';') { *joined = true; i++; continue; }
+    if (c == '\\' && i + 1 < s.size()) {
       size_t j = i + 1;
-      while (j < gap.size() && std::isalpha(static_cast<unsigned char>(gap[j]))) j++;
-      std::string name = gap.substr(i + 1, j - i - 1);
-      if (name.empty() && std::string("()[],;! ").find(gap[i + 1]) != std::string::npos) { i += 2; continue; }
+      while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) j++;
+      std::string name = s.substr(i + 1, j - i - 1);
+      if (name.empty() && std::string("()[],;! ").find(s[i + 1]) != std::string::npos) { i += 2; continue; }
       if (name == "quad" || name == "qquad" || name == "text" || name == "mbox" || name == "textrm" ||
           name == "textnormal") { i = j; continue; }
       return false;
     }
-    if (std::isalpha(static_cast<unsigned char>(c)) && gap.find('=', i) != std::string::npos) {
+    bool word_start = i == 0 || !std::isalpha(static_cast<unsigned char>(s[i - 1]));
+    if (std::isalpha(static_cast<unsigned char>(c)) && word_start) {
       // A label of the next answer: "\boxed{1} and \( y_2 = \boxed{2}"
       size_t j = i + 1;
-      if (j + 1 < gap.size() && gap[j] == '_') j += gap[j + 1] == '{' ? gap.find('}', j) - j + 1 : 2;
-      while (j < gap.size() && std::isspace(static_cast<unsigned char>(gap[j]))) j++;
-      if (j < gap.size() && gap[j] == '=' && (i == 0 || !std::isalpha(static_cast<unsigned char>(gap[i - 1])))) {
+      if (j + 1 < s.size() && s[j] == '_') {
+        size_t close = s[j + 1] == '{' ? s.find('}', j) : j + 1;
+        j = close == std::string::npos ? s.size() : close + 1;
+      }
+      while (j < s.size() && std::isspace(static_cast<unsigned char>(s[j]))) j++;
+      if (j < s.size() && s[j] == '=') {
         i = j + 1;
         continue;
       }
     }
-    if (gap.compare(i, 3, "and") == 0 && (i + 3 == gap.size() || !std::isalpha(static_cast<unsigned char>(gap[i + 3])))) {
-      joined = true;
+    if (word_start && s.compare(i, 3, "and") == 0 && (i + 3 == s.size() || !std::isalpha(static_cast<unsigned char>(s[i + 3])))) {
+      *joined = true;
       i += 3;
       continue;
     }
     return false;
   }
-  return joined;
+  return true;
+}
+
+// True when the text between two different answers makes them one list: only joining marks
+// ("\boxed{1} and \boxed{2}", "\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}"), or a
+// phrase whose last word is "and" ("\boxed{(3, 3)} for part (a) and \boxed{(1, 1)}"). "or",
+// bare spaces or other words ("wait, no:") do not join: two different answers there are a
+// hedge. A gold's boxes also join across symbols alone and across any words with an "and".
+static bool joins(const std::string& gap, bool gold) {
+  std::string low = lower(gap);
+  if (gold) {
+    bool letters = std::any_of(gap.begin(), gap.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+    if (!letters || low.find("and") != std::string::npos) return true;
+  }
+  bool joined = false;
+  if (only_joining_marks(gap, &joined)) return joined;
+  for (size_t at = low.rfind("and"); at != std::string::npos; at = at == 0 ? std::string::npos : low.rfind("and", at - 1)) {
+    bool whole_word = (at == 0 || !std::isalpha(static_cast<unsigned char>(low[at - 1]))) &&
+                      (at + 3 == low.size() || !std::isalpha(static_cast<unsigned char>(low[at + 3])));
+    if (!whole_word) continue;
+    bool unused = false;
+    return only_joining_marks(gap.substr(at + 3), &unused);  // the last "and": only marks after it
+  }
+  return false;
 }
 
 // Boxes inside boxes are unwrapped this many levels deep at most (each level rescans its
