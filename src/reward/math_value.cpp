@@ -539,7 +539,7 @@ class Lexer {
       i_ += eq ? 2 : 1;
       return;
     }
-    if (c == ';') { out_.push_back({Tok::Op, ","}); i_++; return; }  // "1; 2" lists like "1, 2"
+    if (c == ';') { out_.push_back({Tok::Op, ";"}); i_++; return; }  // a list separator like a comma
     if (c == '^') {  // degree signs: ^\circ, ^{\circ}
       size_t j = i_ + 1;
       while (j < s_.size() && s_[j] == ' ') j++;
@@ -593,6 +593,7 @@ class Parser {
   Token next() { return t_[p_ < t_.size() - 1 ? p_++ : p_]; }
   bool is_op(const char* op) const { return peek().type == Tok::Op && peek().text == op; }
   bool is_cmd(const char* c) const { return peek().type == Tok::Cmd && peek().text == c; }
+  bool is_comma() const { return is_op(",") || is_op(";"); }  // (0;0;1) is (0,0,1)
   void expect_op(const char* op) {
     if (!is_op(op)) reject(std::string("expected '") + op + "'");
     next();
@@ -830,7 +831,7 @@ class Parser {
         if (t.text == "{") {  // a group {x+1}, or a set written with plain braces {1, 2}
           std::vector<Value> items;
           add_item(items, union_value());
-          while (is_op(",")) {
+          while (is_comma()) {
             next();
             add_item(items, union_value());
           }
@@ -865,7 +866,7 @@ class Parser {
   // (a), [a]: grouping. (a, b), [a, b), ...: a tuple or interval; brackets are kept.
   Value bracketed(char open) {
     std::vector<Value> items{union_value()};
-    while (is_op(",")) {
+    while (is_comma()) {
       next();
       items.push_back(union_value());
       if (items.size() > kMaxItems) reject("too many items");
@@ -899,7 +900,7 @@ class Parser {
       return v;
     }
     add_item(v.items, union_value());
-    while (is_op(",")) {
+    while (is_comma()) {
       next();
       add_item(v.items, union_value());
     }
@@ -1128,14 +1129,47 @@ ParsedAnswer parse_math_answer(const std::string& text) {
   Tokens toks = lexer.run();
   toks.pop_back();  // Eof
   if (toks.empty()) reject("empty answer");
-  std::vector<Tokens> parts = split_top(toks, [](const Token& t) { return t.type == Tok::Op && t.text == ","; });
-  if (parts.size() > kMaxItems) reject("too many items");
+  // "p=5, q=2; p=7, q=2": groups of the same names, one solution per group, are the set of
+  // the tuples (5, 2), (7, 2) named (p,q). Otherwise ';' separates items like ','.
+  std::vector<Tokens> groups = split_top(toks, [](const Token& t) { return t.type == Tok::Op && t.text == ";"; });
+  std::vector<std::vector<ParsedAnswer>> grouped;
   std::vector<ParsedAnswer> items;
-  for (const Tokens& part : parts) items.push_back(parse_item(part));
+  for (const Tokens& group : groups) {
+    grouped.emplace_back();
+    for (const Tokens& part : split_top(group, [](const Token& t) { return t.type == Tok::Op && t.text == ","; })) {
+      grouped.back().push_back(parse_item(part));
+      items.push_back(grouped.back().back());
+      if (items.size() > kMaxItems) reject("too many items");
+    }
+  }
+  auto names_of = [](const std::vector<ParsedAnswer>& g) {
+    std::vector<std::string> names;
+    for (const ParsedAnswer& item : g) names.push_back(item.relational ? "" : item.var);
+    return names;
+  };
+  std::vector<std::string> first_names = names_of(grouped[0]);
+  bool solutions = grouped.size() > 1 && first_names.size() > 1 &&
+                   std::set<std::string>(first_names.begin(), first_names.end()).size() == first_names.size() &&
+                   std::find(first_names.begin(), first_names.end(), "") == first_names.end() &&
+                   std::all_of(grouped.begin(), grouped.end(),
+                               [&](const std::vector<ParsedAnswer>& g) { return names_of(g) == first_names; });
   ParsedAnswer a;
-  if (items.size() == 1) {
+  if (solutions) {
+    a.value.kind = Value::Kind::Set;
+    a.var = "(";
+    for (size_t k = 0; k < first_names.size(); k++) a.var += (k ? "," : "") + first_names[k];
+    a.var += ")";
+    for (const std::vector<ParsedAnswer>& g : grouped) {
+      Value tuple;
+      tuple.kind = Value::Kind::Tuple;
+      tuple.open = '(';
+      tuple.close = ')';
+      for (const ParsedAnswer& item : g) tuple.items.push_back(item.value);
+      a.value.items.push_back(tuple);
+    }
+  } else if (items.size() == 1) {
     a = items[0];
-    if (a.value.plus_minus) a.value.plus_minus = false;  // 1 \\pm \\sqrt{2}: the set of both
+    if (a.value.plus_minus) a.value.plus_minus = false;  // 1 \pm \sqrt{2}: the set of both
   } else {
     // A list: the set of its items' values. One name for all ("x = 1, 2" or "x = 1, x = 2")
     // names the set; different names ("a = 1, b = 2") are kept in named_key.

@@ -94,51 +94,6 @@ REASONS = {
         "allow_set_relation_comp=True or the prediction is the set",
     "tests/test_numina_cases.py::test_numina_cases[3]":
         "|z| between bounds against a union of intervals needs solving; r1 does not solve",
-    "tests/test_numina_cases.py::test_numina_cases[9]":
-        "'p=5,q=2;p=7,q=2' groups assignments into pairs by ';' ; r1 reads ';' as ',' and gets four "
-        "named values, not two tuples",
-    "tests/test_numina_cases.py::test_numina_cases[24]":
-        "the gold's box is unclosed and the prediction runs words into names ('1orW(x)'): r1 reads "
-        "the prediction as prose and the names W(n), W(x) differ",
-    "tests/test_yujianll.py::test_string_extraction[5]": "functions",
-    "tests/test_yujianll.py::test_string_extraction[7]": "boxed_lists",
-    "tests/test_yujianll.py::test_string_extraction[12]": "strings_symbols",
-    "tests/test_yujianll.py::test_string_extraction[13]": "strings_symbols",
-}
-
-# Deliberate disagreements: source -> reason (written after reading r1's verdicts).
-REASONS = {
-    "tests/test_all.py::test_latex_notation[9]":
-        "the extracted math is '\\frac{1}{2} \\$ = \\frac{10}{9}', an equation between two different "
-        "numbers; r1 takes the last side of a chain only when it starts with a name or all sides are "
-        "equal (Math-Verify takes the last side of any chain)",
-    "tests/test_all.py::test_relations_math[21]":
-        "the gold contains the unknown command \\zzz: r1 does not parse it and compares strings",
-    "tests/test_all.py::test_complex_math_expressions[0]":
-        "floats: Math-Verify rounds both sides to 6 decimals (float_rounding=6); r1 compares exactly, "
-        "0.0833333333333333 is not 1/12",
-    "tests/test_all.py::test_complex_math_expressions[3]":
-        "trigonometric identity (tan^2+1 = sec^2): r1 does not simplify functions",
-    "tests/test_all.py::test_complex_math_expressions[5]":
-        "cube roots and \\sin in matrix cells: r1 has square roots only and no functions",
-    "tests/test_all.py::test_complex_math_expressions[7]":
-        "floats with Math-Verify's non-default precision=2 (0.33 for 1/3); r1 compares exactly",
-    "tests/test_all.py::test_complex_math_expressions[13]":
-        "floats with Math-Verify's non-default precision=2 (2.6667 for 8/3); r1 compares exactly",
-    "tests/test_all.py::test_math_extraction_additional_cases[7]":
-        "a set {1,3} against an ordered pair (1,3): Math-Verify matches them element by element in "
-        "order; for r1 a set is not a tuple",
-    "tests/test_all.py::test_math_extraction_additional_cases[17]":
-        "the prediction boxes 200 and 255 before its final sentence: r1 reads two different boxes as "
-        "a hedge (box spam); Math-Verify prefers the 'final answer is' sentence",
-    "tests/test_all.py::test_set_rel_assymetry[3]":
-        "r1 compares an inequality with an interval in both directions; Math-Verify only when "
-        "allow_set_relation_comp=True or the prediction is the set",
-    "tests/test_numina_cases.py::test_numina_cases[3]":
-        "|z| between bounds against a union of intervals needs solving; r1 does not solve",
-    "tests/test_numina_cases.py::test_numina_cases[9]":
-        "'p=5,q=2;p=7,q=2' groups assignments into pairs by ';' ; r1 reads ';' as ',' and gets four "
-        "named values, not two tuples",
     "tests/test_numina_cases.py::test_numina_cases[24]":
         "the gold's box is unclosed and the prediction runs words into names ('1orW(x)'): r1 reads "
         "the prediction as prose and the names W(n), W(x) differ",
