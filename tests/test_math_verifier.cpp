@@ -4,12 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "reward/bigint.h"
+#include "reward/math_table.h"
 #include "reward/math_value.h"
 #include "reward/math_verifier.h"
+#include "train/data.h"
 
 using r1::BigInt;
 using r1::math_equivalent;
@@ -215,6 +221,86 @@ static const std::vector<Case> kCases = {
     {"5", "4.999", false},
     {"-5", "5", false},
     {"\\frac{1}{2}", "\\frac{2}{1}", false},
+    // Math-Verify's answer forms (docs/rewards.md "Math equivalence")
+    // number spellings: LaTeX separators with spaces, a plain space, a decimal comma
+    {"11111111100", "11,\\! 111,\\! 111,\\! 100", true},
+    {"14916", "14 {, }916", true},
+    {"1000", "1 000", true},
+    {"32349", "32, 349", false},  // a list
+    {"1000.99", "1000,99", true},
+    {"0.111", "0,111", true},
+    {"\\{1, 2\\}", "1,2", true},  // one digit after the comma: a list
+    {"(12, 102)", "(12,102)", true},  // inside brackets a comma separates
+    {"\\{12, 102\\}", "\\{12,102\\}", true},
+    // scientific notation, minus signs
+    {"0.0015", "1.5e-3", true},
+    {"200000", "2E5", true},
+    {"300000", "3 \\times 10^{5}", true},
+    {"\\frac{1}{1000}", "10^{-3}", true},
+    {"-5", "\xe2\x80\x93" "5", true},  // an en dash
+    {"2e", "2e", true},                     // not an exponent: the constant e
+        // percentages: a sign or a word; X% is X and X/100
+    {"28\\%", "28 percent", true},
+    {"28\\%", "28 pct", true},
+    {"28\\%", "0.28", true},
+    {"28\\%", "2.8", false},
+    // units after a wrapper, with a power; degrees
+    {"15", "15\\mbox{ cm}^2", true},
+    {"125", "125 miles", true},
+    {"90", "90^\\circ", true},
+    // relations: the same relation, not the same string
+    {"x \\geq 5", "5 \\leq x", true},
+    {"x < 1", "-x > -1", true},
+    {"x < 1", "x > -1", false},
+    {"x \\le 1", "x < 1", false},
+    {"x \\neq 3", "x != 3", true},
+    {"2x+4y-3=0", "y=-\\frac{1}{2}x+\\frac{3}{4}", true},
+    {"x^2/4 + y^2/3 = 1", "x^2/16 + y^2/12 = 1/4", true},
+    {"34x+45y-20z+100=0", "-34x-45y+20z-100=0", true},
+    {"x = 11", "x = 5+6 = 11", true},
+    {"x = \\frac{1}{3}", "x = \\frac{1}{3} \\approx 0.33", true},
+    {"-2 \\le x \\le 7", "x \\in [-2,7]", true},
+    {"-2 < x \\le 7", "x \\in [-2,7]", false},
+    {"x > 5", "(5, \\infty)", true},
+    {"7 = 11a+c", "11a+c", false},  // not "name = value"
+    // names on the left: tuples, functions, labels, lists of assignments
+    {"(p,q)=(3,2)", "(3,2)", true},
+    {"f(x) = 1", "1", true},
+    {"a=4,\\,-8,\\,-10", "-10,-8,4", true},
+    {"k = 45, n = 2", "n = 2, k = 45", true},
+    {"k = 45, n = 2", "k = 2, n = 45", false},
+    // sets: plain braces, \\pm, "and", semicolons
+    {"\\{1, 3\\}", "{3,1}", true},
+    {"\\pm 2021", "\\{-2021, 2021\\}", true},
+    {"1 \\pm \\sqrt{19}", "\\{1-\\sqrt{19}, 1+\\sqrt{19}\\}", true},
+    {"6, 8", "6 \\text{ and } 8", true},
+    {"-12;-11;-10", "\\{-10, -11, -12\\}", true},
+    {"p=5,q=2;p=7,q=2", "(5,2),(7,2)", true},  // one solution per group
+    {"p=5,q=2;p=7,q=2", "(2,5),(2,7)", false},
+    {"(0;-2;6)", "(0, -2, 6)", true},
+    // set operations: finite sets are computed, intervals stay an unordered expression
+    {"\\{1, 2, 3\\}", "\\{1, 2\\} \\cup \\{2, 3\\}", true},
+    {"\\{2\\}", "\\{1, 2\\} \\cap \\{2, 3\\}", true},
+    {"\\emptyset", "\\{1\\} \\cap \\{2\\}", true},
+    {"[0,2] \\cap [1,3]", "[1,3] \\cap [0,2]", true},
+    {"[0,2] \\cap [1,3]", "[0,2] \\cup [1,3]", false},
+        // matrices: array, sums and products
+    {"\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", "\\left[\\begin{array}{cc}1 & 2 \\\\ 3 & 4\\end{array}\\right]", true},
+    {"\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}",
+     "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}", true},
+    {"\\begin{pmatrix}19 & 22 \\\\ 43 & 50\\end{pmatrix}",
+     "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}", true},
+    // radicals: rationalized denominators, opaque square roots of sums
+    {"\\frac{1}{1+\\sqrt{2}}", "\\sqrt{2}-1", true},
+    {"\\frac{\\sqrt{\\sqrt{11}+\\sqrt{194}}}{15+2\\sqrt{33}}", "\\frac{\\sqrt{\\sqrt{194}+\\sqrt{11}}}{2\\sqrt{33}+15}", true},
+    {"\\sqrt{1+\\sqrt{2}}", "\\sqrt{1+\\sqrt{3}}", false},
+    {"\\frac{1}{3}", "\\cfrac{1}{3}", true},
+    {"\\frac{1}{2}", "\\\\frac{1}{2}", true},  // a doubled backslash from an escaped string
+    // multiple-choice letters in any wrapping
+    {"B", "(B)", true},
+    {"B", "\\text{(B)}", true},
+    {"\\text{(C)}", "C)", true},
+    {"B", "(C)", false},
     // text answers fall back to normalized strings
     {"\\text{Yes}", "yes", true},
     {"\\text{(A)}", "(A)", true},
@@ -294,6 +380,96 @@ TEST(MathVerifierExtraction, VerdictsNameTheReason) {
   EXPECT_EQ(verify_math("5", "\\boxed{5}", false).verdict, "equivalent");
 }
 
+TEST(MathVerifierExtraction, ListsOfBoxesAndLabels) {
+  using r1::verify_math;
+  // Boxes joined by "and" / "," (and labels of the next one) are one list answer.
+  EXPECT_TRUE(verify_math("1, 2", "\\boxed{1} and \\boxed{2}", false).correct);
+  EXPECT_TRUE(verify_math("(2, 2), (6, 2)", "\\boxed{(2, 2)} \\quad \\text{and} \\quad \\boxed{(6, 2)}", false).correct);
+  EXPECT_TRUE(verify_math("k = 45, n = 2", "$\\boxed{k = 45} \\quad \\text{and} \\quad \\boxed{n = 2}$", false).correct);
+  EXPECT_TRUE(verify_math("y_1 = 5, y_2 = 7", "\\( y_1 = \\boxed{5} \\) and \\( y_2 = \\boxed{7} \\)", false).correct);
+  EXPECT_TRUE(verify_math("(3, 3), (1, 1)", "\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}", false).correct);
+  EXPECT_EQ(verify_math("1, 2", "\\boxed{1} x_{ = \\boxed{2}", false).verdict, "hedged");  // a broken label
+    // A gold's boxes form its list even across other symbols or "papers and".
+  EXPECT_TRUE(verify_math("\\boxed{1} papers and \\boxed{2} bins", "\\boxed{1,2}", false).correct);
+  EXPECT_TRUE(verify_math("$\\boxed{1}\\boxed{2}$", "\\boxed{2, 1}", false).correct);
+  // The last box wins when all boxes agree; the box inside the answer tag wins over outside.
+  EXPECT_TRUE(verify_math("7", "\\boxed{7} so \\boxed{7}", false).correct);
+}
+
+TEST(MathVerifierExtraction, ProseInWholeTextModeOnly) {
+  using r1::verify_math;
+  // Whole-text mode (CLI, gold strings): Math-Verify's reading of prose.
+  EXPECT_TRUE(verify_math("14916", "Final Answer: The final answer is $14{,}916$. I hope it is correct.", true).correct);
+  EXPECT_TRUE(verify_math("34", "Final Answer: The largest $n$ is 34.", true).correct);
+  EXPECT_TRUE(verify_math("x \\ge 5", "Therefore $x \\geq 5$ is the solution.", true).correct);
+  EXPECT_TRUE(verify_math("1000.99", "the number is not 10 which is 1,000.99 euros", true).correct);
+  EXPECT_TRUE(verify_math("0.0015", "so it is about 1.5e-3 in the end", true).correct);
+  EXPECT_TRUE(verify_math("$1$ and $2$ and $3$", "\\boxed{3, 2, 1}", true).correct);
+  EXPECT_FALSE(verify_math("9", "Answer $ \n 9 \n $", true).correct);  // inline math on several lines
+  // The trainer's mode takes nothing from prose.
+  EXPECT_EQ(verify_math("14916", "The final answer is $14{,}916$.", false).verdict, "no_answer");
+  // A text with no words is still read whole (countdown expressions, "2/(4-4)").
+  EXPECT_EQ(r1::extract_final_answer("2/(4-4)", true).answer, "2/(4-4)");
+}
+
+// What a policy could try to collect reward with, in both extraction modes.
+TEST(MathVerifierExtraction, HacksAreNotAccepted) {
+  using r1::verify_math;
+  for (bool whole : {false, true}) {
+    // Every candidate at once.
+    EXPECT_FALSE(verify_math("3", "<answer>1, 2, 3, 4</answer>", whole).correct);
+    EXPECT_FALSE(verify_math("3", "\\boxed{1, 2, 3, 4}", whole).correct);
+    EXPECT_FALSE(verify_math("3", "\\boxed{1}, \\boxed{2}, \\boxed{3}, \\boxed{4}", whole).correct);
+    EXPECT_FALSE(verify_math("3", "\\boxed{\\{1, 2, 3, 4\\}}", whole).correct);
+    EXPECT_FALSE(verify_math("3", "\\boxed{3 \\text{ or } 4}", whole).correct);
+    EXPECT_FALSE(verify_math("3", "\\boxed{\\pm 3}", whole).correct);
+    // Box spam: different boxes without joining words are a hedge, whichever comes last.
+    EXPECT_EQ(verify_math("3", "\\boxed{1} \\boxed{2} \\boxed{3}", whole).verdict, "hedged");
+    EXPECT_EQ(verify_math("3", "\\boxed{4} wait, no: \\boxed{3}", whole).verdict, "hedged");
+    EXPECT_EQ(verify_math("3", "\\boxed{4} or \\boxed{3}", whole).verdict, "hedged");
+    // The answer only in the reasoning.
+    EXPECT_FALSE(verify_math("3", "<think>so the answer is \\boxed{3}</think> I am not sure.", whole).correct);
+    // Relations that mention the value without stating it.
+    for (const char* rel : {"x \\neq 3", "x < 3", "x \\le 3", "x > 3", "2 < x < 4", "x + 1 = 3", "3 = 4",
+                            "x \\in \\{3, 4\\}", "x = 3 \\text{ or } x = 4", "3 < x"}) {
+      EXPECT_FALSE(verify_math("3", std::string("\\boxed{") + rel + "}", whole).correct) << rel;
+    }
+    EXPECT_EQ(verify_math("x = 3", "\\boxed{y = 3}", whole).verdict, "wrong_variable");
+  }
+  // Without a tag or a box the trainer finds no answer at all.
+  EXPECT_EQ(verify_math("3", "The answer is 3.", false).verdict, "no_answer");
+}
+
+// --- Math-Verify's own test cases ------------------------------------------------------------
+
+// data/golden/math_verify/cases.jsonl: every literal case of Math-Verify's test suite with its
+// verdict (collect_cases.py). r1 must agree on each row, or the row names why it does not;
+// a new disagreement, or a reason that no longer applies, fails here.
+TEST(MathVerifierMathVerify, AgreesOrSaysWhy) {
+  const char* root = std::getenv("R1_ROOT");
+  std::string path = std::string(root ? root : ".") + "/data/golden/math_verify/cases.jsonl";
+  if (!std::ifstream(path)) GTEST_SKIP() << path << " not found (set R1_ROOT to the repository root)";
+  std::vector<r1::MathCaseOutcome> outcomes = r1::run_math_cases(r1::read_jsonl(path), path);
+  for (const r1::MathCaseOutcome& o : outcomes) {
+    EXPECT_FALSE(o.unexplained()) << o.source << ": r1 " << o.r1 << " (" << o.verdict << ", extracted '"
+                                  << o.extracted << "'), Math-Verify " << o.expected << ": a new disagreement";
+    EXPECT_FALSE(o.stale()) << o.source << ": r1 now agrees with Math-Verify; remove its r1_differs reason";
+  }
+  std::vector<r1::MathCategoryTally> tallies = r1::tally_math_cases(outcomes);
+  std::set<std::string> categories;
+  for (const r1::MathCategoryTally& t : tallies) categories.insert(t.category);
+  for (const char* needed : {"numbers", "percent", "units_text", "sets_intervals", "relations", "matrices", "tuples",
+                             "multiple_choice", "boxed_lists", "fractions", "sqrt_pi"})
+    EXPECT_TRUE(categories.count(needed)) << needed;
+  const r1::MathCategoryTally& all = tallies.back();
+  EXPECT_GE(all.cases, 250);
+  // 253 of 268 at the time of writing (docs/verify.md "Math answers"); the 15 others are
+  // deliberate and each carries its reason.
+  EXPECT_GE(all.agree, 253);
+  std::string table = r1::math_table_markdown(outcomes);
+  std::cout << table.substr(0, table.find("\n\n") + 1);
+}
+
 // --- bounded work ----------------------------------------------------------------------------
 
 TEST(MathVerifierLimits, HostileInputsAreRejectedFast) {
@@ -338,6 +514,14 @@ TEST(MathVerifierLimits, HostileInputsAreRejectedFast) {
   t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(r1::verify_math("7", many, false).correct);
   EXPECT_EQ(r1::verify_math("7", many + "\\boxed{8}", false).verdict, "hedged");
+  ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(ms, 2000.0);
+
+  // Prose with thousands of unclosed math delimiters (whole-text mode) is scanned in linear time.
+  std::string unclosed = "The answer is ";
+  for (int i = 0; i < 20000; i++) unclosed += "\\( $$ \\[ 1 ";
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(r1::verify_math("1", unclosed, true).correct);
   ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(ms, 2000.0);
 

@@ -79,3 +79,27 @@ TEST(RewardCli, DataGenWritesDeterministicJsonl) {
   EXPECT_EQ(run_r1("data gen --task nope --n 2 --seed 1 --out " + path).code, 2);
   EXPECT_EQ(run_r1("data gen --task arith --n 2 --seed 1").code, 2);  // --out missing
 }
+
+// `r1 verify --task math --cases FILE`: the agreement table; exit code 1 when a disagreement has
+// no reason or a stated reason no longer holds.
+TEST(RewardCli, VerifyMathCasesTable) {
+  if (!std::getenv("R1_BIN")) GTEST_SKIP() << kNoBin;
+  r1::TempDir dir;
+  std::string agree = dir.path() + "/agree.jsonl", stale = dir.path() + "/stale.jsonl";
+  std::ofstream(agree) << R"({"source": "a", "category": "fractions", "gold": "1/2", "pred": "\\boxed{0.5}", "mv": 1})" "\n"
+                       << R"({"source": "b", "category": "floats", "gold": "1/3", "pred": "0.333333", "mv": 1, "r1_differs": "exact"})" "\n";
+  std::ofstream(stale) << R"({"source": "c", "category": "fractions", "gold": "1/2", "pred": "0.5", "mv": 1, "r1_differs": "old"})" "\n";
+  CliRun r = run_r1("verify --task math --cases " + agree + " --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  Json j = Json::parse(r.out);
+  const Json& all = j.at("categories")[2];
+  EXPECT_EQ(all.at("category").as_string(), "all");
+  EXPECT_EQ(all.at("cases").as_int(), 2);
+  EXPECT_EQ(all.at("agree").as_int(), 1);
+  EXPECT_EQ(all.at("deliberate").as_int(), 1);
+  EXPECT_EQ(j.at("cases")[1].at("verdict").as_string(), "not_equivalent");
+  r = run_r1("verify --task math --cases " + stale);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("STALE"), std::string::npos) << r.out;
+  EXPECT_EQ(run_r1("verify --task math --cases " + dir.path() + "/missing.jsonl").code, 2);
+}

@@ -11,7 +11,9 @@
 #include "reward/code.h"
 #include "reward/countdown.h"
 #include "reward/format.h"
+#include "reward/math_table.h"
 #include "reward/math_verifier.h"
+#include "train/data.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -23,6 +25,12 @@ static const char* kUsage =
     "                    TEXT's final answer (<answer> tag, else \\boxed{}, else the whole text)\n"
     "                    against ANSWER, exactly; --rel-tol > 0 allows a relative error on\n"
     "                    numeric answers (default 0: exact)\n"
+    "  --task math --cases FILE.jsonl\n"
+    "                    runs a table of {\"source\", \"category\", \"gold\", \"pred\", \"mv\": 0|1,\n"
+    "                    [\"r1_differs\": reason]} rows (data/golden/math_verify/cases.jsonl: Math-Verify's\n"
+    "                    own test cases) and prints the agreement per category and every\n"
+    "                    disagreement; --json prints the tallies and outcomes instead; exit code 1\n"
+    "                    when a disagreement has no reason or a reason no longer applies"
     "  --task countdown  --gold TASK --pred TEXT; TASK is \"numbers=3,5,7 target=22\" or a\n"
     "                    JSON row {\"numbers\": [3,5,7], \"target\": 22, ...}\n"
     "  --task format     --pred TEXT: <think>...</think><answer>...</answer> format (reward 1/0)\n"
@@ -102,11 +110,38 @@ static const std::map<std::string, Json (*)(Args&)> kTasks = {
     {"code", verify_code_task},
 };
 
+// --task math --cases FILE: the agreement table (see reward/math_table.h).
+static int run_math_table(Args& args, bool json) {
+  std::string path = args.str("cases");
+  args.finish();
+  std::vector<MathCaseOutcome> outcomes = run_math_cases(read_jsonl(path), path);
+  std::vector<MathCategoryTally> tallies = tally_math_cases(outcomes);
+  if (json) {
+    Json doc = Json::object(), cats = Json::array(), cases = Json::array();
+    for (const MathCategoryTally& t : tallies)
+      cats.push_back(Json(Json::Object{{"category", t.category}, {"cases", t.cases}, {"agree", t.agree},
+                                       {"deliberate", t.deliberate}, {"unexplained", t.unexplained},
+                                       {"stale", t.stale}}));
+    for (const MathCaseOutcome& o : outcomes)
+      cases.push_back(Json(Json::Object{{"source", o.source}, {"category", o.category}, {"mv", o.expected},
+                                        {"r1", o.r1}, {"verdict", o.verdict}, {"extracted", o.extracted},
+                                        {"r1_differs", o.differs}}));
+    doc["categories"] = cats;
+    doc["cases"] = cases;
+    std::printf("%s\n", doc.dump().c_str());
+  } else {
+    std::printf("%s", math_table_markdown(outcomes).c_str());
+  }
+  const MathCategoryTally& all = tallies.back();
+  return all.unexplained == 0 && all.stale == 0 ? 0 : 1;
+}
+
 // --- command -------------------------------------------------------------------------------
 
 static int run_verify(Args& args) {
   std::string task = args.str("task");
   bool json = args.flag("json");
+  if (task == "math" && args.has("cases")) return run_math_table(args, json);
   auto it = kTasks.find(task);
   if (it == kTasks.end()) {
     std::string names;

@@ -7,10 +7,15 @@
 // symbolic). Products are expanded and like terms collected, so the representation is
 // canonical: 3\sqrt{13} and \sqrt{117} both become 3*sqrt(13); (x+1)^2 and x^2+2x+1
 // are the same map. Non-scalars: tuples/intervals (ordered, bracket kinds kept), sets and
-// unions of intervals (unordered), matrices.
+// unions/intersections of intervals (unordered), matrices.
 //
-// Does not do: functions (\sin, \log), division by a sum (1/(1+\sqrt2)), roots other
-// than square roots, complex numbers, inequalities. Those inputs throw MathLimit and the
+// What the model cannot expand (the square root of a sum, 1/(x+1), 2^x) is an opaque
+// factor named by its canonical spelling: equal names are equal values, so comparison
+// stays exact, and equalities that need rewriting inside it are missed. Division by
+// p + q (numbers with square roots) is rationalized: 1/(1+\sqrt2) is \sqrt2 - 1.
+// Relations (equations, inequalities, chains) are parsed into ParsedAnswer below.
+// Does not do: functions (\sin, \log), roots other than square roots, complex numbers,
+// solving. Those inputs throw MathLimit and the
 // verifier falls back to comparing normalized strings. All work is bounded (see
 // bigint.h and the limits in math_value.cpp).
 #pragma once
@@ -40,7 +45,6 @@ struct Poly {
   bool is_zero() const { return terms.empty(); }
   bool is_rational() const;            // zero, or a single term without sqrt or symbols
   Rational rational() const;           // requires is_rational()
-  bool is_single_variable(std::string* name) const;  // exactly "x" (coefficient 1)
   bool numeric(double* out) const;     // value if the only symbol is \pi
   std::string key() const;
 };
@@ -49,25 +53,48 @@ Poly operator+(const Poly& a, const Poly& b);
 Poly operator-(const Poly& a);
 Poly operator-(const Poly& a, const Poly& b);
 Poly operator*(const Poly& a, const Poly& b);
-Poly divide(const Poly& a, const Poly& b);   // b must be a single nonzero term
+Poly divide(const Poly& a, const Poly& b);   // b nonzero; p + q numbers: rationalized
 Poly power(const Poly& base, const Poly& exponent);  // integer (or half-integer of a rational) exponent
-Poly square_root(const Poly& a);             // a must be a nonnegative rational
+Poly square_root(const Poly& a);             // a nonnegative rational; else an opaque factor
 
 struct Value {
-  enum class Kind { Scalar, Tuple, Set, Union, Matrix };
+  enum class Kind { Scalar, Tuple, Set, Union, Intersection, Matrix };
   Kind kind = Kind::Scalar;
   Poly scalar;                // Kind::Scalar
-  std::vector<Value> items;   // Tuple/Set/Union elements; Matrix cells, row-major
+  std::vector<Value> items;   // Tuple/Set/Union/Intersection elements; Matrix cells, row-major
+  bool plus_minus = false;    // a Set written a \pm b: spliced into an enclosing list
   char open = 0, close = 0;   // Tuple brackets: '(' or '[', ')' or ']'
   int rows = 0, cols = 0;     // Matrix
   std::string key() const;    // canonical: equal keys <=> equivalent values
 };
 
-// An answer, optionally written as "x = <value>" (var is then "x").
-struct ParsedAnswer {
-  std::string var;
-  Value value;
+// A relation written in an answer, as lhs - rhs OP 0 with OP one of = < <= != (a > b is
+// stored as b - a < 0). Two relations are the same when their polynomials differ by a
+// constant factor: positive for < and <=, nonzero for = and != (2x+4y-3=0 is
+// y = -x/2 + 3/4; x < 1 is -x > -1).
+struct Relation {
+  Poly poly;
+  std::string op;
 };
+
+// One final answer. A bare value ("3/4", "(1,2)", "\{1,2\}"); a named value: "x = 5",
+// "x \in [1,2]", "(p,q) = (3,2)", "f(x) = 1", a chain "x = 2+3 = 5" (the last link is the
+// value), an inequality with a name ("x < 3" is x in (-\infty, 3), "1 < x \le 2" is
+// x in (1, 2]); or a relation with no value ("2x+4y-3=0", "-x > -1", "x \neq 3"). A list
+// ("1, 2", "x = 1, x = 2", "a = 1, b = 2") is the set of its items' values.
+struct ParsedAnswer {
+  std::string var;                // the name written left of = / \in / around < (its tokens' text), or ""
+  Value value;                    // the value; meaningful when has_value
+  bool has_value = true;          // false: a relation with no value form
+  bool relational = false;        // written as a relation other than "name = value" / "name \in set"
+  std::vector<Relation> relations;  // the relation's links, when both sides are polynomials
+  std::string named_key;          // a list of differently named items: sorted "name=value" keys
+  bool percent = false;           // written with % or the word percent / pct
+};
+
+// True for the words an answer may contain besides math: units ("cm", "miles"), "percent",
+// "pct", "and", "or" (the parser drops or reads them; any other word makes a text prose).
+bool is_answer_word(const std::string& word);
 
 // Parses one final answer. Throws MathLimit (with a short reason) when the text is not
 // a supported math expression or exceeds a bound.

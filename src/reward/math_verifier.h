@@ -3,10 +3,13 @@
 // docs/rewards.md for every rule).
 //
 // Extraction: the content of the final <answer>...</answer> if there is one, else the
-// last brace-matched \boxed{...} / \fbox{...}; text inside <think>...</think> is never
-// looked at. Two different final answers (two answer tags, or boxes, that disagree) fail.
-// Does not do: partial credit, answers that need a CAS (functions, limits, equations
-// other than "x = value").
+// brace-matched \boxed{...} / \fbox{...} boxes; text inside <think>...</think> is never
+// looked at. Boxes that agree are one answer; different ones joined by "and"/commas are
+// one list answer, otherwise a hedge, which fails. Without a tag or box the trainer finds
+// no answer; the CLI and gold strings read the text as Math-Verify does (whole, or the
+// math of its prose). Answers are compared exactly, relations as relations.
+// Does not do: partial credit, answers that need a CAS (functions, limits, solving),
+// floating-point rounding (see docs/verify.md "Math answers" for where Math-Verify differs).
 #pragma once
 #include <string>
 
@@ -19,9 +22,9 @@ struct Extraction {
   std::string answer;   // the answer text (trimmed)
 };
 
-// Finds the final answer in a completion. When the text has no <answer> tag and no
-// \boxed{}, `whole_if_none` makes the whole text (outside <think>) the answer; the
-// trainer passes false (no tag, no answer), the CLI and gold strings pass true.
+// Finds the final answer in a completion (countdown's reading: different boxes are always a
+// hedge). When the text has no <answer> tag and no \boxed{}, `whole_if_none` makes the
+// whole text (outside <think>) the answer; the trainer passes false (no tag, no answer).
 Extraction extract_final_answer(const std::string& text, bool whole_if_none);
 
 struct MathOptions {
@@ -40,6 +43,7 @@ struct MathResult {
 };
 
 // gold: the reference answer ("3/4", "\boxed{3/4}", "x = 2"); completion: model output.
+// whole_if_none: false for the trainer (an answer needs a tag or a box), true for the CLI.
 MathResult verify_math(const std::string& gold, const std::string& completion, bool whole_if_none,
                        const MathOptions& opt = {});
 

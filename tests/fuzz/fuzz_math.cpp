@@ -20,7 +20,9 @@ static const char* kTokens[] = {
     "\\begin{pmatrix}", "\\end{pmatrix}", "&", "\\\\", "x", "y", "=", "\\cdot", "\\times", "-", "+", "/",
     "\\boxed{", "<answer>", "</answer>", "<think>", "</think>", "\\text{ cm}", "\\%", "^\\circ", "1,000",
     "\\,", "\\!", ".5", "123456789", "\\left(", "\\right)", "\\cup", "x_1", "\\alpha", "0", "2", "10",
-    "\\emptyset", "\\$", "99999999999999999", "^{-1}", "^{1/2}", "\\sqrt{2}", "\\fbox{", " or ", "e", "$"};
+    "\\emptyset", "\\$", "99999999999999999", "^{-1}", "^{1/2}", "\\sqrt{2}", "\\fbox{", " or ", "e", "$",
+    "\\le", "<", ">=", "\\neq", "\\in", "\\pm", "\\approx", " and ", " percent", ";", ":", "\\\\frac",
+    "\\begin{array}{cc}", "\\end{array}", "{,}", " answer is ", "\\(", "\\)", "f(x)", "1,5", "^x", "\\cap", "e-3", "\xe2\x80\x93"};
 
 static std::string expand(const uint8_t* data, size_t size) {
   std::string s;
