@@ -37,6 +37,7 @@ void validate(const GrpoOptions& o) {
   if (!(o.beta >= 0)) throw Error(cat("option beta: ", o.beta, " is negative"));
   if (!(o.eps >= 0)) throw Error(cat("option eps: ", o.eps, " is negative"));
   if (o.max_len < 0) throw Error(cat("option max_len: ", o.max_len, " is negative"));
+  if (!(o.len_eps >= 0)) throw Error(cat("option len_eps: ", o.len_eps, " is negative"));
   if (!(o.kl_clamp >= 0)) throw Error(cat("option kl_clamp: ", o.kl_clamp, " is negative"));
   if (!(o.dual_clip == 0 || o.dual_clip > 1)) throw Error(cat("option dual_clip: ", o.dual_clip, " is neither 0 (off) nor > 1"));
   if (o.dual_clip > 0 && o.policy != "clip") throw Error("option dual_clip: only with policy clip");
@@ -96,7 +97,12 @@ const Convention kConventions[] = {
     {"trl-dapo", [] { return trl("token-mean"); }},
     {"verl-token-mean", [] { return verl("token-mean"); }},
     {"verl-seq-mean-token-sum", [] { return verl("seq-mean-token-sum"); }},
-    {"verl-seq-mean-token-mean", [] { return verl("grpo"); }},
+    {"verl-seq-mean-token-mean",
+     [] {
+       GrpoOptions o = verl("grpo");
+       o.len_eps = 1e-8;  // agg_loss: sum_t l / (n_i + 1e-8)
+       return o;
+     }},
     {"verl-seq-mean-token-sum-norm", [] { return verl("seq-mean-token-sum-norm"); }},
     {"verl-kl-in-reward",
      [] {  // algorithm.use_kl_in_reward = True, kl_penalty = "kl" (k1), kl_ctrl.kl_coef = 0.001; use_kl_loss = False
@@ -327,7 +333,7 @@ GrpoLoss grpo_loss(const Ragged& A, const Ragged& lp, const Ragged& lp_old, cons
     size_t n = lp[i].size();
     if (n == 0) continue;
     // Weight of each of this completion's tokens in the aggregate L.
-    double w = opt.loss == "grpo" ? 1.0 / (double(N) * double(n))
+    double w = opt.loss == "grpo" ? 1.0 / (double(N) * (double(n) + opt.len_eps))
              : opt.loss == "token-mean" ? 1.0 / double(total)
              : opt.loss == "dr_grpo" ? 1.0 / (double(N) * double(max_len))
              : opt.loss == "seq-mean-token-sum" ? 1.0 / double(N)

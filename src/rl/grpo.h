@@ -36,6 +36,7 @@ struct GrpoOptions {
   std::string std = "sample";  // "sample" (divide by n-1) or "population" (divide by n)
   double eps = 1e-4;           // added to the std
   int64_t max_len = 0;         // dr_grpo's / seq-mean-token-sum-norm's constant; 0 = the longest completion
+  double len_eps = 0;          // "grpo" divides by n_i + len_eps (verl's seq-mean-token-mean: 1e-8)
   // --- the orthogonal options the named conventions (grpo_convention()) combine ---
   // Baseline b_i: "mean" (the group mean, GRPO) or "rloo" (the mean of the group's other
   // rewards, RLOO: r_i - b_i = G/(G-1) (r_i - mean_g)).

@@ -34,7 +34,7 @@ GrpoOptions parse_grpo_options(const Json& o, const std::string& source, const s
     if (!name.empty()) opt = grpo_convention(name);
     if (o.is_null()) return opt;
     reject_unknown_fields(o, {"convention", "loss", "beta", "eps_low", "eps_high", "scale_rewards", "std", "eps",
-                              "max_len", "baseline", "kl", "kl_clamp", "kl_in", "ratio", "policy", "dual_clip",
+                              "max_len", "len_eps", "baseline", "kl", "kl_clamp", "kl_in", "ratio", "policy", "dual_clip",
                               "tis_cap"}, source, "option");
     opt.loss = o.get_string("loss", opt.loss);
     opt.beta = o.get_number("beta", opt.beta);
@@ -44,6 +44,7 @@ GrpoOptions parse_grpo_options(const Json& o, const std::string& source, const s
     opt.std = o.get_string("std", opt.std);
     opt.eps = o.get_number("eps", opt.eps);
     opt.max_len = o.get_int("max_len", opt.max_len);
+    opt.len_eps = o.get_number("len_eps", opt.len_eps);
     opt.baseline = o.get_string("baseline", opt.baseline);
     opt.kl = o.get_string("kl", opt.kl);
     opt.kl_clamp = o.get_number("kl_clamp", opt.kl_clamp);
