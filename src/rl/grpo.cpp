@@ -309,8 +309,7 @@ GrpoLoss grpo_loss(const Ragged& A, const Ragged& lp, const Ragged& lp_old, cons
   if (N == 0) throw Error("grpo: no completions");
   check_rows(lp, A, "lp", "advantage");
   check_rows(lp, lp_old, "lp", "lp_old");
-  bool kl_in_loss = opt.kl_in == "loss" && opt.beta > 0;
-  if (kl_in_loss || (opt.kl_in != "loss" && opt.beta > 0)) check_rows(lp, lp_ref, "lp", "lp_ref");
+  check_rows(lp, lp_ref, "lp", "lp_ref");
   if (opt.tis_cap > 0) {
     if (lp_rollout.empty()) throw Error("grpo: option tis_cap needs the rollout log-probs (lp_rollout)");
     check_rows(lp, lp_rollout, "lp", "lp_rollout");
@@ -376,12 +375,13 @@ GrpoLoss grpo_loss(const Ragged& A, const Ragged& lp, const Ragged& lp_old, cons
       double l = tis * pg, dl = tis * dpg_dlp;
       if (opt.ratio == "sequence") seq_grad += w * tis * dpg_drho;
       else dl += tis * dpg_drho * rho;
-      if (opt.beta > 0 && opt.kl_in == "loss") {
+      // The KL estimate is reported whatever beta is; it enters the loss only with kl_in "loss".
+      if (opt.kl_in == "loss") {
         KlTerm k = kl_estimate(lp[i][t], lp_ref[i][t], opt);
         l += opt.beta * k.value;
         dl += opt.beta * k.grad;
         kl_sum += k.value;
-      } else if (opt.beta > 0) {
+      } else {
         kl_sum += kl_estimate(lp_old[i][t], lp_ref[i][t], opt).value;
       }
       out.loss += w * l;

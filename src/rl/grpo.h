@@ -88,7 +88,7 @@ Ragged grpo_token_advantages(const std::vector<double>& rewards, int64_t group_s
 struct GrpoLoss {
   double loss = 0;
   double kl_mean = 0;        // mean over all completion tokens of the KL estimate (of lp, or of lp_old
-                             // when kl_in is "reward"/"return"), after clamping
+                             // when kl_in is "reward"/"return"), after clamping; reported for any beta
   double clip_fraction = 0;  // tokens whose clipped policy term is active (no gradient through rho;
                              // cispo: tokens whose weight was clipped)
   double dual_clip_fraction = 0;  // tokens with A < 0 held at -c A by the dual clip

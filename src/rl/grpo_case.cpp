@@ -27,15 +27,16 @@ static std::vector<std::vector<double>> ragged(const Json& root, const char* fie
 GrpoOptions parse_grpo_options(const Json& o, const std::string& source, const std::string& convention) {
   GrpoOptions opt;
   if (!o.is_null() && !o.is_object()) throw Error(cat(source, ": field 'options' must be an object"));
+  if (!o.is_null())
+    reject_unknown_fields(o, {"convention", "loss", "beta", "eps_low", "eps_high", "scale_rewards", "std", "eps",
+                              "max_len", "len_eps", "baseline", "kl", "kl_clamp", "kl_in", "ratio", "policy",
+                              "dual_clip", "tis_cap"}, source, "option");
   try {
     // The convention first (from the caller, else the options' own field), then every field
     // given overrides it.
     std::string name = !convention.empty() ? convention : o.is_null() ? "" : o.get_string("convention", "");
     if (!name.empty()) opt = grpo_convention(name);
     if (o.is_null()) return opt;
-    reject_unknown_fields(o, {"convention", "loss", "beta", "eps_low", "eps_high", "scale_rewards", "std", "eps",
-                              "max_len", "len_eps", "baseline", "kl", "kl_clamp", "kl_in", "ratio", "policy", "dual_clip",
-                              "tis_cap"}, source, "option");
     opt.loss = o.get_string("loss", opt.loss);
     opt.beta = o.get_number("beta", opt.beta);
     opt.eps_low = o.get_number("eps_low", opt.eps_low);
@@ -85,6 +86,15 @@ GrpoCase parse_grpo_case(const Json& j, const std::string& source, const std::st
     if (c.lp_old[i].size() != c.lp[i].size() || c.lp_ref[i].size() != c.lp[i].size())
       throw Error(cat(source, ": row ", i, " has ", c.lp[i].size(), " lp, ", c.lp_old[i].size(), " lp_old, ",
                       c.lp_ref[i].size(), " lp_ref values"));
+  if (!c.lp_rollout.empty()) {
+    if (c.lp_rollout.size() != N) throw Error(cat(source, ": ", N, " rewards but ", c.lp_rollout.size(), " lp_rollout rows"));
+    for (size_t i = 0; i < N; i++)
+      if (c.lp_rollout[i].size() != c.lp[i].size())
+        throw Error(cat(source, ": row ", i, " has ", c.lp[i].size(), " lp but ", c.lp_rollout[i].size(),
+                        " lp_rollout values"));
+  }
+  if (c.options.tis_cap > 0 && c.lp_rollout.empty())
+    throw Error(cat(source, ": options: tis_cap needs field 'lp_rollout' (the rollout engine's log-probs)"));
   if (c.group_size < 1 || N % size_t(c.group_size) != 0)
     throw Error(cat(source, ": ", N, " completions do not split into groups of group_size ", c.group_size));
   return c;

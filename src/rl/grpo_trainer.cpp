@@ -29,7 +29,7 @@ namespace r1 {
 
 GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
   reject_unknown_fields(j, {
-      "tasks", "difficulty", "steps", "convention", "baseline", "kl", "kl_clamp", "ratio", "policy", "dual_clip", "prompts_per_step", "group_size", "lr", "weight_decay", "grad_clip", "beta",
+      "tasks", "difficulty", "steps", "convention", "baseline", "kl", "kl_clamp", "ratio", "policy", "dual_clip", "len_eps", "prompts_per_step", "group_size", "lr", "weight_decay", "grad_clip", "beta",
       "eps_low", "eps_high", "loss", "scale_rewards", "std", "eps", "max_len", "mu", "minibatches", "temperature",
       "top_p", "max_new_tokens", "ref_reset_every", "dynamic_sampling", "mask_truncated", "overlong_buffer",
       "overlong_penalty", "w_accuracy", "w_format", "w_language", "template", "eval_every", "eval_rows",
@@ -57,6 +57,7 @@ GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
     o.ratio = j.get_string("ratio", o.ratio);
     o.policy = j.get_string("policy", o.policy);
     o.dual_clip = j.get_number("dual_clip", o.dual_clip);
+    o.len_eps = j.get_number("len_eps", o.len_eps);
     o.beta = j.get_number("beta", o.beta);
     o.eps_low = j.get_number("eps_low", o.eps_low);
     o.eps_high = j.get_number("eps_high", o.eps_high);
@@ -147,6 +148,14 @@ Json GrpoConfig::to_json() const {
   j["std"] = objective.std;
   j["eps"] = objective.eps;
   j["max_len"] = objective.max_len;
+  if (!objective.convention.empty()) j["convention"] = objective.convention;
+  j["baseline"] = objective.baseline;
+  j["kl"] = objective.kl;
+  j["kl_clamp"] = objective.kl_clamp;
+  j["ratio"] = objective.ratio;
+  j["policy"] = objective.policy;
+  j["dual_clip"] = objective.dual_clip;
+  j["len_eps"] = objective.len_eps;
   j["mu"] = mu;
   j["minibatches"] = minibatches;
   j["temperature"] = temperature;

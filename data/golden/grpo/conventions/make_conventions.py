@@ -24,7 +24,9 @@ in float32, so r1's float32 training op sees the same numbers.
 Output: conventions.json = {"batches": {name: case}, "conventions": {key: {"convention":
 NAME, "options": {overrides}, "expected": {batch: output}}}} where output has the fields of
 `r1 grpo-loss`: advantages, (token_advantages), loss, kl_mean, clip_fraction,
-dual_clip_fraction, tis_capped_fraction, grad_lp.
+dual_clip_fraction, tis_capped_fraction, grad_lp. kl_mean is r1's metric: the token mean of
+the convention's KL estimator (of lp against lp_ref; of lp_old when the KL is in the reward),
+reported also when beta = 0.
 
 Usage: /usr/bin/python3 data/golden/grpo/conventions/make_conventions.py
 """
@@ -154,7 +156,7 @@ def trl(b, loss_type, beta=0.0, epsilon=0.2, epsilon_high=None, scale_rewards="g
         loss = (per_token_loss * mask).sum() / mask.sum().clamp(min=1.0)
     elif loss_type == "dr_grpo":
         loss = (per_token_loss * mask).sum() / (per_token_loss.size(0) * max_completion_length)
-    kl = per_token_kl.detach() if beta != 0.0 else torch.zeros_like(mask)
+    kl = per_token_kl.detach()  # r1 reports the mean KL whatever beta is (TRL logs it when beta != 0)
     zero = torch.zeros_like(mask, dtype=torch.bool)
     return finish(b, loss, adv_flat, kl, clipped, zero, zero)
 
@@ -230,11 +232,10 @@ def verl(b, loss_agg_mode="token-mean", use_kl_loss=True, kl_loss_coef=0.001, kl
         capped = (w > rollout_is_threshold) & (mask > 0)
         pg_losses = pg_losses * w.clamp(max=rollout_is_threshold).detach()
     loss = verl_agg_loss(pg_losses, mask, loss_agg_mode)
-    kl_tok = torch.zeros_like(mask)
+    kld = verl_kl_penalty(log_prob, b.ref, kl_loss_type)
+    kl_tok = kld.detach()  # r1 reports the token mean of the KL estimate, also with use_kl_loss=False
     if use_kl_loss:
-        kld = verl_kl_penalty(log_prob, b.ref, kl_loss_type)
         loss = loss + verl_agg_loss(kld, mask, loss_agg_mode) * kl_loss_coef
-        kl_tok = kld.detach()
     if use_kl_in_reward:
         kl_tok = kld_reward
     return finish(b, loss, adv, kl_tok, clipfrac, dualfrac, capped)
@@ -255,14 +256,10 @@ def openrlhf(b, use_kl_loss=False, kl_estimator="k1", init_kl_coef=0.01, eps_cli
     mask = b.mask
     rewards = b.rewards.view(-1, b.G)
     rewards = ((rewards - rewards.mean(-1, keepdim=True)) / (rewards.std(-1, keepdim=True) + 1e-9)).reshape(-1)
-    if not use_kl_loss:  # the KL of the rollout policy against the reference, in the reward
-        kl = openrlhf_approx_kl(b.old, b.ref, kl_estimator) * mask
-        kl_coef = init_kl_coef
-    else:
-        kl = torch.zeros_like(mask)
-        kl_coef = init_kl_coef
+    # Without kl.use_loss: the KL of the rollout policy against the reference goes in the reward.
+    kl = torch.zeros_like(mask) if use_kl_loss else openrlhf_approx_kl(b.old, b.ref, kl_estimator) * mask
     # compute_reward: -kl_coef * kl on every token, the reward added on the last one
-    reward = torch.zeros_like(mask) if use_kl_loss else -kl_coef * kl
+    reward = -init_kl_coef * kl
     for i, n in enumerate(b.lengths):
         reward[i, n - 1] += rewards[i]
     # get_cumulative_returns, gamma = 1: returns_t = sum_{s >= t} reward_s
@@ -303,7 +300,8 @@ def gspo(b, eps_low=3e-4, eps_high=4e-4):
         clipped[i, :n] = bool(clip < unclipped)
     loss = -total / len(b.lengths)
     zero = torch.zeros_like(b.mask, dtype=torch.bool)
-    return finish(b, loss, adv, torch.zeros_like(b.mask), clipped, zero, zero)
+    kl = torch.exp(b.ref - b.lp) - (b.ref - b.lp) - 1  # not in the GSPO loss; r1 reports its mean (k3)
+    return finish(b, loss, adv, kl.detach(), clipped, zero, zero)
 
 
 # --- the conventions and the batches --------------------------------------------------
