@@ -302,6 +302,48 @@ Ragged grpo_token_advantages(const std::vector<double>& rewards, int64_t G, cons
 
 // --- the objective ---------------------------------------------------------------
 
+namespace {
+// Weight of each token of a completion of n tokens in the aggregate L (opt.loss).
+double token_weight(const GrpoOptions& opt, size_t N, size_t n, int64_t total, int64_t max_len) {
+  if (opt.loss == "grpo") return 1.0 / (double(N) * (double(n) + opt.len_eps));
+  if (opt.loss == "token-mean") return 1.0 / double(total);
+  if (opt.loss == "dr_grpo") return 1.0 / (double(N) * double(max_len));
+  if (opt.loss == "seq-mean-token-sum") return 1.0 / double(N);
+  return 1.0 / double(max_len);  // seq-mean-token-sum-norm
+}
+
+// The policy term of one token (to be minimised) and its derivatives w.r.t. the ratio and
+// w.r.t. lp directly (CISPO's only path).
+struct PolicyTerm {
+  double value = 0, d_rho = 0, d_lp = 0;
+  bool clipped = false;  // the clip decides: no gradient through rho (cispo: the weight was clipped)
+  bool dual = false;     // held at -c A by the dual clip
+};
+
+PolicyTerm policy_term(double rho, double a, double lp, const GrpoOptions& opt) {
+  const double lo = 1.0 - opt.eps_low, hi = 1.0 + opt.eps_high;
+  PolicyTerm p;
+  if (opt.policy == "cispo") {
+    double w = std::clamp(rho, lo, hi);  // stop-gradient weight
+    p.value = -w * a * lp;
+    p.d_lp = -w * a;
+    p.clipped = w != rho;
+    return p;
+  }
+  double unclipped = rho * a, clipped = std::clamp(rho, lo, hi) * a;
+  p.clipped = clipped < unclipped;  // min picks the clipped term: no gradient
+  double surr = p.clipped ? clipped : unclipped;
+  p.d_rho = p.clipped ? 0.0 : -a;
+  if (opt.dual_clip > 0 && a < 0 && surr < opt.dual_clip * a) {  // -surr > -c A: held at -c A
+    surr = opt.dual_clip * a;
+    p.d_rho = 0;
+    p.dual = true;
+  }
+  p.value = -surr;
+  return p;
+}
+}  // namespace
+
 GrpoLoss grpo_loss(const Ragged& A, const Ragged& lp, const Ragged& lp_old, const Ragged& lp_ref,
                    const Ragged& lp_rollout, const GrpoOptions& opt) {
   validate(opt);
@@ -331,12 +373,7 @@ GrpoLoss grpo_loss(const Ragged& A, const Ragged& lp, const Ragged& lp_old, cons
   for (size_t i = 0; i < N; i++) {
     size_t n = lp[i].size();
     if (n == 0) continue;
-    // Weight of each of this completion's tokens in the aggregate L.
-    double w = opt.loss == "grpo" ? 1.0 / (double(N) * (double(n) + opt.len_eps))
-             : opt.loss == "token-mean" ? 1.0 / double(total)
-             : opt.loss == "dr_grpo" ? 1.0 / (double(N) * double(max_len))
-             : opt.loss == "seq-mean-token-sum" ? 1.0 / double(N)
-             : 1.0 / double(max_len);
+    double w = token_weight(opt, N, n, total, max_len);
     // GSPO: one ratio per completion, s_i = exp(mean_t (lp - lp_old)); ds_i/dlp_{i,u} = s_i / n.
     double seq_log_ratio = 0;
     for (size_t t = 0; t < n; t++) seq_log_ratio += lp[i][t] - lp_old[i][t];
@@ -346,35 +383,18 @@ GrpoLoss grpo_loss(const Ragged& A, const Ragged& lp, const Ragged& lp_old, cons
     for (size_t t = 0; t < n; t++) {
       double a = A[i][t];
       double rho = opt.ratio == "sequence" ? s : std::exp(lp[i][t] - lp_old[i][t]);
-      double lo = 1.0 - opt.eps_low, hi = 1.0 + opt.eps_high;
-      double pg = 0, dpg_drho = 0, dpg_dlp = 0;  // policy term and its derivatives
-      if (opt.policy == "cispo") {
-        double wc = std::clamp(rho, lo, hi);  // stop-gradient weight
-        pg = -wc * a * lp[i][t];
-        dpg_dlp = -wc * a;
-        clipped += wc != rho;
-      } else {
-        double unclipped = rho * a, clipped_term = std::clamp(rho, lo, hi) * a;
-        bool clip_active = clipped_term < unclipped;  // min picks the clipped term: no gradient
-        double surr = clip_active ? clipped_term : unclipped;
-        dpg_drho = clip_active ? 0.0 : -a;
-        clipped += clip_active;
-        if (opt.dual_clip > 0 && a < 0 && surr < opt.dual_clip * a) {  // -surr > -c A: held at -c A
-          surr = opt.dual_clip * a;
-          dpg_drho = 0;
-          dual++;
-        }
-        pg = -surr;
-      }
+      PolicyTerm pt = policy_term(rho, a, lp[i][t], opt);
+      clipped += pt.clipped;
+      dual += pt.dual;
       double tis = 1.0;
       if (opt.tis_cap > 0) {
         double wr = std::exp(lp_old[i][t] - lp_rollout[i][t]);
         tis = std::min(wr, opt.tis_cap);
         capped += wr > opt.tis_cap;
       }
-      double l = tis * pg, dl = tis * dpg_dlp;
-      if (opt.ratio == "sequence") seq_grad += w * tis * dpg_drho;
-      else dl += tis * dpg_drho * rho;
+      double l = tis * pt.value, dl = tis * pt.d_lp;
+      if (opt.ratio == "sequence") seq_grad += w * tis * pt.d_rho;
+      else dl += tis * pt.d_rho * rho;
       // The KL estimate is reported whatever beta is; it enters the loss only with kl_in "loss".
       if (opt.kl_in == "loss") {
         KlTerm k = kl_estimate(lp[i][t], lp_ref[i][t], opt);
