@@ -39,7 +39,9 @@ static Ids row_ids(const Json& row, const std::string& name, const LoadedModel& 
     for (size_t i = 0; i < ids->size(); i++) {
       const Json& x = (*ids)[i];
       if (!x.is_number()) throw Error(cat(where, ": field '", name, "_ids'[", i, "] is not a number"));
-      out.push_back(int32_t(x.as_int()));
+      int64_t id = x.as_int(), V = lm.model.config().vocab_size;
+      if (id < 0 || id >= V) throw Error(cat(where, ": field '", name, "_ids'[", i, "]: id ", id, " is outside [0, ", V, ")"));
+      out.push_back(int32_t(id));
     }
     return out;
   }
