@@ -6,12 +6,12 @@ Each convention is written here the way its framework writes it, in PyTorch on p
 from torch.autograd (r1 derives its gradients by hand). Nothing is shared with r1 or with
 ../make_golden.py. The framework code was read at these versions:
 
-  TRL       v1.9.0   trl/trainer/grpo_trainer.py (_compute_loss, advantages), grpo_config.py
-  verl      v0.7.0   verl/trainer/ppo/core_algos.py (agg_loss, compute_policy_loss_vanilla /
+  TRL       v1.9.0 (35def3ee)   trl/trainer/grpo_trainer.py (_compute_loss, advantages), grpo_config.py
+  verl      v0.7.0 (f9c855f7)   verl/trainer/ppo/core_algos.py (agg_loss, compute_policy_loss_vanilla /
                      _gspo / _cispo, kl_penalty, compute_grpo_outcome_advantage,
                      compute_rloo_outcome_advantage, compute_rewards), rollout_corr_helper.py
                      (compute_rollout_correction_weights), workers/actor/dp_actor.py (kl loss)
-  OpenRLHF  v0.11.0  openrlhf/models/loss.py (PolicyLoss, aggregate_loss), models/utils.py
+  OpenRLHF  v0.11.0 (3c3be623) openrlhf/models/loss.py (PolicyLoss, aggregate_loss), models/utils.py
                      (compute_approx_kl, compute_reward), trainer/ppo_utils/experience_maker.py
                      (group_norm / rloo, get_cumulative_returns), trainer/ray/ppo_actor.py
   DeepSeekMath (arXiv 2402.03300, eq. 3), GSPO (arXiv 2507.18071, eq. 5-7),
