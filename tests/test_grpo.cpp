@@ -185,7 +185,8 @@ TEST(Grpo, BadCaseErrorsNameTheField) {
   EXPECT_EQ(err(R"({"group_size": 2, "rewards": [1], "lp": [[1]], "lp_old": [[1]], "lp_ref": [[1]]})"),
             "case.json: 1 completions do not split into groups of group_size 2");
   EXPECT_EQ(err(R"({"group_size": 1, "rewards": [1], "lp": [[1]], "lp_old": [[1]], "lp_ref": [[1]], "options": {"loss": "ppo"}})"),
-            "case.json: options: option loss: 'ppo' is not one of grpo, token-mean, dr_grpo");
+            "case.json: options: option loss: 'ppo' is not one of grpo, token-mean, dr_grpo, seq-mean-token-sum, "
+            "seq-mean-token-sum-norm");
   EXPECT_EQ(err(R"({"group_size": 1, "rewards": [1], "lp": [[1]], "lp_old": [[1]], "lp_ref": [[1]], "options": {"bta": 1}})"),
             "case.json: unknown option 'bta'");
 }

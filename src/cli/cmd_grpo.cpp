@@ -16,7 +16,8 @@ namespace r1 {
 static const char* kUsage =
     "usage: r1 grpo --model DIR --out RUN_DIR [--config GRPO.json] [--task arith[,linear,...]] [--resume]\n"
     "               [--steps N] [--prompts-per-step P] [--group-size G] [--lr X] [--beta X]\n"
-    "               [--eps-low X] [--eps-high X] [--loss grpo|token-mean|dr_grpo] [--scale-rewards group|batch|none]\n"
+    "               [--convention NAME] [--eps-low X] [--eps-high X] [--loss grpo|token-mean|dr_grpo|...]\n"
+    "               [--scale-rewards group|batch|none]\n"
     "               [--mu N] [--minibatches N] [--temperature T] [--max-new-tokens N] [--ref-reset-every N]\n"
     "               [--dynamic-sampling] [--mask-truncated] [--overlong-buffer N] [--eval-every N] [--eval-rows N]\n"
     "               [--seed S] [--threads N] [--device cpu|cuda]\n"
@@ -24,6 +25,9 @@ static const char* kUsage =
     "  fields of data/presets/grpo_tiny.json; flags override it. Defaults (docs/algorithm.md lists them next\n"
     "  to the paper's): --task arith --steps 100 --prompts-per-step 8 --group-size 8 --lr 5e-5 --beta 0.001 --eps-low/high 0.2\n"
     "  --loss grpo --scale-rewards group --mu 1 --temperature 1 --max-new-tokens 96 --ref-reset-every 0.\n"
+    "  --convention NAME (or \"convention\" in GRPO.json) starts the objective from a named framework\n"
+    "  convention (docs/verify.md; those with the KL in the reward or TIS are rejected); fields and flags\n"
+    "  override it.\n"
     "  Writes RUN_DIR/{run_config.json, metrics.jsonl, checkpoints/, model/}; held-out pass@1 on\n"
     "  data/eval/<task>.jsonl every --eval-every steps (in metrics.jsonl as {\"step\", \"eval\"}).\n"
     "  --device cuda runs rollouts and updates on the GPU (default cpu); run_config.json records the\n"
@@ -47,6 +51,7 @@ static int run(Args& args) {
   int_flag("prompts-per-step", "prompts_per_step");
   int_flag("group-size", "group_size");
   num_flag("lr", "lr");
+  str_flag("convention", "convention");
   num_flag("beta", "beta");
   num_flag("eps-low", "eps_low");
   num_flag("eps-high", "eps_high");

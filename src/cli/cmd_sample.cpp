@@ -1,9 +1,11 @@
 // `r1 sample` (generate completions) and `r1 chat` (interactive, streaming). Both load a
-// model directory (config.json, model.safetensors, tokenizer.json).
+// model directory (config.json, model.safetensors, tokenizer.json); `r1 sample --prompt-ids`
+// also works on a directory without tokenizer.json (ids in, ids and log-probs out).
 #include <cstdio>
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/model_dir.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "sample/generate.h"
@@ -24,23 +26,8 @@ static const char* kSampleUsage =
     "  Sample i uses the RNG stream Rng(seed, i), so it does not depend on --n.\n"
     "  --json: {\"samples\": [{\"ids\": [...], \"text\": \"...\", \"logprobs\": [...], \"finish\": \"eos|stop|length\"}]}\n"
     "  (ids are the generated tokens only; logprobs after temperature, before truncation).\n"
+    "  Without DIR/tokenizer.json (a bare `r1 init` dir): --prompt-ids only, no \"text\", no EOS stop.\n"
     "  --device cuda generates on the GPU (default cpu): the same rules and random draws as the CPU.";
-
-// Model + tokenizer of a model directory.
-struct LoadedModel {
-  Transformer model;
-  Tokenizer tokenizer;
-};
-
-static LoadedModel load_model_dir(const std::string& dir, Device device) {
-  Transformer m = load_model(dir);
-  m.to(device);
-  Tokenizer t = Tokenizer::load(dir + "/tokenizer.json");
-  if (t.vocab_size() > m.config().vocab_size)
-    throw Error(cat(dir, ": tokenizer has ", t.vocab_size(), " tokens but the model's vocab_size is ",
-                    m.config().vocab_size));
-  return {std::move(m), std::move(t)};
-}
 
 static SamplingParams sampling_flags(Args& args) {
   SamplingParams p;
@@ -57,14 +44,16 @@ static uint64_t sample_seed(uint64_t seed, uint64_t i) { return Rng(seed, i + 1)
 
 static int run_sample(Args& args) {
   const Device device = usable_device(args.str("device", "cpu"));
-  LoadedModel lm = load_model_dir(args.str("model"), device);
+  std::string dir = args.str("model");
+  LoadedModel lm = load_model_dir(dir, device);
   bool has_text = args.has("prompt"), has_ids = args.has("prompt-ids");
   if (has_text == has_ids) throw Error("r1 sample: give exactly one of --prompt or --prompt-ids");
   std::string tmpl = args.str("template", "none");
   bool think = args.flag("think");
   Ids prompt;
   if (has_text) {
-    std::vector<int> ids = lm.tokenizer.encode(format_prompt(tmpl, args.str("prompt"), think));
+    const Tokenizer& tok = need_tokenizer(lm, dir, "r1 sample --prompt");
+    std::vector<int> ids = tok.encode(format_prompt(tmpl, args.str("prompt"), think));
     prompt.assign(ids.begin(), ids.end());
   } else {
     for (int64_t x : args.int_list("prompt-ids")) prompt.push_back(int32_t(x));
@@ -75,8 +64,9 @@ static int run_sample(Args& args) {
   opt.sampling = sampling_flags(args);
   opt.max_new_tokens = args.integer("max-new-tokens", 128);
   opt.stop_strings = args.list("stop");
-  opt.tokenizer = &lm.tokenizer;
-  int eos = lm.tokenizer.token_id("<|endoftext|>");
+  if (!opt.stop_strings.empty()) need_tokenizer(lm, dir, "r1 sample --stop");
+  opt.tokenizer = lm.tokenizer ? &*lm.tokenizer : nullptr;
+  int eos = eos_id(lm);
   if (eos >= 0) opt.eos_ids.push_back(eos);
   uint64_t seed = uint64_t(args.integer("seed", 0));
   bool json = args.flag("json");
@@ -89,7 +79,7 @@ static int run_sample(Args& args) {
     for (const Generation& g : gens) {
       Json s = Json::object();
       s["ids"] = Json(g.tokens);
-      s["text"] = lm.tokenizer.decode(std::vector<int>(g.tokens.begin(), g.tokens.end()));
+      if (lm.tokenizer) s["text"] = lm.tokenizer->decode(std::vector<int>(g.tokens.begin(), g.tokens.end()));
       s["logprobs"] = Json(g.logprobs);
       s["finish"] = g.finish;
       samples.push_back(s);
@@ -99,7 +89,8 @@ static int run_sample(Args& args) {
     std::printf("%s\n", out.dump().c_str());
   } else {
     for (size_t i = 0; i < gens.size(); i++) {
-      std::string text = lm.tokenizer.decode(std::vector<int>(gens[i].tokens.begin(), gens[i].tokens.end()));
+      std::string text = lm.tokenizer ? lm.tokenizer->decode(std::vector<int>(gens[i].tokens.begin(), gens[i].tokens.end()))
+                                      : Json(gens[i].tokens).dump();  // ids only
       std::printf("--- sample %zu (%zu tokens, %s)\n%s\n", i, gens[i].tokens.size(), gens[i].finish.c_str(), text.c_str());
     }
   }
@@ -115,7 +106,9 @@ static const char* kChatUsage =
 
 static int run_chat(Args& args) {
   const Device device = usable_device(args.str("device", "cpu"));
-  LoadedModel lm = load_model_dir(args.str("model"), device);
+  std::string dir = args.str("model");
+  LoadedModel lm = load_model_dir(dir, device);
+  const Tokenizer& tok = need_tokenizer(lm, dir, "r1 chat");
   GenerateOptions opt;
   SamplingParams p;
   p.temperature = float(args.number("temperature", 0.7));
@@ -129,16 +122,16 @@ static int run_chat(Args& args) {
   bool think = args.flag("think");
   uint64_t seed = uint64_t(args.integer("seed", 0));
   args.finish();
-  int eos = lm.tokenizer.token_id("<|endoftext|>");
+  int eos = eos_id(lm);
   if (eos >= 0) opt.eos_ids.push_back(eos);
   std::string line;
   for (uint64_t turn = 0; std::fprintf(stderr, "> "), std::getline(std::cin, line); turn++) {
-    std::vector<int> ids = lm.tokenizer.encode(format_prompt(tmpl, line, think));
+    std::vector<int> ids = tok.encode(format_prompt(tmpl, line, think));
     // Stream: write each token's bytes as soon as it is sampled (a character split across two
     // tokens is completed by the terminal when its last byte arrives).
     opt.on_token = [&](size_t, int32_t t) {
       if (t == eos) return;
-      std::string bytes = lm.tokenizer.decode({t});
+      std::string bytes = tok.decode({t});
       std::fwrite(bytes.data(), 1, bytes.size(), stdout);
       std::fflush(stdout);
     };

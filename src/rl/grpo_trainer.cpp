@@ -29,7 +29,7 @@ namespace r1 {
 
 GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
   reject_unknown_fields(j, {
-      "tasks", "difficulty", "steps", "prompts_per_step", "group_size", "lr", "weight_decay", "grad_clip", "beta",
+      "tasks", "difficulty", "steps", "convention", "baseline", "kl", "kl_clamp", "ratio", "policy", "dual_clip", "len_eps", "prompts_per_step", "group_size", "lr", "weight_decay", "grad_clip", "beta",
       "eps_low", "eps_high", "loss", "scale_rewards", "std", "eps", "max_len", "mu", "minibatches", "temperature",
       "top_p", "max_new_tokens", "ref_reset_every", "dynamic_sampling", "mask_truncated", "overlong_buffer",
       "overlong_penalty", "w_accuracy", "w_format", "w_language", "template", "eval_every", "eval_rows",
@@ -49,6 +49,15 @@ GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
     c.weight_decay = float(j.get_number("weight_decay", c.weight_decay));
     c.grad_clip = float(j.get_number("grad_clip", c.grad_clip));
     GrpoOptions& o = c.objective;
+    // A named convention (docs/verify.md) first; the fields given override it.
+    if (j.contains("convention")) o = grpo_convention(j.at("convention").as_string());
+    o.baseline = j.get_string("baseline", o.baseline);
+    o.kl = j.get_string("kl", o.kl);
+    o.kl_clamp = j.get_number("kl_clamp", o.kl_clamp);
+    o.ratio = j.get_string("ratio", o.ratio);
+    o.policy = j.get_string("policy", o.policy);
+    o.dual_clip = j.get_number("dual_clip", o.dual_clip);
+    o.len_eps = j.get_number("len_eps", o.len_eps);
     o.beta = j.get_number("beta", o.beta);
     o.eps_low = j.get_number("eps_low", o.eps_low);
     o.eps_high = j.get_number("eps_high", o.eps_high);
@@ -98,6 +107,10 @@ GrpoConfig GrpoConfig::from_json(const Json& j, const std::string& source) {
     std::vector<std::string> names = task_names();
     need(std::find(names.begin(), names.end(), t) != names.end(), "tasks", "names an unknown task");
   }
+  need(c.objective.kl_in == "loss", "convention",
+       "puts the KL in the reward: r1 grpo computes the reference log-probs during the update, so its KL goes in the loss");
+  need(c.objective.tis_cap == 0, "convention",
+       "uses TIS: r1 grpo samples with the policy it trains (rollout log-probs = lp_old), so there is nothing to correct");
   need(c.steps >= 1, "steps", "must be >= 1");
   need(c.prompts_per_step >= 1, "prompts_per_step", "must be >= 1");
   need(c.group_size >= 2, "group_size", "must be >= 2 (advantages compare completions within a group)");
@@ -135,6 +148,14 @@ Json GrpoConfig::to_json() const {
   j["std"] = objective.std;
   j["eps"] = objective.eps;
   j["max_len"] = objective.max_len;
+  if (!objective.convention.empty()) j["convention"] = objective.convention;
+  j["baseline"] = objective.baseline;
+  j["kl"] = objective.kl;
+  j["kl_clamp"] = objective.kl_clamp;
+  j["ratio"] = objective.ratio;
+  j["policy"] = objective.policy;
+  j["dual_clip"] = objective.dual_clip;
+  j["len_eps"] = objective.len_eps;
   j["mu"] = mu;
   j["minibatches"] = minibatches;
   j["temperature"] = temperature;

@@ -43,7 +43,7 @@ struct GrpoConfig {
   float lr = 5e-5f;                 // tiny models need more than R1-Zero's 3e-6 (docs/reproduction.md)
   float weight_decay = 0.0f;
   float grad_clip = 1.0f;
-  GrpoOptions objective;            // beta, eps_low, eps_high, loss, scale_rewards, std, eps
+  GrpoOptions objective;            // "convention" preset + beta, eps_low, eps_high, loss, scale_rewards, ...
   int64_t mu = 1;                   // optimisation passes per batch of rollouts
   int64_t minibatches = 1;          // minibatches per pass
   float temperature = 1.0f;         // sampling temperature (R1-Zero: 1)

@@ -62,6 +62,11 @@ static void remove_tree_quietly(const std::string& path) {
 
 // --- read --------------------------------------------------------------------------
 
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 std::string read_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(cat(path, ": cannot open file: ", errno_text()));

@@ -16,6 +16,9 @@ namespace r1 {
 // Whole file as bytes. Throws Error("<path>: cannot open file: <reason>") and friends.
 std::string read_file(const std::string& path);
 
+// True when `path` names an existing regular file.
+bool file_exists(const std::string& path);
+
 // Atomically replaces (or creates) `path` with `bytes`.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
