@@ -30,6 +30,9 @@
 #include "util/fs.h"
 #include "util/rng.h"
 #include "util/safetensors.h"
+#ifdef R1_CUDA
+#include "cuda_api.h"
+#endif
 #include "train/run.h"
 
 namespace r1 {
@@ -444,6 +447,27 @@ TEST(DistCli, SftTwoRanksGiveTheBitsOfOne) {
   EXPECT_TRUE(same_bytes(d.file("one/model/model.safetensors"), d.file("two/model/model.safetensors")));
   expect_same_metrics(d.file("one/metrics.jsonl"), d.file("two/metrics.jsonl"),
                       {"step", "loss", "lr", "grad_norm", "heldout_loss"}, 3);
+}
+
+// On the GPU: NCCL when every rank has its own GPU (and r1 was built with NCCL), else MPI over
+// host copies (ranks sharing one GPU). The same fixed order: the bits of the 1-rank GPU run.
+TEST(DistCli, PretrainOnGpuGivesTheBitsOfOne) {
+  std::string skip = mpi_skip_reason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+#ifdef R1_CUDA
+  if (!cuda::available()) GTEST_SKIP() << "no usable GPU: " << cuda::unavailable_reason();
+#else
+  GTEST_SKIP() << "built without CUDA (CUDA=0)";
+#endif
+  const PretrainRuns& p = one_rank_pretrain();
+  TempDir d;
+  CliRun a = run_np(0, "pretrain --config " + p.preset + " --out " + d.file("one") + " --threads 1 --device cuda", d);
+  ASSERT_EQ(a.code, 0) << a.err;
+  CliRun b = run_np(2, "pretrain --config " + p.preset + " --out " + d.file("two") + " --threads 1 --device cuda", d);
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_NE(b.err.find("data parallel over 2 ranks"), std::string::npos) << b.err;  // names mpi or nccl
+  EXPECT_TRUE(same_bytes(d.file("one/model/model.safetensors"), d.file("two/model/model.safetensors")));
+  expect_same_metrics(d.file("one/metrics.jsonl"), d.file("two/metrics.jsonl"), {"step", "loss", "grad_norm"}, 4);
 }
 
 // GRPO splits the prompts, and with them the rows of each minibatch's forward: its weight

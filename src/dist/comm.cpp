@@ -118,14 +118,28 @@ int launcher_size() {
   return 0;
 }
 
+#if R1_CUDA
+int first_env_int(std::initializer_list<const char*> names, int fallback) {
+  for (const char* v : names)
+    if (int n = env_int(v, -1); n >= 0) return n;
+  return fallback;
+}
+
+// This rank's index among the ranks of its node, and how many ranks its node runs.
+int local_rank() { return first_env_int({"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMIX_LOCAL_RANK"}, -1); }
+int local_size() { return first_env_int({"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE", "PMIX_LOCAL_SIZE"}, 1); }
+
+int gpu_count() {
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
+}
+#endif
+
 // Several ranks on one node each take their own GPU: local rank modulo the visible devices.
 void pick_local_gpu() {
 #if R1_CUDA
-  int local = -1;
-  for (const char* v : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMIX_LOCAL_RANK"})
-    if (local < 0) local = env_int(v, -1);
-  int count = 0;
-  if (local >= 0 && cudaGetDeviceCount(&count) == cudaSuccess && count > 0) cudaSetDevice(local % count);
+  int local = local_rank(), count = gpu_count();
+  if (local >= 0 && count > 0) cudaSetDevice(local % count);
 #endif
 }
 }  // namespace
@@ -163,7 +177,8 @@ Communicator& world() { return *world_ptr(); }
 
 Communicator& data_comm(Device device) {
 #if R1_NCCL
-  if (device == Device::CUDA && world().size() > 1) {
+  // NCCL needs a GPU per rank; ranks sharing a GPU (a test on a 1-GPU machine) use MPI on host copies.
+  if (device == Device::CUDA && world().size() > 1 && local_size() <= gpu_count()) {
     if (!nccl_comm) nccl_comm = dist_detail::start_nccl(world());
     return *nccl_comm;
   }

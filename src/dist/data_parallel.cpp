@@ -26,7 +26,9 @@ Tensor GradReducer::flatten() const {
   }
   Device dev = params_.empty() ? Device::CPU : params_[0].device();
   parts.push_back(Tensor::from_vector({int64_t(flags.size())}, flags, dev));
-  return concat(parts, 0).to(comm_.buffer_device());
+  Tensor flat = concat(parts, 0);
+  // One rank communicates nothing: the running sum stays beside the parameters (no device copies).
+  return comm_.size() > 1 ? flat.to(comm_.buffer_device()) : flat;
 }
 
 void GradReducer::write_back(const Tensor& flat) {

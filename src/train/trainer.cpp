@@ -163,6 +163,10 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
   const bool rank0 = comm.rank() == 0;
   const Share mine = share_of(cfg.grad_accum, comm.rank(), comm.size(), "grad_accum (micro-batches per step)");
   GradReducer reducer(data_comm(model.device()), param_tensors(model));
+  if (comm.size() > 1 && rank0)
+    std::fprintf(stderr, "%s: data parallel over %d ranks: %lld of %lld micro-batches each, gradients over %s\n",
+                 label.c_str(), comm.size(), (long long)mine.count, (long long)cfg.grad_accum,
+                 data_comm(model.device()).backend());
 
   int64_t step = 0;
   if (resume) {
