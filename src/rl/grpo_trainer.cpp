@@ -499,6 +499,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
 
     // 5. mu passes over minibatches
     auto t2 = Clock::now();
+    const double comm0 = dp ? reducer->comm_seconds() : 0.0;
     double loss_sum = 0, kl_sum = 0, clip_sum = 0, entropy_sum = 0, grad_norm = 0;
     int64_t updates = 0, entropy_tokens = 0;
     int64_t mbs = std::min<int64_t>(cfg.minibatches, int64_t(batch.size()));
@@ -627,13 +628,13 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     m["time_generate_s"] = t_gen;
     m["time_score_s"] = t_score;
     m["time_train_s"] = t_train;
+    if (dp) m["time_comm_s"] = reducer->comm_seconds() - comm0;  // of time_train_s: the gradient collectives
     m["tokens_per_s"] = double(completion_tokens) / (t_gen + t_score + t_train);
     run.log(m);
     char extra[200];
     std::snprintf(extra, sizeof extra, "reward %.3f  acc %.3f  fmt %.2f  len %.1f  kl %.4f", rmean, mean_of(acc),
                   mean_of(fmt), double(completion_tokens) / double(rolls.size()), updates ? kl_sum / double(updates) : 0.0);
     bar.update(step + 1, extra);
-    if (dp) m["time_comm_s"] = reducer->comm_seconds();  // gradient collectives so far
     bool last = step + 1 == cfg.steps || (cfg.token_budget > 0 && tokens_total >= cfg.token_budget);
     if ((cfg.eval_every > 0 && (step + 1) % cfg.eval_every == 0) || last) eval_now(step + 1);
     if ((cfg.checkpoint_every > 0 && (step + 1) % cfg.checkpoint_every == 0) || last) checkpoint(step + 1);
