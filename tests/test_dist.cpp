@@ -424,6 +424,10 @@ TEST(DistCli, PretrainTwoRanksGiveTheBitsOfOne) {
   EXPECT_NE(r.err.find("grad_accum (micro-batches per step) (3) must be a multiple of the number of ranks (2)"),
             std::string::npos)
       << r.err;
+  // Commands that are not data parallel refuse to run N times.
+  r = run_np(2, "eval --model " + p.one + "/model --data x.jsonl", d);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("r1 eval does not run data parallel"), std::string::npos) << r.err;
 }
 
 TEST(DistCli, SftTwoRanksGiveTheBitsOfOne) {

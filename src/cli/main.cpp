@@ -50,6 +50,13 @@ int main(int argc, char** argv) {
   if (it == r1::commands().end()) {
     return fail("error", ("unknown command '" + name + "' (see 'r1 help')").c_str(), 2);
   }
+  // Data parallel (docs/distributed.md) are the trainers and the training benchmark; any other
+  // command under a launcher would run N times and write the same files N times.
+  const bool parallel_ok = name == "pretrain" || name == "sft" || name == "grpo" ||
+                           (name == "bench" && argc > 2 && std::string(argv[2]) == "train");
+  if (r1::world().size() > 1 && !parallel_ok)
+    return fail("error", ("r1 " + name + " does not run data parallel (only pretrain, sft, grpo and bench train do):"
+                          " start it without mpirun/srun").c_str(), 2);
   for (int i = 2; i < argc && !it->second.handles_help; i++) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
