@@ -545,13 +545,17 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         // grpo_objective reads lp to the host and computes the loss and dL/dlp in double (the golden
         // reference's precision): on CUDA one (total completion tokens) copy each way per minibatch.
         Tensor loss = grpo_objective(lp, lengths, advs, lp_old, lp_ref, objective, &stats);
-        if (aux.defined()) loss = add(loss, aux);
+        const double n_local = double(part.size()), t_local = double(lp.numel());
         if (dp) {
           // This rank's share of the global minibatch's loss: the objective normalised over the
-          // local completions (or tokens) times local/global, and the balance loss likewise.
-          double n_local = double(part.size()), t_local = double(lp.numel());
-          double share = objective.loss == "token-mean" ? t_local / double(mb_tokens) : n_local / double(mb_count);
-          loss = scale(loss, float(share));
+          // local completions (token-mean: tokens) times local/global; the balance loss, a mean
+          // over sequences, times the share of sequences.
+          loss = scale(loss, float(objective.loss == "token-mean" ? t_local / double(mb_tokens)
+                                                                  : n_local / double(mb_count)));
+          if (aux.defined()) aux = scale(aux, float(n_local / double(mb_count)));
+        }
+        if (aux.defined()) loss = add(loss, aux);
+        if (dp) {
           backward(loss);
           add_sums(dp_update(*reducer, comm, params, cfg.grad_clip, opt,
                              {double(loss.item()), stats.kl_mean * t_local / double(mb_tokens),
