@@ -255,7 +255,8 @@ TEST(DistReduce, ScalarCollectives) {
     share_of(3, 0, 2, "grad_accum (micro-batches per step)");
     FAIL() << "3 micro-batches do not split over 2 ranks";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("grad_accum (micro-batches per step) (3) must be a multiple of the number of ranks (2)"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "grad_accum (micro-batches per step) (3) must be a multiple of the number of ranks (2)"),
               std::string::npos)
         << e.what();
   }
@@ -398,7 +399,8 @@ TEST(DistCli, PretrainTwoRanksGiveTheBitsOfOne) {
   ASSERT_EQ(r.code, 0) << r.err;
   // Weights (router biases included) and AdamW state: byte for byte.
   EXPECT_TRUE(same_bytes(p.one + "/model/model.safetensors", two + "/model/model.safetensors"));
-  for (const char* f : {"/checkpoints/step_00000004/optimizer.safetensors", "/checkpoints/step_00000002/model.safetensors"})
+  for (const char* f :
+       {"/checkpoints/step_00000004/optimizer.safetensors", "/checkpoints/step_00000002/model.safetensors"})
     EXPECT_TRUE(same_bytes(p.one + f, two + f)) << f;
   expect_same_metrics(p.one + "/metrics.jsonl", two + "/metrics.jsonl",
                       {"step", "loss", "aux_loss", "lr", "grad_norm", "router_max_over_mean_load", "heldout_loss"}, 4);
@@ -443,7 +445,8 @@ TEST(DistCli, SftTwoRanksGiveTheBitsOfOne) {
   std::ofstream(d.file("rows.jsonl")) << rows;
   std::ofstream(d.file("train.json")) << R"({"grad_accum": 2, "eval_every": 1, "eval_batches": 2})";
   std::string args = "sft --model " + p.one + "/model --data " + d.file("rows.jsonl") + " --config " +
-                     d.file("train.json") + " --steps 3 --batch-size 2 --seq-len 32 --heldout-frac 0.25 --threads 1 --out ";
+                     d.file("train.json") +
+                     " --steps 3 --batch-size 2 --seq-len 32 --heldout-frac 0.25 --threads 1 --out ";
   CliRun a = run_np(0, args + d.file("one"), d);
   ASSERT_EQ(a.code, 0) << a.err;
   CliRun b = run_np(2, args + d.file("two"), d);

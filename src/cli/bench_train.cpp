@@ -100,10 +100,11 @@ int run(Args& args) {
     j["mean_loss"] = loss_sum / double(steps);
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s, %lld params (%lld active), B=%lld T=%lld, %s, %d rank(s) x %d threads: %.1f ms/step, %.0f tokens/s, "
-                "%.1f%% of the step in gradient collectives\n",
+    std::printf("%s, %lld params (%lld active), B=%lld T=%lld, %s, %d rank(s) x %d threads: %.1f ms/step, "
+                "%.0f tokens/s, %.1f%% of the step in gradient collectives\n",
                 c.model_type.c_str(), (long long)c.num_parameters(), (long long)c.num_active_parameters(),
-                (long long)B, (long long)T, device_name(device), comm.size(), threads, ms, tps, 100 * comm_total / t_total);
+                (long long)B, (long long)T, device_name(device), comm.size(), threads, ms, tps,
+                100 * comm_total / t_total);
   }
   return 0;
 }

@@ -126,15 +126,20 @@ int first_env_int(std::initializer_list<const char*> names, int fallback) {
 }
 
 // This rank's index among the ranks of its node, and how many ranks its node runs.
-int local_rank() { return first_env_int({"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMIX_LOCAL_RANK"}, -1); }
-int local_size() { return first_env_int({"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE", "PMIX_LOCAL_SIZE"}, 1); }
+[[maybe_unused]] int local_rank() {
+  return first_env_int({"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMIX_LOCAL_RANK"}, -1);
+}
+[[maybe_unused]] int local_size() {
+  return first_env_int({"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE", "PMIX_LOCAL_SIZE"}, 1);
+}
 
-int gpu_count() {
+[[maybe_unused]] int gpu_count() {
   int count = 0;
   return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
 }
 #endif
 
+#if R1_MPI
 // Several ranks on one node each take their own GPU: local rank modulo the visible devices.
 void pick_local_gpu() {
 #if R1_CUDA
@@ -142,6 +147,7 @@ void pick_local_gpu() {
   if (local >= 0 && count > 0) cudaSetDevice(local % count);
 #endif
 }
+#endif
 }  // namespace
 
 void init_world(int* argc, char*** argv) {

@@ -9,6 +9,7 @@
 #include <nccl.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "dist/backends.h"
 #include "util/error.h"
@@ -59,6 +60,7 @@ class NcclCommunicator : public Communicator {
   [[noreturn]] void abort(int code) override {
     ncclCommAbort(comm_);
     host_.abort(code);
+    std::_Exit(code);  // not reached: the host's abort does not return
   }
 
  private:

@@ -78,7 +78,10 @@ void GradReducer::reduce() {
   double t_comm = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   Tensor slice;  // (S): this rank's slice of the sum, units added in global order
   for (int q = 0; q < N; q++)
-    for (size_t k = 0; k < units_.size(); k++) slice = slice.defined() ? add(slice, rows[k][size_t(q)]) : rows[k][size_t(q)];
+    for (size_t k = 0; k < units_.size(); k++) {
+      const Tensor& unit = rows[k][size_t(q)];
+      slice = slice.defined() ? add(slice, unit) : unit;
+    }
   Tensor full = Tensor::empty({padded_}, dev);
   auto t1 = std::chrono::steady_clock::now();
   comm_.allgather(slice.data(), full.data(), S);

@@ -351,7 +351,8 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
   std::optional<GradReducer> reducer;  // several ranks: one unit (this rank's share) per minibatch
   if (dp) reducer.emplace(data_comm(model.device()), params);
   if (dp && rank0)
-    std::fprintf(stderr, "grpo: data parallel over %d ranks: %lld of %lld prompts (whole groups) each, gradients over %s\n",
+    std::fprintf(stderr,
+                 "grpo: data parallel over %d ranks: %lld of %lld prompts (whole groups) each, gradients over %s\n",
                  comm.size(), (long long)mine.count, (long long)P, data_comm(model.device()).backend());
 
   int64_t step = 0, tokens_total = 0;  // tokens_total: prompt + completion tokens of every rollout so far

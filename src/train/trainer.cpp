@@ -258,8 +258,8 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
   bar.finish();
   if (end < cfg.steps) {
     if (rank0)
-      std::fprintf(stderr, "%s: stopped after step %lld of %lld; continue with --resume\n", label.c_str(), (long long)end,
-                 (long long)cfg.steps);
+      std::fprintf(stderr, "%s: stopped after step %lld of %lld; continue with --resume\n", label.c_str(),
+                   (long long)end, (long long)cfg.steps);
     return;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
