@@ -4,7 +4,7 @@
 //
 // One optimizer step:
 //   for each of grad_accum micro-batches: loss = lm_loss(model(inputs), targets) / grad_accum;
-//                                         backward(loss)
+//                                         backward(loss) from zero; add it to the step's sum
 //   grad_norm = clip_grad_norm(params, grad_clip); lr = schedule.at(step); adamw.step()
 //   model.update_router_bias()     (DeepSeek-V3's auxiliary-loss-free balancing)
 // Resume: N steps, stop, --resume N more steps gives bitwise the weights of 2N straight steps
