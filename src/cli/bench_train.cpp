@@ -3,8 +3,8 @@
 // timed. Reports tokens/s = B*T / mean step time.
 // Under mpirun (docs/distributed.md) it is data parallel like r1 pretrain: --batch is the global
 // batch, each rank runs B/N sequences, the gradient goes through the trainers' fixed-order
-// reduction (dist/data_parallel.h, also on 1 rank) and the router loads are summed; rank 0
-// prints, with the share of the step spent in the gradient collectives.
+// reduction (dist/data_parallel.h) and the router loads are summed; rank 0 prints, with the
+// share of the step spent in the gradient collectives. One rank times the plain step.
 // Does not do: data loading, gradient clipping, learning-rate schedules (src/train/ does).
 //
 //   r1 bench train --model DIR --batch B --seq T [--steps N] [--threads N] [--seed S] [--device cpu|cuda] [--json]
@@ -68,10 +68,14 @@ int run(Args& args) {
     double t0 = now(), c0 = reducer.comm_seconds();
     opt.zero_grad();
     Tensor loss = lm_loss(model.forward(rows, mine.count, T), next_token_targets(rows, mine.count, T));
-    backward(scale(loss, 1.0f / float(comm.size())));  // the mean over the global batch
-    reducer.add_unit();
-    reducer.reduce();
-    reduce_router_load(model, comm);
+    if (comm.size() > 1) {  // one rank times the plain step, as before data parallelism
+      backward(scale(loss, 1.0f / float(comm.size())));  // the mean over the global batch
+      reducer.add_unit();
+      reducer.reduce();
+      reduce_router_load(model, comm);
+    } else {
+      backward(loss);
+    }
     opt.step();
     model.update_router_bias();
     float l = loss.item();
