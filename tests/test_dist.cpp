@@ -316,6 +316,11 @@ std::string mpi_skip_reason() {
   if (!built_with_mpi()) return "r1 was built without MPI (MPI=0 or no mpicxx): data-parallel runs need it";
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) return "mpirun is not on the PATH";
   if (r1_bin().empty()) return "no r1 binary beside the tests (run them through make test)";
+  // The launcher itself must work here (a container may lack what it needs): once per process.
+  static const int launch = std::system(
+      "OMPI_MCA_btl_vader_single_copy_mechanism=none mpirun --allow-run-as-root --oversubscribe -np 2 true "
+      ">/dev/null 2>&1");
+  if (launch != 0) return "`mpirun -np 2 true` fails on this machine: MPI cannot launch a job here";
   return "";
 }
 
