@@ -5,6 +5,8 @@
 #   make run         the whole DeepSeek-R1 recipe at toy scale (r1 pipeline --preset tiny), then its report
 #   make clean
 #   make CUDA=0      force a CPU-only build
+#   make MPI=0       build without MPI (default: on when mpicxx is on the PATH; docs/distributed.md)
+#   make NCCL=0      build without NCCL (default: on with CUDA, MPI and nccl.h beside the CUDA toolkit)
 # Every output is written to a temp name and renamed, so concurrent makes never
 # leave a half-written object behind.
 
@@ -18,18 +20,28 @@ CXX      ?= g++
 NVCC     ?= nvcc
 BUILD    := build
 CUDA     ?= $(if $(shell command -v $(NVCC) 2>/dev/null),1,0)
+MPICXX   ?= mpicxx
+MPI      ?= $(if $(shell command -v $(MPICXX) 2>/dev/null),1,0)
 
 CXXFLAGS := -std=c++17 -O3 -march=native -fno-math-errno -fopenmp -Wall -Wextra -Isrc -Icuda -MMD -MP
 LDFLAGS  := -fopenmp -pthread
 LDLIBS   :=
 
+ifeq ($(CUDA),1)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC)))
+NCCL      ?= $(if $(and $(filter 1,$(MPI)),$(wildcard $(CUDA_HOME)/include/nccl.h /usr/include/nccl.h)),1,0)
+else
+NCCL      := 0
+endif
+
 # --- sources ---------------------------------------------------------------
-# Objects of CPU-only and CUDA builds live in separate folders (they are compiled with
-# different flags), and build/cuda-setting records the setting the binaries were linked
-# with, so switching CUDA=0/1 relinks instead of mixing objects.
-OBJ       := $(BUILD)/obj-$(if $(filter 1,$(CUDA)),cuda,cpu)
+# Objects of CPU-only and CUDA (and MPI/NCCL) builds live in separate folders (they are compiled
+# with different flags), and build/cuda-setting records the setting the binaries were linked
+# with, so switching CUDA=0/1 or MPI=0/1 relinks instead of mixing objects.
+OBJ       := $(BUILD)/obj-$(if $(filter 1,$(CUDA)),cuda,cpu)$(if $(filter 1,$(MPI)),-mpi)$(if $(filter 1,$(NCCL)),-nccl)
 STAMP     := $(BUILD)/cuda-setting
-$(shell mkdir -p $(BUILD); [ "$$(cat $(STAMP) 2>/dev/null)" = "$(CUDA)" ] || echo $(CUDA) > $(STAMP))
+SETTING   := cuda=$(CUDA) mpi=$(MPI) nccl=$(NCCL)
+$(shell mkdir -p $(BUILD); [ "$$(cat $(STAMP) 2>/dev/null)" = "$(SETTING)" ] || echo "$(SETTING)" > $(STAMP))
 SRCS      := $(shell find src -name '*.cpp' ! -path 'src/cli/main.cpp' | sort)
 OBJS      := $(SRCS:%.cpp=$(OBJ)/%.o)
 MAIN_OBJ  := $(OBJ)/src/cli/main.o
@@ -37,7 +49,6 @@ TEST_SRCS := $(sort $(wildcard tests/*.cpp))
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(OBJ)/%.o)
 
 ifeq ($(CUDA),1)
-CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC)))
 CU_SRCS   := $(sort $(wildcard cuda/*.cu))
 OBJS      += $(CU_SRCS:%.cu=$(OBJ)/%.o)
 CXXFLAGS  += -DR1_CUDA=1 -I$(CUDA_HOME)/include
@@ -46,6 +57,23 @@ NVCCFLAGS := -std=c++17 -O3 -Isrc -Icuda -DR1_CUDA=1 -MMD -MP \
              -Xcompiler -fopenmp
 LDLIBS    += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcublas -lcudart
 endif
+
+# MPI and NCCL are seen only by src/dist/ (the communicators), so only its objects get their
+# flags. MPI: the compile and link flags of the MPI compiler wrapper (OpenMPI's --showme;
+# MPICH users set MPI_CFLAGS/MPI_LIBS from `mpicxx -compile_info`).
+DIST_FLAGS :=
+ifeq ($(MPI),1)
+MPI_CFLAGS ?= $(shell $(MPICXX) --showme:compile 2>/dev/null)
+MPI_LIBS   ?= $(shell $(MPICXX) --showme:link 2>/dev/null)
+DIST_FLAGS += -DR1_MPI=1 -DOMPI_SKIP_MPICXX=1 -DMPICH_SKIP_MPICXX=1 $(MPI_CFLAGS)
+LDLIBS     += $(MPI_LIBS)
+endif
+# NCCL (src/dist/comm_nccl.cpp): GPU collectives for CUDA builds with MPI.
+ifeq ($(NCCL),1)
+DIST_FLAGS += -DR1_NCCL=1
+LDLIBS     += -L$(CUDA_HOME)/lib -L$(CUDA_HOME)/lib64 -lnccl
+endif
+$(OBJ)/src/dist/%.o: CXXFLAGS += $(DIST_FLAGS)
 
 GTEST_HEADER := $(firstword $(wildcard /usr/include/gtest/gtest.h /usr/local/include/gtest/gtest.h))
 

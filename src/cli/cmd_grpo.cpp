@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "dist/comm.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "rl/grpo_trainer.h"
@@ -84,9 +85,10 @@ static int run(Args& args) {
   run_cfg["model"] = model_dir;
   run_cfg["grpo"] = cfg.to_json();
   set_run_device(run_cfg, device, out, resume);
-  RunDir rd(out, run_cfg, resume);
+  const bool rank0 = world().rank() == 0;  // under mpirun rank 0 writes the run folder
+  RunDir rd(out, run_cfg, resume, rank0);
   std::string tok_path = rd.file("tokenizer.json");
-  if (!resume) write_file_atomic(tok_path, read_file(model_dir + "/tokenizer.json"));
+  if (!resume && rank0) write_file_atomic(tok_path, read_file(model_dir + "/tokenizer.json"));
   train_grpo(model, tok, tok_path, cfg, rd, resume);
   return 0;
 }

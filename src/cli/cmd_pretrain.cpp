@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "dist/comm.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "tasks/corpus.h"
@@ -95,7 +96,10 @@ static int run_pretrain(Args& args) {
     preset["tokenizer_from"] = tokenizer_from;
   }
   set_run_device(preset, device, out, resume);
-  RunDir run(out, preset, resume);
+  // Under mpirun every rank runs this command; rank 0 writes the run folder (docs/distributed.md).
+  // The other ranks build the same corpus and tokenizer (deterministic) without writing them.
+  const bool rank0 = world().rank() == 0;
+  RunDir run(out, preset, resume, rank0);
   // Corpus: n_docs training documents, then heldout_docs more from the same stream.
   CorpusConfig all = corpus;
   all.n_docs = corpus.n_docs + heldout_docs;
@@ -103,7 +107,7 @@ static int run_pretrain(Args& args) {
   std::vector<std::string> docs = generate_corpus(all);
   std::vector<std::string> heldout(docs.end() - heldout_docs, docs.end());
   docs.resize(size_t(corpus.n_docs));
-  if (!resume) {
+  if (!resume && rank0) {
     std::string sample;
     for (size_t i = 0; i < docs.size() && i < 200; i++) sample += docs[i] + "\n";
     write_file_atomic(run.file("corpus_sample.txt"), sample);
@@ -114,15 +118,15 @@ static int run_pretrain(Args& args) {
   Tokenizer tok = [&] {
     if (resume) return Tokenizer::load(tok_path);
     if (!tokenizer_from.empty()) {
-      write_file_atomic(tok_path, read_file(tokenizer_from));
-      return Tokenizer::load(tok_path);
+      if (rank0) write_file_atomic(tok_path, read_file(tokenizer_from));
+      return Tokenizer::load(tokenizer_from);
     }
     TrainOptions to;
     to.vocab_size = vocab;
     std::vector<std::string> tok_texts(docs.begin(), docs.begin() + std::min<int64_t>(tok_docs, int64_t(docs.size())));
     std::fprintf(stderr, "pretrain: training a %d-token tokenizer on %zu documents\n", vocab, tok_texts.size());
     Tokenizer t = Tokenizer::train(tok_texts, to);
-    t.save(tok_path);
+    if (rank0) t.save(tok_path);
     return t;
   }();
 
@@ -203,9 +207,10 @@ static int run_sft(Args& args) {
   cfg["heldout_frac"] = heldout_frac;
   cfg["train"] = tc.to_json();
   set_run_device(cfg, device, out, resume);
-  RunDir run(out, cfg, resume);
+  const bool rank0 = world().rank() == 0;  // under mpirun rank 0 writes the run folder
+  RunDir run(out, cfg, resume, rank0);
   std::string tok_path = run.file("tokenizer.json");
-  if (!resume) write_file_atomic(tok_path, read_file(model_dir + "/tokenizer.json"));
+  if (!resume && rank0) write_file_atomic(tok_path, read_file(model_dir + "/tokenizer.json"));
   bool use_held = held.tokens.size() > size_t(tc.seq_len);
   train_lm(model, train, use_held ? &held : nullptr, tc, run, tok_path, resume, "sft", stop_after);
   return 0;

@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 
 #include "autograd/autograd.h"
+#include "dist/data_parallel.h"
 #include "model/checkpoint.h"
 #include "reward/reward_model.h"
 #include "rl/eval.h"
@@ -225,7 +227,42 @@ struct Rollout {
   double proxy = 0;            // the reward model's score
   double total = 0;            // reward after shaping
   double advantage = 0;
+  // Data parallel: false for another rank's rollout, known here only by the scalars gathered
+  // from it (rewards, finish, length as `tokens.size()` zero tokens, prompt_tokens); never trained.
+  bool local = true;
+  int64_t prompt_tokens = 0;
+  int64_t reflections = 0;
 };
+
+// Data parallel: every rank's rollouts of this step, in global order (rank r's prompts are
+// [r*P/N, (r+1)*P/N)), with the scalars the advantages, the filters and the metrics need;
+// `mine` are this rank's, moved in whole. The scalars travel through gather_slots (exact).
+std::vector<Rollout> gather_rollouts(Communicator& comm, std::vector<Rollout>& mine, int64_t first, int64_t total,
+                                     const std::function<const Json*(int64_t)>& row_of) {
+  const int64_t F = 11;  // scalars per rollout
+  std::vector<double> local;
+  for (const Rollout& r : mine)
+    local.insert(local.end(), {r.reward.accuracy, r.reward.format, r.reward.language, r.reward.total, r.total,
+                               double(r.tokens.size()), double(r.finish == "length"), double(r.rm_scored), r.proxy,
+                               double(r.prompt_tokens), double(r.reflections)});
+  std::vector<double> all = gather_slots(comm, local, first * F, total * F);
+  std::vector<Rollout> out(static_cast<size_t>(total));
+  for (int64_t j = 0; j < total; j++) {
+    if (j >= first && j < first + int64_t(mine.size())) {
+      out[size_t(j)] = std::move(mine[size_t(j - first)]);
+      continue;
+    }
+    const double* v = &all[size_t(j * F)];
+    Rollout& r = out[size_t(j)];
+    r.local = false;
+    r.row = row_of(j);
+    r.reward.accuracy = v[0], r.reward.format = v[1], r.reward.language = v[2], r.reward.total = v[3], r.total = v[4];
+    r.tokens.assign(size_t(v[5]), 0);
+    r.finish = v[6] > 0 ? "length" : "stop";
+    r.rm_scored = v[7] > 0, r.proxy = v[8], r.prompt_tokens = int64_t(v[9]), r.reflections = int64_t(v[10]);
+  }
+  return out;
+}
 
 // Copies every tensor of src into dst (same config).
 void copy_weights(Transformer& dst, Transformer& src) {
@@ -269,6 +306,20 @@ Tensor completion_logprobs(Transformer& model, const std::vector<const Rollout*>
   return reshape(gather(logp, targets, 1), {int64_t(targets.size())});
 }
 
+// Data parallel: one optimizer update of a minibatch. This rank's gradient (its unit, possibly
+// empty) and its scalars `local` {loss, kl, clip, entropy sum, entropy tokens} are summed over
+// ranks; every rank then takes the same clipped AdamW step. Returns the summed scalars.
+std::vector<double> dp_update(GradReducer& reducer, Communicator& comm, const std::vector<Tensor>& params,
+                              float grad_clip, AdamW& opt, std::vector<double> local, double& grad_norm) {
+  reducer.add_unit();
+  reducer.reduce();
+  sum_over_ranks(comm, local);
+  grad_norm = clip_grad_norm(params, grad_clip);
+  if (std::isfinite(grad_norm)) opt.step();
+  opt.zero_grad();
+  return local;
+}
+
 double mean_of(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
@@ -282,6 +333,13 @@ double mean_of(const std::vector<double>& v) {
 void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tokenizer_json, const GrpoConfig& cfg,
                 RunDir& run, bool resume) {
   const int64_t P = cfg.prompts_per_step, G = cfg.group_size;
+  // Data parallel (docs/distributed.md): rank r samples, scores and trains prompts
+  // [r*P/N, (r+1)*P/N) of each step, whole groups, so advantages need no communication; the
+  // rollouts' scalars are then gathered (filters and metrics see the global batch) and each
+  // minibatch's loss is normalised over the global minibatch before the gradients are summed.
+  Communicator& comm = world();
+  const bool rank0 = comm.rank() == 0, dp = comm.size() > 1;
+  const Share mine = share_of(P, comm.rank(), comm.size(), "prompts_per_step");
   // Prompt pools: the i-th prompt of the run comes from task i % ntasks, its (i / ntasks)-th row.
   int64_t ntasks = int64_t(cfg.tasks.size());
   int64_t per_task = (cfg.steps * P + ntasks - 1) / ntasks;
@@ -311,6 +369,12 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
   AdamW opt(model.parameters(), ac);
   std::vector<Tensor> params;
   for (auto& [name, t] : model.parameters()) params.push_back(t);
+  std::optional<GradReducer> reducer;  // several ranks: one unit (this rank's share) per minibatch
+  if (dp) reducer.emplace(data_comm(model.device()), params);
+  if (dp && rank0)
+    std::fprintf(stderr,
+                 "grpo: data parallel over %d ranks: %lld of %lld prompts (whole groups) each, gradients over %s\n",
+                 comm.size(), (long long)mine.count, (long long)P, data_comm(model.device()).backend());
 
   int64_t step = 0, tokens_total = 0;  // tokens_total: prompt + completion tokens of every rollout so far
   if (resume) {
@@ -323,7 +387,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     step = st.at("step").as_int();
     tokens_total = st.get_int("tokens_total", 0);
     run.truncate_metrics(step);
-    std::fprintf(stderr, "grpo: resuming %s at step %lld\n", ckpt.c_str(), (long long)step);
+    if (rank0) std::fprintf(stderr, "grpo: resuming %s at step %lld\n", ckpt.c_str(), (long long)step);
   }
   auto checkpoint = [&](int64_t at) {
     run.save_checkpoint(at, cfg.keep_last, [&](const std::string& dir) {
@@ -348,7 +412,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     m["step"] = at;
     m["eval"] = er.to_json();
     run.log(m);
-    std::fprintf(stderr, "grpo: step %lld held-out pass@1 %.3f (format %.3f, length %.1f)\n", (long long)at,
+    if (rank0) std::fprintf(stderr, "grpo: step %lld held-out pass@1 %.3f (format %.3f, length %.1f)\n", (long long)at,
                  er.overall.pass1, er.overall.format_rate, er.overall.mean_length);
   };
   if (step == 0) eval_now(0);
@@ -366,14 +430,16 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
   GrpoOptions objective = cfg.objective;
   if (objective.max_len == 0) objective.max_len = cfg.max_new_tokens;
 
-  Progress bar(cfg.steps, "grpo");
+  Progress::Options po;
+  po.quiet = po.quiet || !rank0;
+  Progress bar(cfg.steps, "grpo", po);
   for (; step < cfg.steps && (cfg.token_budget == 0 || tokens_total < cfg.token_budget); step++) {
     // 1-2. prompts and rollouts
     auto t0 = Clock::now();
     std::vector<Rollout> rolls;
     std::vector<Ids> prompts;
     std::vector<uint64_t> seeds;
-    for (int64_t k = 0; k < P; k++) {
+    for (int64_t k = mine.first; k < mine.first + mine.count; k++) {
       int64_t i = step * P + k;
       const Json& row = pools[size_t(i % ntasks)][size_t(i / ntasks)];
       std::vector<int> pids = tok.encode(format_prompt(cfg.template_kind, row.at("prompt").as_string()));
@@ -396,6 +462,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     std::vector<size_t> rm_rows;  // rollouts the reward model scores
     for (size_t j = 0; j < rolls.size(); j++) {
       Rollout& r = rolls[j];
+      r.prompt_tokens = int64_t(r.prompt.size());
       r.tokens = gens[j].tokens;
       r.lp_old = gens[j].logprobs;
       r.finish = gens[j].finish;
@@ -405,10 +472,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
       int64_t len = int64_t(r.tokens.size()), free_len = cfg.max_new_tokens - cfg.overlong_buffer;
       if (cfg.overlong_buffer > 0 && len > free_len)
         r.total -= cfg.overlong_penalty * double(len - free_len) / double(cfg.overlong_buffer);
-      completion_tokens += len;
-      tokens_total += int64_t(r.prompt.size()) + len;
-      reflections += count_reflection_words(text);
-      truncated += r.finish == "length";
+      r.reflections = count_reflection_words(text);
       if (rm_task(*r.row)) {
         rm_rows.push_back(j);
         rm_prompts.push_back(r.row->at("prompt").as_string());
@@ -424,6 +488,17 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         r.proxy = scores[k];
         r.total += cfg.w_rm * scores[k] - cfg.weights.accuracy * r.reward.accuracy;
       }
+    }
+    if (dp)
+      rolls = gather_rollouts(comm, rolls, mine.first * G, P * G, [&](int64_t j) {
+        int64_t i = step * P + j / G;
+        return &pools[size_t(i % ntasks)][size_t(i / ntasks)];
+      });
+    for (const Rollout& r : rolls) {  // the global batch's counts
+      completion_tokens += int64_t(r.tokens.size());
+      tokens_total += r.prompt_tokens + int64_t(r.tokens.size());
+      reflections += r.reflections;
+      truncated += r.finish == "length";
     }
     // 4. advantages, then the completions that enter the loss
     std::vector<double> rewards;
@@ -446,14 +521,27 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
 
     // 5. mu passes over minibatches
     auto t2 = Clock::now();
+    const double comm0 = dp ? reducer->comm_seconds() : 0.0;
     double loss_sum = 0, kl_sum = 0, clip_sum = 0, entropy_sum = 0, grad_norm = 0;
     int64_t updates = 0, entropy_tokens = 0;
     int64_t mbs = std::min<int64_t>(cfg.minibatches, int64_t(batch.size()));
     std::vector<std::vector<float>> ref_cache(size_t(std::max<int64_t>(mbs, 0)));
+    auto add_sums = [&](const std::vector<double>& v) {  // data parallel: one minibatch's global sums
+      loss_sum += v[0], kl_sum += v[1], clip_sum += v[2], entropy_sum += v[3], entropy_tokens += int64_t(v[4]);
+      updates++;
+    };
     for (int64_t pass = 0; pass < cfg.mu && !batch.empty(); pass++) {
       for (int64_t mb = 0; mb < mbs; mb++) {
-        std::vector<const Rollout*> part;
-        for (size_t i = size_t(mb); i < batch.size(); i += size_t(mbs)) part.push_back(batch[i]);
+        std::vector<const Rollout*> part;  // this rank's completions of the minibatch
+        int64_t mb_count = 0, mb_tokens = 0;  // the global minibatch's completions and tokens
+        for (size_t i = size_t(mb); i < batch.size(); i += size_t(mbs)) {
+          mb_count++, mb_tokens += int64_t(batch[i]->tokens.size());
+          if (batch[i]->local) part.push_back(batch[i]);
+        }
+        if (part.empty()) {  // another rank's completions only (possible after filtering)
+          add_sums(dp_update(*reducer, comm, params, cfg.grad_clip, opt, {0, 0, 0, 0, 0}, grad_norm));
+          continue;
+        }
         std::vector<int64_t> lengths;
         std::vector<double> advs;
         std::vector<float> lp_old, lp_ref;
@@ -479,7 +567,25 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         // grpo_objective reads lp to the host and computes the loss and dL/dlp in double (the golden
         // reference's precision): on CUDA one (total completion tokens) copy each way per minibatch.
         Tensor loss = grpo_objective(lp, lengths, advs, lp_old, lp_ref, objective, &stats);
+        const double n_local = double(part.size()), t_local = double(lp.numel());
+        if (dp) {
+          // This rank's share of the global minibatch's loss: the objective normalised over the
+          // local completions (token-mean: tokens) times local/global; the balance loss, a mean
+          // over sequences, times the share of sequences.
+          loss = scale(loss, float(objective.loss == "token-mean" ? t_local / double(mb_tokens)
+                                                                  : n_local / double(mb_count)));
+          if (aux.defined()) aux = scale(aux, float(n_local / double(mb_count)));
+        }
         if (aux.defined()) loss = add(loss, aux);
+        if (dp) {
+          backward(loss);
+          add_sums(dp_update(*reducer, comm, params, cfg.grad_clip, opt,
+                             {double(loss.item()), stats.kl_mean * t_local / double(mb_tokens),
+                              stats.clip_fraction * t_local / double(mb_tokens), pass == 0 ? entropy : 0.0,
+                              pass == 0 ? t_local : 0.0},
+                             grad_norm));
+          continue;
+        }
         backward(loss);
         grad_norm = clip_grad_norm(params, cfg.grad_clip);
         if (std::isfinite(grad_norm)) opt.step();
@@ -494,7 +600,8 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         updates++;
       }
     }
-    // 6. balancing bias, reference reset
+    // 6. balancing bias (over the global expert load), reference reset
+    reduce_router_load(model, comm);
     model.update_router_bias();
     if (cfg.ref_reset_every > 0 && (step + 1) % cfg.ref_reset_every == 0) copy_weights(ref, model);
     double t_train = seconds_since(t2);
@@ -547,6 +654,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     m["time_generate_s"] = t_gen;
     m["time_score_s"] = t_score;
     m["time_train_s"] = t_train;
+    if (dp) m["time_comm_s"] = reducer->comm_seconds() - comm0;  // of time_train_s: the gradient collectives
     m["tokens_per_s"] = double(completion_tokens) / (t_gen + t_score + t_train);
     run.log(m);
     char extra[200];
@@ -558,6 +666,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     if ((cfg.checkpoint_every > 0 && (step + 1) % cfg.checkpoint_every == 0) || last) checkpoint(step + 1);
   }
   bar.finish();
+  if (!rank0) return;
   save_model(run.file("model"), model, tokenizer_json);
   std::fprintf(stderr, "grpo: model written to %s\n", run.file("model").c_str());
 }

@@ -63,7 +63,7 @@ std::string json_difference(const Json& a, const Json& b, const std::string& pre
   return "";
 }
 
-RunDir::RunDir(const std::string& path, const Json& config, bool resume) : path_(path) {
+RunDir::RunDir(const std::string& path, const Json& config, bool resume, bool writer) : path_(path), writer_(writer) {
   std::string cfg_path = file("run_config.json");
   if (resume) {
     if (!is_dir(path)) throw Error(cat("--resume: run folder ", path, " does not exist"));
@@ -74,6 +74,7 @@ RunDir::RunDir(const std::string& path, const Json& config, bool resume) : path_
                       "); resume with the same flags or use a new --out folder"));
     return;
   }
+  if (!writer) return;
   if (is_dir(path) && !list_dir(path).empty())
     throw Error(cat("run folder ", path, " already exists and is not empty (use --resume to continue it, or remove it)"));
   make_dirs(path);
@@ -89,10 +90,11 @@ std::string RunDir::latest_checkpoint() const {
 }
 
 std::string RunDir::save_checkpoint(int64_t step, int keep_last, const std::function<void(const std::string&)>& fill) {
-  make_dirs(file("checkpoints"));
+  if (writer_) make_dirs(file("checkpoints"));
   char name[64];
   std::snprintf(name, sizeof name, "step_%08lld", (long long)step);
   std::string dir = file(std::string("checkpoints/") + name);
+  if (!writer_) return dir;
   replace_dir_atomic(dir, fill);
   if (keep_last > 0) {
     std::vector<std::string> names;
@@ -108,6 +110,7 @@ std::string RunDir::save_checkpoint(int64_t step, int keep_last, const std::func
 }
 
 void RunDir::log(const Json& metrics) {
+  if (!writer_) return;
   std::ofstream f(file("metrics.jsonl"), std::ios::app);
   if (!f) throw Error(cat(file("metrics.jsonl"), ": cannot open for writing"));
   f << metrics.dump() << "\n";
@@ -115,6 +118,7 @@ void RunDir::log(const Json& metrics) {
 }
 
 void RunDir::truncate_metrics(int64_t step) {
+  if (!writer_) return;
   std::string path = file("metrics.jsonl");
   std::ifstream f(path);
   if (!f) return;

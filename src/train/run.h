@@ -9,6 +9,8 @@
 // Checkpoints are written atomically (util/fs.h replace_dir_atomic) and only the last
 // `keep_last` are kept. On --resume the metrics lines after the checkpoint's step are
 // dropped, so a resumed run's metrics.jsonl reads as if it had never stopped.
+// Data-parallel runs (docs/distributed.md): only rank 0 is the writer; on the other ranks a
+// RunDir reads (latest_checkpoint, the --resume config check) and its writes are no-ops.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -22,8 +24,10 @@ class RunDir {
  public:
   // New run: creates `path` (an existing non-empty folder is an error unless resume) and
   // writes run_config.json. Resume: the folder must exist and its run_config.json must equal
-  // `config` (an error names the first differing field).
-  RunDir(const std::string& path, const Json& config, bool resume);
+  // `config` (an error names the first differing field). writer = false (ranks other than 0):
+  // a new run creates and checks nothing (rank 0 does), and log/truncate_metrics/save_checkpoint
+  // write nothing.
+  RunDir(const std::string& path, const Json& config, bool resume, bool writer = true);
 
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
@@ -40,8 +44,11 @@ class RunDir {
   // short by a crash; any other invalid line is an error naming metrics.jsonl:line.
   void truncate_metrics(int64_t step);
 
+  bool writer() const { return writer_; }
+
  private:
   std::string path_;
+  bool writer_ = true;
 };
 
 // The first field where two JSON documents differ ("train.lr: 0.001 vs 0.002"), or "".

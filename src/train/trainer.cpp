@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "autograd/autograd.h"
+#include "dist/data_parallel.h"
 #include "model/checkpoint.h"
 #include "train/optim.h"
 #include "train/schedule.h"
@@ -133,14 +134,18 @@ static std::vector<Tensor> param_tensors(Transformer& model) {
   return out;
 }
 
-double heldout_loss(Transformer& model, const Loader& loader, int64_t batches, int64_t B) {
+double heldout_loss(Transformer& model, const Loader& loader, int64_t batches, int64_t B, Communicator* comm) {
   NoGradGuard guard;
-  double total = 0;
-  for (int64_t i = 0; i < batches; i++) {
+  const int rank = comm ? comm->rank() : 0, size = comm ? comm->size() : 1;
+  std::vector<double> losses(size_t(batches), 0.0);  // (batches): this rank's, 0 elsewhere
+  for (int64_t i = rank; i < batches; i += size) {
     Batch b = loader.window_batch(i * B, B);
     ModelOutput out = model.forward(b.inputs, b.B, b.T);
-    total += cross_entropy(out.logits, b.targets).item();
+    losses[size_t(i)] = cross_entropy(out.logits, b.targets).item();
   }
+  if (size > 1) losses = gather_slots(*comm, losses, 0, batches);
+  double total = 0;
+  for (double l : losses) total += l;
   return total / double(batches);
 }
 
@@ -154,6 +159,14 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
   if (heldout) eval_loader = std::make_unique<Loader>(*heldout, cfg.batch_size, cfg.seq_len, cfg.seed, false);
   AdamW opt(model.parameters(), cfg.adamw());
   LrSchedule sched = cfg.schedule();
+  Communicator& comm = world();
+  const bool rank0 = comm.rank() == 0;
+  const Share mine = share_of(cfg.grad_accum, comm.rank(), comm.size(), "grad_accum (micro-batches per step)");
+  GradReducer reducer(data_comm(model.device()), param_tensors(model));
+  if (comm.size() > 1 && rank0)
+    std::fprintf(stderr, "%s: data parallel over %d ranks: %lld of %lld micro-batches each, gradients over %s\n",
+                 label.c_str(), comm.size(), (long long)mine.count, (long long)cfg.grad_accum,
+                 data_comm(model.device()).backend());
 
   int64_t step = 0;
   if (resume) {
@@ -165,7 +178,7 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
     step = st.at("step").as_int();
     loader.set_position(st.at("loader_position").as_int());
     run.truncate_metrics(step);
-    std::fprintf(stderr, "%s: resuming %s at step %lld\n", label.c_str(), ckpt.c_str(), (long long)step);
+    if (rank0) std::fprintf(stderr, "%s: resuming %s at step %lld\n", label.c_str(), ckpt.c_str(), (long long)step);
   }
   auto checkpoint = [&](int64_t at) {
     run.save_checkpoint(at, cfg.keep_last, [&](const std::string& dir) {
@@ -181,23 +194,35 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
   std::vector<Tensor> params = param_tensors(model);
   Progress::Options po;
   po.initial = step;  // a resumed run's rate and ETA count only this invocation's steps
+  po.quiet = po.quiet || !rank0;
   Progress bar(cfg.steps, label, po);
   auto t_start = std::chrono::steady_clock::now();
   int64_t tokens_seen = 0;
   int64_t end = stop_after > 0 ? std::min(cfg.steps, step + stop_after) : cfg.steps;
   for (; step < end; step++) {
     auto t0 = std::chrono::steady_clock::now();
-    double loss_sum = 0, aux_sum = 0;
+    double comm_s0 = reducer.comm_seconds();
+    std::vector<double> losses, auxes;  // (this rank's micro-batches)
     int64_t tokens = 0;
     for (int64_t micro = 0; micro < cfg.grad_accum; micro++) {
-      Batch b = loader.next();
+      Batch b = loader.next();  // every rank walks the whole order: the same loader position everywhere
+      tokens += b.B * b.T;
+      if (micro < mine.first || micro >= mine.first + mine.count) continue;  // another rank's
       ModelOutput out = model.forward(b.inputs, b.B, b.T);
       Tensor loss = lm_loss(out, b.targets);
-      if (out.aux_loss.defined()) aux_sum += out.aux_loss.item();
-      loss_sum += loss.item();
+      auxes.push_back(out.aux_loss.defined() ? double(out.aux_loss.item()) : 0.0);
+      losses.push_back(loss.item());
       backward(scale(loss, 1.0f / float(cfg.grad_accum)));
-      tokens += b.B * b.T;
+      reducer.add_unit();
     }
+    reducer.reduce();  // the micro-batch gradients summed in micro-batch order (over every rank)
+    reduce_router_load(model, comm);
+    if (comm.size() > 1) {
+      losses = gather_slots(comm, losses, mine.first, cfg.grad_accum);
+      auxes = gather_slots(comm, auxes, mine.first, cfg.grad_accum);
+    }
+    double loss_sum = 0, aux_sum = 0;
+    for (size_t i = 0; i < losses.size(); i++) loss_sum += losses[i], aux_sum += auxes[i];
     float grad_norm = clip_grad_norm(params, cfg.grad_clip);
     float lr = sched.at(step);
     opt.config().lr = lr;
@@ -218,9 +243,10 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
     m["grad_norm"] = grad_norm;
     m["tokens_per_s"] = double(tokens) / dt;
     if (!rs.empty()) m["router_max_over_mean_load"] = max_load;
+    if (comm.size() > 1) m["time_comm_s"] = reducer.comm_seconds() - comm_s0;  // gradient collectives only
     bool last = step + 1 == cfg.steps;
     if (eval_loader && ((cfg.eval_every > 0 && (step + 1) % cfg.eval_every == 0) || last))
-      m["heldout_loss"] = heldout_loss(model, *eval_loader, cfg.eval_batches, cfg.batch_size);
+      m["heldout_loss"] = heldout_loss(model, *eval_loader, cfg.eval_batches, cfg.batch_size, &comm);
     run.log(m);
     char extra[160];
     std::snprintf(extra, sizeof extra, "loss %.4f  lr %.2e  %.0f tok/s", loss_sum / double(cfg.grad_accum), lr,
@@ -231,11 +257,13 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
   }
   bar.finish();
   if (end < cfg.steps) {
-    std::fprintf(stderr, "%s: stopped after step %lld of %lld; continue with --resume\n", label.c_str(), (long long)end,
-                 (long long)cfg.steps);
+    if (rank0)
+      std::fprintf(stderr, "%s: stopped after step %lld of %lld; continue with --resume\n", label.c_str(),
+                   (long long)end, (long long)cfg.steps);
     return;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  if (!rank0) return;
   save_model(run.file("model"), model, tokenizer_json);
   std::fprintf(stderr, "%s: %lld tokens in %.1f s; model written to %s\n", label.c_str(), (long long)tokens_seen, secs,
                run.file("model").c_str());

@@ -4,12 +4,18 @@
 //
 // One optimizer step:
 //   for each of grad_accum micro-batches: loss = lm_loss(model(inputs), targets) / grad_accum;
-//                                         backward(loss)
+//                                         backward(loss) from zero; add it to the step's sum
 //   grad_norm = clip_grad_norm(params, grad_clip); lr = schedule.at(step); adamw.step()
 //   model.update_router_bias()     (DeepSeek-V3's auxiliary-loss-free balancing)
 // Resume: N steps, stop, --resume N more steps gives bitwise the weights of 2N straight steps
 // (same thread count): the checkpoint holds weights, router biases, AdamW moments and step
 // counts, and the loader position; everything else is a function of the step.
+// Data parallel (under mpirun/srun, docs/distributed.md): the global batch is the grad_accum
+// micro-batches; rank r computes micro-batches [r*A/N, (r+1)*A/N) (A must be a multiple of N),
+// the micro-batch gradients are summed in micro-batch order whatever N is (dist/data_parallel.h),
+// and the losses and the router loads are gathered, so N ranks give the bits of 1 rank (same
+// thread count per rank). Every rank reads the whole data order and keeps the same loader
+// position, so a run resumes with any rank count that divides grad_accum. Rank 0 writes.
 // Devices: training runs where the model lives (Transformer::to before train_lm); AdamW keeps its
 // moments beside the parameters. Batches are host token ids; a step reads back only the loss
 // (and balance loss) and the gradient norm for the log, plus MoE routing (moe.h). A checkpoint
@@ -18,6 +24,7 @@
 #include <cstdint>
 #include <string>
 
+#include "dist/comm.h"
 #include "model/transformer.h"
 #include "train/data.h"
 #include "train/optim.h"
@@ -71,8 +78,11 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
               RunDir& run, const std::string& tokenizer_json, bool resume, const std::string& label,
               int64_t stop_after = 0);
 
-// Mean next-token loss over `batches` fixed held-out windows (no autograd).
-double heldout_loss(Transformer& model, const Loader& loader, int64_t batches, int64_t B);
+// Mean next-token loss over `batches` fixed held-out windows (no autograd). With a communicator
+// of several ranks (every rank calls it), rank r computes the batches i with i % N == r and the
+// losses are gathered and summed in batch order: the single-rank value on every rank.
+double heldout_loss(Transformer& model, const Loader& loader, int64_t batches, int64_t B,
+                    Communicator* comm = nullptr);
 
 // Records `device` as "device" in a run's configuration (run_config.json) before RunDir sees it.
 // The device is not part of what --resume compares: on resume the value saved by the run's first

@@ -1,0 +1,36 @@
+// Internal to src/dist: how comm.cpp starts the MPI and NCCL communicators, and the watchdog
+// they share. Not for use outside src/dist (include dist/comm.h).
+#pragma once
+#include <memory>
+
+#include "dist/comm.h"
+
+namespace r1 {
+namespace dist_detail {
+
+// Marks the span of one blocking collective; a watchdog thread ends the process (status 3)
+// when one span lasts longer than R1_DIST_TIMEOUT seconds (default 600), printing which
+// collective on which rank waited: a dead or stuck peer never leaves a rank waiting forever.
+class CollectiveSpan {
+ public:
+  CollectiveSpan(int rank, const char* op);
+  ~CollectiveSpan();
+  CollectiveSpan(const CollectiveSpan&) = delete;
+  CollectiveSpan& operator=(const CollectiveSpan&) = delete;
+};
+void start_watchdog();
+void stop_watchdog();
+
+#if R1_MPI
+// MPI_Init_thread, errors returned (not fatal inside MPI), MPI_COMM_WORLD.
+std::unique_ptr<Communicator> start_mpi(int* argc, char*** argv);
+void stop_mpi();
+#endif
+#if R1_NCCL
+// One NCCL communicator over the ranks of `host` (which broadcasts NCCL's id), on the current
+// CUDA device.
+std::unique_ptr<Communicator> start_nccl(Communicator& host);
+#endif
+
+}  // namespace dist_detail
+}  // namespace r1

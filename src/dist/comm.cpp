@@ -1,0 +1,237 @@
+// The single-process communicator, the choice of the world communicator, the watchdog and the
+// exact scalar collectives. See comm.h.
+#include "dist/comm.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "dist/backends.h"
+#include "util/error.h"
+
+#if R1_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace r1 {
+
+// --- single process ------------------------------------------------------------------------
+
+void SingleCommunicator::alltoall(const float* send, float* recv, int64_t n) {
+  if (send != recv) std::memmove(recv, send, size_t(n) * sizeof(float));
+}
+
+void SingleCommunicator::allgather(const float* send, float* recv, int64_t n) {
+  if (send != recv) std::memmove(recv, send, size_t(n) * sizeof(float));
+}
+
+void SingleCommunicator::abort(int code) {
+  std::fflush(nullptr);
+  std::_Exit(code);
+}
+
+// --- watchdog --------------------------------------------------------------------------------
+
+namespace dist_detail {
+namespace {
+std::atomic<int64_t> span_start_ms{0};  // 0 = no collective in progress
+std::atomic<const char*> span_op{""};
+std::atomic<int> span_rank{0};
+std::atomic<bool> watchdog_stop{false};
+std::thread watchdog;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double timeout_s() {
+  const char* v = std::getenv("R1_DIST_TIMEOUT");
+  double t = v ? std::atof(v) : 600.0;
+  return t > 0 ? t : 600.0;
+}
+}  // namespace
+
+CollectiveSpan::CollectiveSpan(int rank, const char* op) {
+  span_op = op;
+  span_rank = rank;
+  span_start_ms = now_ms();
+}
+
+CollectiveSpan::~CollectiveSpan() { span_start_ms = 0; }
+
+void start_watchdog() {
+  const double limit = timeout_s();
+  watchdog = std::thread([limit] {
+    while (!watchdog_stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      int64_t t0 = span_start_ms;
+      if (t0 != 0 && double(now_ms() - t0) > limit * 1e3) {
+        // The main thread is blocked inside the library: report and end this process without
+        // touching MPI from this thread. The launcher then ends the other ranks.
+        std::fprintf(stderr,
+                     "error: rank %d: %s waited more than %.0f s for the other ranks (R1_DIST_TIMEOUT): "
+                     "a rank died or hangs; exiting\n",
+                     span_rank.load(), span_op.load(), limit);
+        std::fflush(nullptr);
+        std::_Exit(3);
+      }
+    }
+  });
+}
+
+void stop_watchdog() {
+  if (!watchdog.joinable()) return;
+  watchdog_stop = true;
+  watchdog.join();
+}
+
+}  // namespace dist_detail
+
+// --- the process's communicators --------------------------------------------------------------
+
+namespace {
+std::unique_ptr<Communicator>& world_ptr() {
+  static std::unique_ptr<Communicator> w = std::make_unique<SingleCommunicator>();
+  return w;
+}
+#if R1_NCCL
+std::unique_ptr<Communicator> nccl_comm;
+#endif
+bool mpi_started = false;
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+// The job size a launcher announced, or 0 when no launcher started this process. OpenMPI's
+// mpirun, MPICH/Intel's hydra (PMI), PMIx (srun --mpi=pmix) and Slurm's srun.
+int launcher_size() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
+    if (int n = env_int(v, 0)) return n;
+  if (std::getenv("PMIX_RANK")) return 2;  // PMIx does not export the size: assume a job
+  if (std::getenv("SLURM_PROCID") && std::getenv("SLURM_STEP_ID")) return env_int("SLURM_NTASKS", 1);
+  return 0;
+}
+
+#if R1_CUDA
+int first_env_int(std::initializer_list<const char*> names, int fallback) {
+  for (const char* v : names)
+    if (int n = env_int(v, -1); n >= 0) return n;
+  return fallback;
+}
+
+// This rank's index among the ranks of its node, and how many ranks its node runs.
+[[maybe_unused]] int local_rank() {
+  return first_env_int({"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMIX_LOCAL_RANK"}, -1);
+}
+[[maybe_unused]] int local_size() {
+  return first_env_int({"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE", "PMIX_LOCAL_SIZE"}, 1);
+}
+
+[[maybe_unused]] int gpu_count() {
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
+}
+#endif
+
+#if R1_MPI
+// Several ranks on one node each take their own GPU: local rank modulo the visible devices.
+void pick_local_gpu() {
+#if R1_CUDA
+  int local = local_rank(), count = gpu_count();
+  if (local >= 0 && count > 0) cudaSetDevice(local % count);
+#endif
+}
+#endif
+}  // namespace
+
+void init_world(int* argc, char*** argv) {
+  int n = launcher_size();
+  if (n <= 1) return;
+#if R1_MPI
+  pick_local_gpu();
+  world_ptr() = dist_detail::start_mpi(argc, argv);
+  mpi_started = true;
+  dist_detail::start_watchdog();
+#else
+  (void)argc;
+  (void)argv;
+  throw Error(cat("this process was started by an MPI launcher (", n,
+                  " ranks) but r1 was built without MPI: install an MPI (mpicxx) and rebuild, or run one r1"));
+#endif
+}
+
+void finalize_world() {
+  if (!mpi_started) return;
+#if R1_NCCL
+  nccl_comm.reset();
+#endif
+  dist_detail::stop_watchdog();
+#if R1_MPI
+  world_ptr().reset();
+  dist_detail::stop_mpi();
+#endif
+  mpi_started = false;
+}
+
+Communicator& world() { return *world_ptr(); }
+
+Communicator& data_comm(Device device) {
+#if R1_NCCL
+  // NCCL needs a GPU per rank; ranks sharing a GPU (a test on a 1-GPU machine) use MPI on host copies.
+  if (device == Device::CUDA && world().size() > 1 && local_size() <= gpu_count()) {
+    if (!nccl_comm) nccl_comm = dist_detail::start_nccl(world());
+    return *nccl_comm;
+  }
+#endif
+  (void)device;
+  return world();
+}
+
+bool built_with_mpi() {
+#if R1_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool built_with_nccl() {
+#if R1_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+// --- exact scalar collectives -----------------------------------------------------------------
+
+std::vector<double> gather_slots(Communicator& comm, const std::vector<double>& local, int64_t first, int64_t total) {
+  check(first >= 0 && first + int64_t(local.size()) <= total, "gather_slots: slots [", first, ", ",
+        first + int64_t(local.size()), ") outside 0..", total);
+  std::vector<double> all(size_t(total), 0.0);
+  std::copy(local.begin(), local.end(), all.begin() + first);
+  comm.allreduce_sum(all.data(), total);
+  return all;
+}
+
+void sum_over_ranks(Communicator& comm, std::vector<double>& values) {
+  comm.allreduce_sum(values.data(), int64_t(values.size()));
+}
+
+Share share_of(int64_t total, int rank, int size, const std::string& what) {
+  if (total % size != 0)
+    throw Error(cat(what, " (", total, ") must be a multiple of the number of ranks (", size,
+                    "): every rank takes an equal share of each step"));
+  Share s;
+  s.count = total / size;
+  s.first = s.count * rank;
+  return s;
+}
+
+}  // namespace r1
