@@ -15,7 +15,6 @@
 // formula) and evaluates cos/sin in double, as the CPU does, so its angles are the CPU's bits.
 // Does not do: online (one-pass) softmax, rows split over several blocks, other dtypes.
 #include <cmath>
-#include <vector>
 
 #include "index_math.h"
 #include "kernel_util.cuh"

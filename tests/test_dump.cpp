@@ -211,6 +211,15 @@ TEST_F(DiffCli, ShapeMismatchAndMalformedFilesAreErrorsNamingThem) {
 
   CliRun one = run_r1("diff " + dump, tmp);
   EXPECT_EQ(one.code, 2);
+
+  // The same tensors under other names: nothing is compared, which must not read as a pass.
+  SafetensorsFile renamed = load_safetensors(dump);
+  for (StTensor& t : renamed.tensors) t.name = "other." + t.name;
+  const std::string r = tmp.file("renamed.safetensors");
+  save_safetensors(r, renamed.tensors, {});
+  CliRun none = run_r1("diff " + dump + " " + r, tmp);
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("no tensor name in common"), std::string::npos) << none.err;
 }
 
 // --- compare_dumps (the library under r1 diff) ---------------------------------------------

@@ -43,11 +43,24 @@ std::vector<float> teacher_forced_logprobs(const Tensor& logits, const Ids& ids)
 // Tolerances. The reference is float64 from the same (BF16-exact) weights; r1 runs in float32.
 // Logits and log-probs are O(1..10) after 2-3 layers of width 32 with N(0, 0.3^2) weights: float32
 // rounding (eps 6e-8) through ~10^2-term dot products, norms and softmaxes accumulates to ~1e-6
-// relative; 5e-5 absolute + 1e-4 relative leaves a margin of >10x and still catches any wrong
-// frequency, scale or norm (those move logits by > 1e-2). The cached decode reorders the same
+// relative; 5e-5 absolute + 1e-4 relative leaves a margin of >10x. A wrong scale or norm moves
+// logits by > 1e-2, but some wrong frequencies (an unscaled slow pair, a dropped floor/ceil) move
+// them by only 2e-4..1e-3 at these short positions, about 4x the bound: the frequencies themselves
+// are checked directly in RopeFrequenciesMatchTheReference. The cached decode reorders the same
 // float32 sums (and MLA's absorbed form regroups them), so it gets the same bound against the
 // full forward.
 const double kAtol = 5e-5, kRtol = 1e-4;
+
+// Config::num_parameters() (what r1 init / r1 inspect print) counts every tensor the model holds.
+TEST(ModelFamilies, ParameterCountIsTheSizeOfEveryTensor) {
+  for (const char* name : kFamilies) {
+    SCOPED_TRACE(name);
+    Transformer m = load_model(model_fixture(name));
+    int64_t n = 0;
+    for (const TensorSlot& s : m.slots()) n += s.tensor->numel();
+    EXPECT_EQ(n, m.config().num_parameters());
+  }
+}
 
 TEST(ModelFamilies, LogitsLogprobsAndGreedyContinuationsMatchPyTorch) {
   for (const char* name : kFamilies) {
@@ -116,6 +129,24 @@ TEST(ModelFamilies, ScaledRopeGradientsMatchFiniteDifferences) {
     x.set_requires_grad(true);
     expect_gradients_match([&](const std::vector<Tensor>& in) { return rope(in[0], {3, 0, 17, 9000, 2, 40}, f); },
                            {x});
+  }
+}
+
+// Each family's RoPE frequencies and cos/sin factor against the float64 ones of the reference
+// (transformers' ROPE_INIT_FUNCTIONS written out in make_reference.py). r1 computes them in float32
+// in transformers' order: 1e-6 relative is ~10 float32 roundings, while a dropped floor/ceil, an
+// unscaled pair or a swapped beta moves some frequency by > 1e-3 relative even where the short
+// fixture sequences barely show it in the logits.
+TEST(ModelFamilies, RopeFrequenciesMatchTheReference) {
+  for (const char* name : kFamilies) {
+    SCOPED_TRACE(name);
+    Config c = Config::load(model_fixture(name) + "/config.json");
+    SafetensorsFile ref = load_safetensors(model_fixture(name) + "/reference.safetensors");
+    const std::vector<float>& want = ref.at("rope_inv_freq").data;
+    RopeFreqs f = rope_freqs(c, c.is_mla() ? c.qk_rope_head_dim : c.head_dim);
+    ASSERT_EQ(f.inv_freq.size(), want.size());
+    for (size_t i = 0; i < want.size(); i++) EXPECT_NEAR(f.inv_freq[i], want[i], 1e-6 * want[i]) << "pair " << i;
+    EXPECT_NEAR(f.scale, ref.at("rope_scale").data[0], 1e-6);
   }
 }
 

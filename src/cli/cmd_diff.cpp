@@ -2,7 +2,7 @@
 // PyTorch script writing the same names) diverge. Walks A's forward order, prints each common
 // tensor's max absolute / relative error (in float64, whatever the files' dtypes) and stops at the
 // first tensor with an element outside atol + rtol * |b|. The comparison is model/dump.h's.
-// Does not do: align tensors under different names, compare files without common tensors usefully.
+// Does not do: align tensors under different names (two files without a common name are an error).
 #include <cstdio>
 
 #include "cli/command.h"
@@ -24,7 +24,8 @@ static const char* kUsage =
     "  Tensors in only one file are listed. Shapes must match (leading dimensions of size 1 are\n"
     "  ignored). F32, BF16 and F16 files mix freely (values compared in float64).\n"
     "  Exit code: 0 all common tensors within tolerance; 1 stopped at the first tensor outside it\n"
-    "  (named); 2 error (unreadable or malformed file, shape mismatch: the tensor is named).";
+    "  (named); 2 error (unreadable or malformed file, shape mismatch: the tensor is named; no tensor\n"
+    "  name in common).";
 
 static std::string index_str(const std::vector<int64_t>& index) {
   std::string s = "[";
@@ -103,6 +104,10 @@ static int run(Args& args) {
   bool json = args.flag("json");
   args.finish();
   DumpDiff d = compare_dumps(load_safetensors(a), load_safetensors(b), rtol, atol);
+  // Nothing in common is a naming mismatch (e.g. a dump written with other module names), not a pass.
+  if (d.compared.empty())
+    throw Error(cat(a, " and ", b, ": no tensor name in common (", d.only_a.size(), " only in A, ",
+                    d.only_b.size(), " only in B): were both dumps written with r1's names (docs/verify.md)?"));
   if (json) print_json(d, a, b, rtol, atol);
   else print_table(d, a, b, rtol, atol);
   return d.first_failure.empty() ? 0 : 1;

@@ -419,7 +419,8 @@ static int64_t attention_params(const Config& c) {
            + H * c.v_head_dim * D;                                 // o_proj
   }
   int64_t q = H * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
-  return D * q + 2 * D * kv + q * D + (c.attention_bias ? q + 2 * kv : 0);
+  return D * q + 2 * D * kv + q * D + (c.attention_bias ? q + 2 * kv : 0) +
+         (c.has_qk_norm() ? 2 * c.head_dim : 0);  // Qwen3's q_norm, k_norm
 }
 
 static int64_t count(const Config& c, bool active) {
