@@ -103,7 +103,13 @@ const Convention kConventions[] = {
        o.len_eps = 1e-8;  // agg_loss: sum_t l / (n_i + 1e-8)
        return o;
      }},
-    {"verl-seq-mean-token-sum-norm", [] { return verl("seq-mean-token-sum-norm"); }},
+    {"verl-seq-mean-token-sum-norm",
+     [] {  // agg_loss divides by loss_mask.shape[-1]: the async agent loop (the default rollout mode)
+           // pads every response to rollout.response_length = data.max_response_length = 512
+       GrpoOptions o = verl("seq-mean-token-sum-norm");
+       o.max_len = 512;
+       return o;
+     }},
     {"verl-kl-in-reward",
      [] {  // algorithm.use_kl_in_reward = True, kl_penalty = "kl" (k1), kl_ctrl.kl_coef = 0.001; use_kl_loss = False
        GrpoOptions o = verl("token-mean");
@@ -140,7 +146,8 @@ const Convention kConventions[] = {
      }},
     {"gspo",
      [] {  // GSPO (arXiv 2507.18071): sequence ratio, eps 3e-4 / 4e-4, no KL; TRL importance_sampling_level
-           // = "sequence" with loss_type "grpo"; verl policy_loss.loss_mode = "gspo" (seq-mean-token-mean)
+           // = "sequence" with loss_type "grpo" (its 1e-4 in the advantage). verl's policy_loss.loss_mode =
+           // "gspo" uses 1e-6 there and n_i + 1e-8: set eps 1e-6, len_eps 1e-8 (differences ~1e-9)
        GrpoOptions o;
        o.loss = "grpo";
        o.ratio = "sequence";

@@ -194,7 +194,8 @@ def verl_agg_loss(loss_mat, loss_mask, mode, loss_scale_factor=None):
 
 def verl(b, loss_agg_mode="token-mean", use_kl_loss=True, kl_loss_coef=0.001, kl_loss_type="low_var_kl",
          clip_ratio=0.2, clip_ratio_c=3.0, adv_estimator="grpo", norm_adv_by_std_in_grpo=True, epsilon=1e-6,
-         use_kl_in_reward=False, kl_penalty="kl", kl_coef=0.001, rollout_is_threshold=None):
+         use_kl_in_reward=False, kl_penalty="kl", kl_coef=0.001, rollout_is_threshold=None,
+         response_length=None):
     mask = b.mask
     # token_level_scores: the outcome reward on the last response token
     scores_tok = torch.zeros_like(mask)
@@ -231,11 +232,15 @@ def verl(b, loss_agg_mode="token-mean", use_kl_loss=True, kl_loss_coef=0.001, kl
         w = torch.exp(torch.clamp(log_ratio, min=-20, max=20)) * mask
         capped = (w > rollout_is_threshold) & (mask > 0)
         pg_losses = pg_losses * w.clamp(max=rollout_is_threshold).detach()
-    loss = verl_agg_loss(pg_losses, mask, loss_agg_mode)
     kld = verl_kl_penalty(log_prob, b.ref, kl_loss_type)
+    agg_mask, agg_pg, agg_kld = mask, pg_losses, kld
+    if response_length is not None:  # the async agent loop pads every response to rollout.response_length
+        extra = response_length - mask.shape[-1]
+        agg_mask, agg_pg, agg_kld = (torch.nn.functional.pad(x, (0, extra)) for x in (mask, pg_losses, kld))
+    loss = verl_agg_loss(agg_pg, agg_mask, loss_agg_mode)
     kl_tok = kld.detach()  # r1 reports the token mean of the KL estimate, also with use_kl_loss=False
     if use_kl_loss:
-        loss = loss + verl_agg_loss(kld, mask, loss_agg_mode) * kl_loss_coef
+        loss = loss + verl_agg_loss(agg_kld, agg_mask, loss_agg_mode) * kl_loss_coef
     if use_kl_in_reward:
         kl_tok = kld_reward
     return finish(b, loss, adv, kl_tok, clipfrac, dualfrac, capped)
@@ -323,7 +328,7 @@ CONVENTIONS = {
     "verl-seq-mean-token-sum": ("verl-seq-mean-token-sum", {}, lambda b: verl(b, "seq-mean-token-sum")),
     "verl-seq-mean-token-mean": ("verl-seq-mean-token-mean", {}, lambda b: verl(b, "seq-mean-token-mean")),
     "verl-seq-mean-token-sum-norm": ("verl-seq-mean-token-sum-norm", {},
-                                     lambda b: verl(b, "seq-mean-token-sum-norm")),
+                                     lambda b: verl(b, "seq-mean-token-sum-norm", response_length=512)),
     "verl-token-mean+k1": ("verl-token-mean", {"kl": "k1", "beta": 0.05},
                            lambda b: verl(b, kl_loss_type="k1", kl_loss_coef=0.05)),
     "verl-token-mean+k2": ("verl-token-mean", {"kl": "k2", "beta": 0.05},
