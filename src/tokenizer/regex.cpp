@@ -22,7 +22,13 @@ void decode_chars(const char* s, size_t n, std::vector<CharInfo>& out) {
   out.push_back({0, uint32_t(n), 0});
 }
 
-bool Regex::Set::has(uint32_t cp, uint8_t p) const {
+void Regex::Set::finish() {
+  ascii[0] = ascii[1] = 0;
+  for (uint32_t cp = 0; cp < 128; cp++)
+    if (has_slow(cp, unicode::props(cp))) ascii[cp >> 6] |= uint64_t(1) << (cp & 63);
+}
+
+bool Regex::Set::has_slow(uint32_t cp, uint8_t p) const {
   bool in = (p & props) || (~p & not_props);
   for (size_t k = 0; !in && k < ranges.size(); k++) in = cp >= ranges[k].first && cp <= ranges[k].second;
   return in != negated;
@@ -105,6 +111,7 @@ class RegexCompiler {
   static bool ascii_letter(uint32_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
   int add_set(Regex::Set s) {
+    s.finish();
     re_.sets_.push_back(std::move(s));
     return int(re_.sets_.size() - 1);
   }

@@ -50,7 +50,12 @@ class Regex {
     uint8_t props = 0;      // matches a character having any of these props
     uint8_t not_props = 0;  // ... or lacking any of these (\P{..}, \S inside a class)
     std::vector<std::pair<uint32_t, uint32_t>> ranges;  // ... or in one of these (inclusive)
-    bool has(uint32_t cp, uint8_t p) const;
+    uint64_t ascii[2] = {0, 0};  // the answer for code points < 128, one bit each (finish())
+    bool has(uint32_t cp, uint8_t p) const {
+      return cp < 128 ? (ascii[cp >> 6] >> (cp & 63)) & 1 : has_slow(cp, p);
+    }
+    bool has_slow(uint32_t cp, uint8_t p) const;
+    void finish();  // fills ascii from the rest
   };
   enum class Op : uint8_t { Set, Split, Jmp, Look, Match };
   struct Inst {
