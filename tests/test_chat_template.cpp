@@ -1,7 +1,7 @@
 // Released models' chat templates (src/sample/chat_template.*): every conversation of
 // data/tokenizer/expected_chat_templates.json must render exactly as the real Jinja template
-// rendered by @huggingface/jinja (make_chat_expected.mjs), for DeepSeek-R1-Distill,
-// DeepSeek-V3, Qwen3 and Llama 3; unknown templates and roles are errors naming the file;
+// rendered by @huggingface/jinja (make_chat_expected.mjs), for DeepSeek-R1 (first release and
+// R1-Distill), DeepSeek-V3, Qwen3, Qwen2.5, Llama 3 and Llama 3.1; unknown templates and roles are errors naming the file;
 // `--template model` uses a model folder's template from the CLI.
 #include <gtest/gtest.h>
 
@@ -73,7 +73,9 @@ const char* kQwen3Conversation7Python =
 
 TEST(ChatTemplate, RendersLikeTheRealJinjaTemplates) {
   const std::map<std::string, std::string> kind = {
-      {"deepseek_r1_distill", "deepseek_r1"}, {"deepseek_v3", "deepseek_v3"}, {"qwen3", "qwen3"}, {"llama3", "llama3"}};
+      {"deepseek_r1", "deepseek_r1"}, {"deepseek_r1_distill", "deepseek_r1"}, {"deepseek_v3", "deepseek_v3"},
+      {"qwen3", "qwen3"},           {"qwen2_5_instruct", "qwen2_5"},       {"llama3", "llama3"},
+      {"llama3_1_instruct", "llama3_1"}};
   const Json& convs = fixture().at("conversations");
   ASSERT_GE(convs.size(), 8u);
   for (const auto& [name, want_kind] : kind) {

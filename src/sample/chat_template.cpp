@@ -78,27 +78,42 @@ std::string trim(const std::string& s) {
 
 // --- the four templates -----------------------------------------------------------------
 
-// {%- set ns.system_prompt = message['content'] %} (last system wins) ... {{bos_token}}{{ns.system_prompt}}
-// user: '<｜User｜>' + content; assistant: content.split('</think>')[-1] between
-// '<｜Assistant｜>' and '<｜end▁of▁sentence｜>'; generation: '<｜Assistant｜><think>\n'.
-// DeepSeek-V3 (joined systems, whole assistant turns, no <think>) differs where `r1` is false.
-std::string render_deepseek(const std::vector<ChatMessage>& msgs, bool gen, const std::string& bos, bool r1) {
+// The DeepSeek family. {{bos_token}}{{ns.system_prompt}}: the system prompt is the last system
+// message, or (`join_systems`, templates with ns.is_first_sp) all of them joined by '\n\n'.
+// user: '<｜User｜>' + content; assistant: '<｜Assistant｜>' + content + '<｜end▁of▁sentence｜>',
+// where content is content.split('</think>')[-1] when `strip_think`; generation prompt
+// '<｜Assistant｜>', + '<think>\n' when `think_prompt`.
+std::string render_deepseek(const std::vector<ChatMessage>& msgs, bool gen, const std::string& bos, bool join_systems,
+                            bool strip_think, bool think_prompt) {
   std::string system;
   bool first_system = true;
   for (const ChatMessage& m : msgs)
     if (m.role == "system") {
-      system = r1 ? m.content : first_system ? m.content : system + "\n\n" + m.content;
+      system = !join_systems || first_system ? m.content : system + "\n\n" + m.content;
       first_system = false;
     }
   std::string out = bos + system;
   for (const ChatMessage& m : msgs) {
     if (m.role == "user") out += "<｜User｜>" + m.content;
     if (m.role == "assistant") {
-      std::string content = r1 && has(m.content, "</think>") ? after_last(m.content, "</think>") : m.content;
+      std::string content = strip_think && has(m.content, "</think>") ? after_last(m.content, "</think>") : m.content;
       out += "<｜Assistant｜>" + content + "<｜end▁of▁sentence｜>";
     }
   }
-  if (gen) out += r1 ? "<｜Assistant｜><think>\n" : "<｜Assistant｜>";
+  if (gen) out += think_prompt ? "<｜Assistant｜><think>\n" : "<｜Assistant｜>";
+  return out;
+}
+
+// Qwen2.5: '<|im_start|>system\n' + the first message if it is a system one, else Qwen's
+// default system prompt; then every other message '<|im_start|>' + role + '\n' + content +
+// '<|im_end|>\n'; generation prompt '<|im_start|>assistant\n'.
+const char* kQwenDefaultSystem = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
+std::string render_qwen2_5(const std::vector<ChatMessage>& msgs, bool gen) {
+  std::string out = "<|im_start|>system\n" + (msgs[0].role == "system" ? msgs[0].content : kQwenDefaultSystem) +
+                    "<|im_end|>\n";
+  for (size_t i = msgs[0].role == "system" ? 1 : 0; i < msgs.size(); i++)
+    out += "<|im_start|>" + msgs[i].role + "\n" + msgs[i].content + "<|im_end|>\n";
+  if (gen) out += "<|im_start|>assistant\n";
   return out;
 }
 
@@ -142,12 +157,23 @@ std::string render_qwen3(const std::vector<ChatMessage>& msgs, bool gen) {
   return out;
 }
 
-// '<|start_header_id|>' + role + '<|end_header_id|>\n\n' + content | trim + '<|eot_id|>',
-// bos_token before the first; generation: the assistant header.
-std::string render_llama3(const std::vector<ChatMessage>& msgs, bool gen, const std::string& bos) {
+// Llama 3: '<|start_header_id|>' + role + '<|end_header_id|>\n\n' + content | trim + '<|eot_id|>',
+// bos_token before the first; generation: the assistant header. Llama 3.1-Instruct (`date`
+// not empty) first writes a system header with "Cutting Knowledge Date: December 2023\n",
+// "Today Date: " + date + "\n\n" and the first message's content, trimmed, when it is a
+// system one.
+std::string render_llama3(const std::vector<ChatMessage>& msgs, bool gen, const std::string& bos,
+                          const std::string& date) {
   std::string out = bos;
-  for (const ChatMessage& m : msgs)
-    out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + trim(m.content) + "<|eot_id|>";
+  size_t first = 0;
+  if (!date.empty()) {
+    bool system = msgs[0].role == "system";
+    out += "<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: " + date +
+           "\n\n" + (system ? trim(msgs[0].content) : "") + "<|eot_id|>";
+    first = system ? 1 : 0;
+  }
+  for (size_t i = first; i < msgs.size(); i++)
+    out += "<|start_header_id|>" + msgs[i].role + "<|end_header_id|>\n\n" + trim(msgs[i].content) + "<|eot_id|>";
   if (gen) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
   return out;
 }
@@ -165,22 +191,33 @@ ChatTemplate ChatTemplate::from_config(const Json& cfg, const std::string& where
   ct.where_ = where;
   ct.bos_ = token_field(cfg, "bos_token", where);
   ct.eos_ = token_field(cfg, "eos_token", where);
-  bool deepseek = has(s, "<｜User｜>") && has(s, "<｜Assistant｜>") && has(s, "{{bos_token}}");
-  if (deepseek && has_marker(s, "'<｜Assistant｜><think>\\n'") && has(s, "split('</think>')[-1]"))
-    ct.name_ = "deepseek_r1";
-  else if (deepseek && !has(s, "<think>") && has(s, "ns.is_first_sp") &&
-           has_marker(s, "ns.system_prompt + '\\n\\n' + message['content']"))
-    ct.name_ = "deepseek_v3";
-  else if (has_marker(s, "'<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>'") &&
-           has(s, "last_query_index") && has(s, "reasoning_content") && has_marker(s, "'<|im_start|>assistant\\n'"))
+  const std::string llama_turn =
+      "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>'";
+  const std::string date_marker = "{%- set date_string = \"";
+  if (has(s, "<｜User｜>") && has(s, "<｜Assistant｜>") && has(s, "bos_token") && has(s, "ns.system_prompt")) {
+    ct.join_systems_ = has(s, "ns.is_first_sp") && has_marker(s, "ns.system_prompt + '\\n\\n' + message['content']");
+    ct.strip_think_ = has(s, "split('</think>')[-1]");
+    ct.think_prompt_ = has_marker(s, "'<｜Assistant｜><think>\\n'");
+    ct.name_ = ct.strip_think_ ? "deepseek_r1" : "deepseek_v3";
+  } else if (has_marker(s, "'<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>'") &&
+             has(s, "last_query_index") && has(s, "reasoning_content") && has_marker(s, "'<|im_start|>assistant\\n'")) {
     ct.name_ = "qwen3";
-  else if (has_marker(s, "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + "
-                         "'<|eot_id|>'") &&
-           has(s, "bos_token + content") && !has(s, "tools"))
+  } else if (has_marker(s, "'<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>'") &&
+             has_marker(s, std::string("'<|im_start|>system\\n") + kQwenDefaultSystem + "<|im_end|>") &&
+             !has(s, "reasoning_content")) {
+    ct.name_ = "qwen2_5";
+  } else if (has_marker(s, llama_turn) && has(s, "bos_token + content") && !has(s, "tools")) {
     ct.name_ = "llama3";
-  else
+  } else if (has_marker(s, llama_turn) && has(s, "Cutting Knowledge Date: December 2023") && has(s, date_marker) &&
+             !has(s, "strftime_now")) {
+    size_t b = s.find(date_marker) + date_marker.size();
+    ct.date_ = s.substr(b, s.find('"', b) - b);  // the template's default date_string
+    ct.name_ = "llama3_1";
+  } else {
     throw Error(cat(where, ": chat_template is not one r1 recognises (known: DeepSeek-R1/R1-Distill, DeepSeek-V3, "
-                           "Qwen3, Llama 3; see docs/tokenizer.md); use --template chat|r1zero|none instead"));
+                           "Qwen3, Qwen2.5, Llama 3, Llama 3.1; see docs/tokenizer.md); use --template chat|r1zero|none "
+                           "instead"));
+  }
   return ct;
 }
 
@@ -203,10 +240,11 @@ std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool 
     check(r == "system" || r == "user" || r == "assistant", where_, ": chat template: message ", i, " has role '", r,
           "' (supported: system, user, assistant)");
   }
-  if (name_ == "deepseek_r1") return render_deepseek(messages, add_generation_prompt, bos_, true);
-  if (name_ == "deepseek_v3") return render_deepseek(messages, add_generation_prompt, bos_, false);
+  if (name_ == "deepseek_r1" || name_ == "deepseek_v3")
+    return render_deepseek(messages, add_generation_prompt, bos_, join_systems_, strip_think_, think_prompt_);
   if (name_ == "qwen3") return render_qwen3(messages, add_generation_prompt);
-  return render_llama3(messages, add_generation_prompt, bos_);
+  if (name_ == "qwen2_5") return render_qwen2_5(messages, add_generation_prompt);
+  return render_llama3(messages, add_generation_prompt, bos_, date_);
 }
 
 }  // namespace r1
