@@ -88,6 +88,7 @@ class RegexCompiler {
     if (nullable(root)) fail("a pattern that can match the empty string");
     emit(root);
     put(Regex::Op::Match);
+    first_sets(0);
   }
 
  private:
@@ -331,6 +332,23 @@ class RegexCompiler {
     return add_set(std::move(s));
   }
 
+  // The Set instructions reachable from pc without consuming a character.
+  void first_sets(int pc) {
+    std::vector<bool> seen(re_.prog_.size(), false);
+    std::vector<int> todo = {pc};
+    while (!todo.empty()) {
+      int p = todo.back();
+      todo.pop_back();
+      if (seen[p]) continue;
+      seen[p] = true;
+      const Regex::Inst& in = re_.prog_[p];
+      if (in.op == Regex::Op::Set) re_.first_sets_.push_back(in.x);
+      else if (in.op == Regex::Op::Split) todo.push_back(in.x), todo.push_back(in.y);
+      else if (in.op == Regex::Op::Jmp) todo.push_back(in.x);
+      else re_.first_any_ = true;  // a lookahead (or Match) before any character
+    }
+  }
+
   // --- code generation ---
 
   int pc() const { return int(re_.prog_.size()); }
@@ -433,6 +451,13 @@ long Regex::run(int pc, const CharInfo* c, size_t i, size_t end) const {
   return -1;
 }
 
-long Regex::match_at(const CharInfo* c, size_t i, size_t end) const { return run(0, c, i, end); }
+long Regex::match_at(const CharInfo* c, size_t i, size_t end) const {
+  if (!first_any_) {  // most positions of most patterns fail on their first character
+    bool can_start = false;
+    for (size_t k = 0; !can_start && k < first_sets_.size(); k++) can_start = sets_[first_sets_[k]].has(c[i].cp, c[i].props);
+    if (!can_start) return -1;
+  }
+  return run(0, c, i, end);
+}
 
 }  // namespace r1

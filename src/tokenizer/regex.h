@@ -69,6 +69,10 @@ class Regex {
   bool has_groups_ = false;
   std::vector<Set> sets_;
   std::vector<Inst> prog_;  // the main program starts at 0; lookahead sub-programs follow
+  // The sets a match can start with (a character in none of them starts no match), or
+  // first_any_ when that is not known (a lookahead first).
+  std::vector<int> first_sets_;
+  bool first_any_ = false;
   long run(int pc, const CharInfo* c, size_t i, size_t end) const;
   friend class RegexCompiler;
 };
