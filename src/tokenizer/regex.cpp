@@ -1,7 +1,9 @@
 // The pre-tokenizer regex engine (see regex.h): a recursive-descent parser builds a small
 // syntax tree, which is compiled to a program of four instructions (match one character of
 // a set, split = try x then y, jump, lookahead) run by a backtracking interpreter with an
-// explicit stack (so long runs of one class cannot overflow the call stack).
+// explicit stack (so long runs of one class cannot overflow the call stack). Two shortcuts,
+// both exact: each set answers ASCII from a bitmap, and a position whose character is in
+// none of the sets a match can start with is rejected without running the program.
 #include "tokenizer/regex.h"
 
 #include "tokenizer/unicode.h"
