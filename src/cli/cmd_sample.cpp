@@ -18,10 +18,13 @@ namespace r1 {
 static const char* kSampleUsage =
     "usage: r1 sample --model DIR (--prompt TEXT | --prompt-ids \"1,2,3\") [--n K] [--max-new-tokens N]\n"
     "                 [--temperature T] [--top-k K] [--top-p P] [--min-p P] [--seed S]\n"
-    "                 [--template r1zero|chat|none] [--think] [--stop STR] [--device cpu|cuda] [--json]\n"
+    "                 [--template r1zero|chat|none|model] [--think] [--stop STR] [--device cpu|cuda] [--json]\n"
     "  Generates K completions of one prompt. --temperature 0 is greedy. Defaults: --n 1\n"
     "  --max-new-tokens 128 --temperature 1 --top-k 0 (off) --top-p 1 (off) --min-p 0 (off) --seed 0\n"
     "  --template none (the text as given); --think appends <think> to a chat prompt.\n"
+    "  --template model: the model folder's own chat template (tokenizer_config.json: DeepSeek-R1,\n"
+    "  DeepSeek-V3, Qwen3, Qwen2.5, Llama 3/3.1), one user turn + generation prompt; its eos_token\n"
+    "  also stops.\n"
     "  Generation stops at <|endoftext|>, at --stop STR (comma-separated list) or after N tokens.\n"
     "  Sample i uses the RNG stream Rng(seed, i), so it does not depend on --n.\n"
     "  --json: {\"samples\": [{\"ids\": [...], \"text\": \"...\", \"logprobs\": [...], \"finish\": \"eos|stop|length\"}]}\n"
@@ -53,7 +56,7 @@ static int run_sample(Args& args) {
   Ids prompt;
   if (has_text) {
     const Tokenizer& tok = need_tokenizer(lm, dir, "r1 sample --prompt");
-    std::vector<int> ids = tok.encode(format_prompt(tmpl, args.str("prompt"), think));
+    std::vector<int> ids = tok.encode(format_prompt(tmpl, args.str("prompt"), think, dir));
     prompt.assign(ids.begin(), ids.end());
   } else {
     for (int64_t x : args.int_list("prompt-ids")) prompt.push_back(int32_t(x));
@@ -68,6 +71,7 @@ static int run_sample(Args& args) {
   opt.tokenizer = lm.tokenizer ? &*lm.tokenizer : nullptr;
   int eos = eos_id(lm);
   if (eos >= 0) opt.eos_ids.push_back(eos);
+  if (tmpl == "model") add_template_eos(dir, need_tokenizer(lm, dir, "--template model"), opt.eos_ids);
   uint64_t seed = uint64_t(args.integer("seed", 0));
   bool json = args.flag("json");
   args.finish();
@@ -99,7 +103,7 @@ static int run_sample(Args& args) {
 
 static const char* kChatUsage =
     "usage: r1 chat --model DIR [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P]\n"
-    "               [--seed S] [--template chat|r1zero] [--think] [--device cpu|cuda]\n"
+    "               [--seed S] [--template chat|r1zero|model] [--think] [--device cpu|cuda]\n"
     "  Reads a line from stdin, streams the reply token by token, repeats until end of input.\n"
     "  Each turn is answered on its own (no history). Defaults: --template chat, --temperature 0.7,\n"
     "  --device cpu (cuda: generate on the GPU).";
@@ -124,9 +128,10 @@ static int run_chat(Args& args) {
   args.finish();
   int eos = eos_id(lm);
   if (eos >= 0) opt.eos_ids.push_back(eos);
+  if (tmpl == "model") add_template_eos(dir, tok, opt.eos_ids);
   std::string line;
   for (uint64_t turn = 0; std::fprintf(stderr, "> "), std::getline(std::cin, line); turn++) {
-    std::vector<int> ids = tok.encode(format_prompt(tmpl, line, think));
+    std::vector<int> ids = tok.encode(format_prompt(tmpl, line, think, dir));
     // Stream: write each token's bytes as soon as it is sampled (a character split across two
     // tokens is completed by the terminal when its last byte arrives).
     opt.on_token = [&](size_t, int32_t t) {

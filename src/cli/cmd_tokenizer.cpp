@@ -1,6 +1,7 @@
 // `r1 tokenizer train|encode|decode`: the byte-level BPE tokenizer from the command line.
-// Encoding adds no BOS/EOS (HF's add_special_tokens=False); special tokens written in the
-// text are recognised. See docs/tokenizer.md.
+// Encoding adds no BOS/EOS unless --add-special-tokens (HF's add_special_tokens: the
+// post-processor's template tokens); special tokens written in the text are recognised.
+// See docs/tokenizer.md.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -21,10 +22,11 @@ static const char* kUsage =
     "      learn a byte-level BPE vocabulary (Qwen2 pre-tokenizer). N counts the 256 byte tokens\n"
     "      and the special tokens; <|endoftext|> <|pad|> <think> </think> <answer> </answer>\n"
     "      <|user|> <|assistant|> are always included. --nfc adds the NFC normalizer (default none).\n"
-    "  r1 tokenizer encode --tokenizer FILE --text STR [--json]\n"
+    "  r1 tokenizer encode --tokenizer FILE --text STR [--json] [--add-special-tokens]\n"
     "      print the ids, space-separated (or {\"ids\": [...]} with --json). Use --text=STR when\n"
-    "      STR starts with --.\n"
-    "  r1 tokenizer encode --tokenizer FILE --input FILE.jsonl\n"
+    "      STR starts with --. --add-special-tokens adds the tokens of the file's post-processor\n"
+    "      template (e.g. Llama 3's <|begin_of_text|>), as HF's add_special_tokens=True does.\n"
+    "  r1 tokenizer encode --tokenizer FILE --input FILE.jsonl [--add-special-tokens]\n"
     "      for each line {\"text\": ...} print one line {\"ids\": [...]}\n"
     "  r1 tokenizer decode --tokenizer FILE --ids 1,2,3\n"
     "      print the decoded bytes";
@@ -66,12 +68,13 @@ static int run_train(Args& args) {
 static int run_encode(Args& args) {
   Tokenizer tok = Tokenizer::load(args.str("tokenizer"));
   bool has_text = args.has("text"), has_input = args.has("input");
+  bool specials = args.flag("add-special-tokens");
   check(has_text != has_input, args.context(), ": give exactly one of --text or --input");
   if (has_text) {
     std::string text = args.str("text");
     bool json = args.flag("json");
     args.finish();
-    std::vector<int> ids = tok.encode(text);
+    std::vector<int> ids = tok.encode(text, specials);
     if (json) {
       std::printf("%s\n", ids_json(ids).c_str());
     } else {
@@ -96,7 +99,7 @@ static int run_encode(Args& args) {
     }
     const Json* text = row.is_object() ? row.find("text") : nullptr;
     check(text && text->is_string(), where, ": expected an object with a string field \"text\"");
-    out = ids_json(tok.encode(text->as_string()));
+    out = ids_json(tok.encode(text->as_string(), specials));
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
   }

@@ -1,7 +1,8 @@
-// Hand-written scanners for the GPT-2 and Qwen2/Llama-3 pre-tokenizer regexes (see
-// pretokenize.h). Each scanner tries the regex's alternatives in order at the current
-// character and returns where the first one that matches ends, reproducing the regex's
-// greedy matching and backtracking case by case (comments name the alternative).
+// Pre-tokenizers (see pretokenize.h): the Split steps run with the regex engine, and the
+// hand-written scanners for the GPT-2 and Qwen2/Llama-3 regexes. Each scanner tries the
+// regex's alternatives in order at the current character and returns where the first one
+// that matches ends, reproducing the regex's greedy matching and backtracking case by case
+// (comments name the alternative).
 #include "tokenizer/pretokenize.h"
 
 #include <cstdint>
@@ -27,33 +28,28 @@ const char* split_pattern_regex(SplitPattern p) {
   return "";
 }
 
+SplitPattern split_pattern_of(const std::string& regex) {
+  for (SplitPattern p : {SplitPattern::Gpt2, SplitPattern::Qwen2, SplitPattern::Llama3})
+    if (regex == split_pattern_regex(p)) return p;
+  return SplitPattern::None;
+}
+
 // --- the decoded text ----------------------------------------------------------
 
 namespace {
 
-struct Char {
-  uint32_t cp;   // code point, or unicode::kInvalidBase + byte
-  uint32_t pos;  // byte offset of its first byte (texts are under 4 GiB)
-  Class cls;
-};
+Class class_of(uint8_t props) {
+  return props & unicode::kPropL ? Class::Letter : props & unicode::kPropN ? Class::Number
+         : props & unicode::kPropSpace ? Class::Space : Class::Other;
+}
 
+// The scanners' view of a decoded text: c[0, n) and a sentinel holding the byte length.
 struct Text {
-  std::vector<Char> c;  // (n_chars + 1,): a sentinel at the end holds the total byte length
-  size_t n = 0;         // number of characters
-
-  Text(const char* s, size_t len) {
-    check(len < UINT32_MAX, "pretokenize: a text of ", len, " bytes is over the 4 GiB limit");
-    c.reserve(len + 1);
-    for (size_t i = 0; i < len;) {
-      uint32_t cp;
-      int k = unicode::decode_utf8(s, len, i, &cp);
-      c.push_back({cp, uint32_t(i), unicode::classify(cp)});
-      i += k;
-    }
-    n = c.size();
-    c.push_back({0, uint32_t(len), Class::Other});
-  }
-  bool is(size_t i, Class k) const { return i < n && c[i].cls == k; }
+  const std::vector<CharInfo>& c;
+  size_t n;
+  explicit Text(const std::vector<CharInfo>& chars) : c(chars), n(chars.size() - 1) {}
+  Class cls(size_t i) const { return class_of(c[i].props); }
+  bool is(size_t i, Class k) const { return i < n && cls(i) == k; }
   bool is_cp(size_t i, uint32_t cp) const { return i < n && c[i].cp == cp; }
   bool is_crlf(size_t i) const { return is_cp(i, '\r') || is_cp(i, '\n'); }
   size_t run(size_t i, Class k) const {  // end of the run of class k starting at i
@@ -89,7 +85,7 @@ size_t whitespace(const Text& t, size_t i, bool crlf_alt) {
 size_t match_gpt2(const Text& t, size_t i) {
   if (size_t e = contraction(t, i, false)) return e;
   size_t k = (t.is_cp(i, ' ') && i + 1 < t.n && !t.is(i + 1, Class::Space)) ? i + 1 : i;  // " ?"
-  switch (t.c[k].cls) {
+  switch (t.cls(k)) {
     case Class::Letter: return t.run(k, Class::Letter);  //  ?\p{L}+
     case Class::Number: return t.run(k, Class::Number);  //  ?\p{N}+
     case Class::Other: return t.run(k, Class::Other);    //  ?[^\s\p{L}\p{N}]+
@@ -100,7 +96,7 @@ size_t match_gpt2(const Text& t, size_t i) {
 
 size_t match_qwen2(const Text& t, size_t i, size_t max_digits) {
   if (size_t e = contraction(t, i, true)) return e;
-  Class cls = t.c[i].cls;
+  Class cls = t.cls(i);
   // [^\r\n\p{L}\p{N}]?\p{L}+
   if (cls == Class::Letter) return t.run(i, Class::Letter);
   if (cls != Class::Number && !t.is_crlf(i) && t.is(i + 1, Class::Letter)) return t.run(i + 1, Class::Letter);
@@ -112,7 +108,7 @@ size_t match_qwen2(const Text& t, size_t i, size_t max_digits) {
   }
   //  ?[^\s\p{L}\p{N}]+[\r\n]*
   size_t k = (t.is_cp(i, ' ') && t.is(i + 1, Class::Other)) ? i + 1 : i;
-  if (t.c[k].cls == Class::Other) {
+  if (t.cls(k) == Class::Other) {
     size_t j = t.run(k, Class::Other);
     while (t.is_crlf(j)) j++;
     return j;
@@ -120,9 +116,18 @@ size_t match_qwen2(const Text& t, size_t i, size_t max_digits) {
   return whitespace(t, i, true);
 }
 
+// Appends the end (a character index) of every piece of the scanner's split of t.
+void scan(SplitPattern p, const Text& t, std::vector<size_t>& ends) {
+  for (size_t i = 0; i < t.n;) {
+    size_t j = p == SplitPattern::Gpt2 ? match_gpt2(t, i) : match_qwen2(t, i, p == SplitPattern::Llama3 ? 3 : 1);
+    ends.push_back(j);
+    i = j;
+  }
+}
+
 }  // namespace
 
-// --- entry point -------------------------------------------------------------------
+// --- entry points ------------------------------------------------------------------
 
 void pretokenize(SplitPattern p, const char* s, size_t n, std::vector<size_t>& ends) {
   if (n == 0) return;
@@ -130,12 +135,50 @@ void pretokenize(SplitPattern p, const char* s, size_t n, std::vector<size_t>& e
     ends.push_back(n);
     return;
   }
-  Text t(s, n);
-  for (size_t i = 0; i < t.n;) {
-    size_t j = p == SplitPattern::Gpt2 ? match_gpt2(t, i) : match_qwen2(t, i, p == SplitPattern::Llama3 ? 3 : 1);
-    ends.push_back(t.c[j].pos);
-    i = j;
+  thread_local std::vector<CharInfo> chars;
+  thread_local std::vector<size_t> char_ends;
+  decode_chars(s, n, chars);
+  char_ends.clear();
+  scan(p, Text(chars), char_ends);
+  for (size_t e : char_ends) ends.push_back(chars[e].pos);
+}
+
+void PreTokenizer::split(const std::string& text, std::vector<std::pair<uint32_t, uint32_t>>& pieces) const {
+  thread_local std::vector<CharInfo> chars;
+  thread_local std::vector<std::pair<uint32_t, uint32_t>> cur, next;  // pieces as character ranges
+  thread_local std::vector<size_t> ends;
+  pieces.clear();
+  if (text.empty()) return;
+  decode_chars(text.data(), text.size(), chars);
+  uint32_t n = uint32_t(chars.size() - 1);
+  cur.assign(1, {0, n});
+  for (size_t k = 0; k < steps.size(); k++) {
+    const SplitStep& st = steps[k];
+    next.clear();
+    if (k == 0 && st.scanner != SplitPattern::None && st.keep == SplitStep::Keep::All) {
+      ends.clear();  // every character is in some match: the pieces are the matches
+      scan(st.scanner, Text(chars), ends);
+      uint32_t b = 0;
+      for (size_t e : ends) next.push_back({b, uint32_t(e)}), b = uint32_t(e);
+    } else {
+      for (auto [b, e] : cur) {
+        uint32_t gap = b;  // start of the text not yet in a piece
+        for (uint32_t i = b; i < e;) {
+          long m = st.regex->match_at(chars.data(), i, e);
+          if (m < 0) {  // no match starts here (patterns never match the empty string)
+            i++;
+            continue;
+          }
+          if (gap < i && st.keep != SplitStep::Keep::Matches) next.push_back({gap, i});
+          if (st.keep != SplitStep::Keep::Gaps) next.push_back({i, uint32_t(m)});
+          i = gap = uint32_t(m);
+        }
+        if (gap < e && st.keep != SplitStep::Keep::Matches) next.push_back({gap, e});
+      }
+    }
+    std::swap(cur, next);
   }
+  for (auto [b, e] : cur) pieces.push_back({chars[b].pos, chars[e].pos});
 }
 
 }  // namespace r1

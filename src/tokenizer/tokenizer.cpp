@@ -109,12 +109,22 @@ void Tokenizer::build() {
     merge_of_.emplace(pair_key(ia->second, ib->second), Merge{int(r), iab->second});  // first rank wins
   }
 
-  added_by_first_byte_.assign(256, {});
-  for (size_t i = 0; i < added_.size(); i++)
-    added_by_first_byte_[(unsigned char)added_[i].content[0]].push_back(int(i));
-  for (auto& list : added_by_first_byte_)
-    std::stable_sort(list.begin(), list.end(),
-                     [&](int x, int y) { return added_[x].content.size() > added_[y].content.size(); });
+  // Added tokens: "normalized" ones match after normalization (when there is a normalizer),
+  // the others in the raw text first.
+  for (AddedIndex* index : {&raw_added_, &normalized_added_}) {
+    index->content.assign(added_.size(), "");
+    index->by_first_byte.assign(256, {});
+  }
+  for (size_t i = 0; i < added_.size(); i++) {
+    bool second = added_[i].normalized && has_normalizer_;
+    AddedIndex& index = second ? normalized_added_ : raw_added_;
+    index.content[i] = second && nfc_ ? unicode::nfc(added_[i].content) : added_[i].content;
+    index.by_first_byte[(unsigned char)index.content[i][0]].push_back(int(i));
+  }
+  for (AddedIndex* index : {&raw_added_, &normalized_added_})
+    for (auto& list : index->by_first_byte)
+      std::stable_sort(list.begin(), list.end(),
+                       [&](int x, int y) { return index->content[x].size() > index->content[y].size(); });
 }
 
 int Tokenizer::token_id(const std::string& token) const {
@@ -203,22 +213,18 @@ static constexpr size_t kCacheMaxPieceBytes = 64;
 void Tokenizer::encode_ordinary(const char* s, size_t n, std::vector<int>& out) const {
   if (n == 0) return;
   std::string text(s, n);
-  if (nfc_) text = unicode::nfc(text);
   if (add_prefix_space_ && text[0] != ' ') text.insert(text.begin(), ' ');
 
-  thread_local std::vector<size_t> ends;
+  thread_local std::vector<std::pair<uint32_t, uint32_t>> pieces;
   thread_local PieceCache cache;
   if (cache.owner != instance_) {
     cache.map.clear();
     cache.owner = instance_;
   }
-  ends.clear();
-  pretokenize(pattern_, text.data(), text.size(), ends);
+  pre_.split(text, pieces);
   std::string piece;
-  size_t begin = 0;
-  for (size_t end : ends) {
+  for (auto [begin, end] : pieces) {
     piece.assign(text, begin, end - begin);
-    begin = end;
     if (piece.size() > kCacheMaxPieceBytes) {
       bpe(piece, out);
       continue;
@@ -240,15 +246,19 @@ static bool is_space_at(const std::string& s, size_t i, size_t* len) {
   return unicode::classify(cp) == unicode::Class::Space;
 }
 
-void Tokenizer::encode(const std::string& text, std::vector<int>& out) const {
-  // Split on added tokens (leftmost, then longest), encode the text between them.
+// Splits text on the added tokens of `index` (leftmost, then longest): their ids go to out,
+// and gap(begin, end) is called, in order, for each stretch of text between them.
+void Tokenizer::split_on_added(const std::string& text, const AddedIndex& index, std::vector<int>& out,
+                               const std::function<void(size_t, size_t)>& gap) const {
   size_t start = 0;  // start of the pending ordinary text
   for (size_t i = 0; i < text.size();) {
     const AddedToken* hit = nullptr;
-    for (int k : added_by_first_byte_[(unsigned char)text[i]]) {
-      const std::string& c = added_[k].content;
+    size_t len = 0;
+    for (int k : index.by_first_byte[(unsigned char)text[i]]) {
+      const std::string& c = index.content[k];
       if (text.compare(i, c.size(), c) == 0) {
         hit = &added_[k];
+        len = c.size();
         break;
       }
     }
@@ -256,21 +266,37 @@ void Tokenizer::encode(const std::string& text, std::vector<int>& out) const {
       i++;
       continue;
     }
-    size_t before = i, after = i + hit->content.size(), len;
+    size_t before = i, after = i + len, n;
     if (hit->lstrip)  // swallow whitespace before, stepping back one character at a time
       while (before > start) {
         size_t b = before - 1;
         while (b > start && (text[b] & 0xC0) == 0x80) b--;
-        if (!is_space_at(text, b, &len) || b + len != before) break;
+        if (!is_space_at(text, b, &n) || b + n != before) break;
         before = b;
       }
     if (hit->rstrip)
-      while (after < text.size() && is_space_at(text, after, &len)) after += len;
-    encode_ordinary(text.data() + start, before - start, out);
+      while (after < text.size() && is_space_at(text, after, &n)) after += n;
+    if (before > start) gap(start, before);
     out.push_back(hit->id);
     start = i = after;
   }
-  encode_ordinary(text.data() + start, text.size() - start, out);
+  if (start < text.size()) gap(start, text.size());
+}
+
+void Tokenizer::encode(const std::string& text, std::vector<int>& out) const {
+  split_on_added(text, raw_added_, out, [&](size_t b, size_t e) {
+    std::string section = nfc_ ? unicode::nfc(text.substr(b, e - b)) : text.substr(b, e - b);
+    split_on_added(section, normalized_added_, out,
+                   [&](size_t b2, size_t e2) { encode_ordinary(section.data() + b2, e2 - b2, out); });
+  });
+}
+
+std::vector<int> Tokenizer::encode(const std::string& text, bool add_special_tokens) const {
+  std::vector<int> ids;
+  if (add_special_tokens) ids = special_prefix_;
+  encode(text, ids);
+  if (add_special_tokens) ids.insert(ids.end(), special_suffix_.begin(), special_suffix_.end());
+  return ids;
 }
 
 std::vector<int> Tokenizer::encode(const std::string& text) const {

@@ -3,21 +3,26 @@
 //
 //   Tokenizer tok = Tokenizer::load("tokenizer.json");
 //   std::vector<int> ids = tok.encode("<think>2+2=4</think>");  // no BOS/EOS added
+//   std::vector<int> with = tok.encode("Hello", true);          // + post-processor's tokens
 //   std::string text = tok.decode(ids);
 //   int eos = tok.token_id("<|endoftext|>");                    // -1 when absent
 //
-// encode(): added/special tokens are matched first (leftmost-longest, as HF does), then each
-// stretch of ordinary text is normalized (NFC or none), split by the pre-tokenizer
-// (pretokenize.h), mapped byte -> printable character (the GPT-2 byte-to-unicode table) and
-// merged by rank. decode() inverts the byte mapping; for any byte string s and a tokenizer
+// encode(), as Hugging Face does it: added tokens with "normalized": false are matched first
+// in the raw text (leftmost, then longest); each stretch between them is normalized (NFC or
+// none), then added tokens with "normalized": true are matched in it (only when the file has
+// a normalizer; otherwise they join the first pass); each remaining stretch is split by the
+// pre-tokenizer (pretokenize.h), mapped byte -> printable character (the GPT-2
+// byte-to-unicode table) and merged by rank. encode(text, true) (HF's add_special_tokens)
+// also puts the post-processor's TemplateProcessing tokens (e.g. Llama 3's
+// <|begin_of_text|>) around the ids; files with a ByteLevel post-processor add none. decode() inverts the byte mapping; for any byte string s and a tokenizer
 // without a normalizer, decode(encode(s)) == s. With NFC the text between added tokens is
 // normalized piecewise (as HF does), so nfc(decode(encode(s))) == nfc(s).
 // encode() and decode() are const and safe to call from several threads at once. The cache
 // of pre-token -> ids is per thread and holds one tokenizer at a time (alternating two
 // tokenizers on one thread is correct but clears it at each switch).
 //
-// Does not do: offsets, truncation/padding, post-processing templates (HF's
-// add_special_tokens=False behaviour), BPE dropout, WordPiece/Unigram models.
+// Does not do: offsets, truncation/padding, pair templates ($B), BPE dropout,
+// WordPiece/Unigram models.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -56,8 +61,9 @@ class Tokenizer {
   void save(const std::string& path) const;   // atomic: temp file + rename
   Json to_json() const;
 
-  std::vector<int> encode(const std::string& text) const;
+  std::vector<int> encode(const std::string& text) const;             // add_special_tokens = false
   void encode(const std::string& text, std::vector<int>& out) const;  // appends to out
+  std::vector<int> encode(const std::string& text, bool add_special_tokens) const;
   std::string decode(const std::vector<int>& ids) const;              // throws on an unknown id
 
   // The id of an added token by its content, or of a vocab entry by its byte-level spelling
@@ -78,6 +84,9 @@ class Tokenizer {
   Tokenizer() = default;
   void set_default_sections();  // Qwen2 split + ByteLevel, normalizer from nfc_ (trained files)
   void build();  // derives every lookup table below from vocab/merges/added; validates
+  struct AddedIndex;
+  void split_on_added(const std::string& text, const AddedIndex& index, std::vector<int>& out,
+                      const std::function<void(size_t, size_t)>& gap) const;
   void encode_ordinary(const char* s, size_t n, std::vector<int>& out) const;
   void bpe(const std::string& piece, std::vector<int>& out) const;
 
@@ -86,8 +95,10 @@ class Tokenizer {
   std::vector<std::pair<std::string, std::string>> merges_;  // model.merges in rank order
   std::vector<AddedToken> added_;
   bool nfc_ = false;
-  SplitPattern pattern_ = SplitPattern::Qwen2;
+  bool has_normalizer_ = false;    // normalizer is not null (decides where "normalized" tokens match)
+  PreTokenizer pre_;
   bool add_prefix_space_ = false;  // ByteLevel pre-tokenizer's add_prefix_space
+  std::vector<int> special_prefix_, special_suffix_;  // TemplateProcessing's tokens around $A
   bool ignore_merges_ = false;     // model.ignore_merges: a piece found whole in vocab is one token
   // These sections as read (or made by train()), written back verbatim by save().
   Json normalizer_json_, pre_tokenizer_json_, post_processor_json_, decoder_json_;
@@ -101,7 +112,11 @@ class Tokenizer {
   std::unordered_map<std::string, int> added_to_id_;  // added-token content -> id
   std::unordered_map<uint64_t, Merge> merge_of_;       // (left id << 32 | right id) -> merge
   int byte_id_[256] = {};                   // byte -> id of its single-character token
-  std::vector<std::vector<int>> added_by_first_byte_;  // (256,) indices into added_, longest first
+  struct AddedIndex {  // one pass of added-token matching
+    std::vector<std::string> content;                // (added_.size(),) text to match; "" = not in this pass
+    std::vector<std::vector<int>> by_first_byte;     // (256,) indices into added_, longest first
+  };
+  AddedIndex raw_added_, normalized_added_;
   uint64_t instance_ = 0;                   // identifies this tokenizer to the thread-local cache
 };
 

@@ -1,12 +1,13 @@
 // Hugging Face tokenizer.json load/save for byte-level BPE (see tokenizer.h).
 // Supported components, anything else fails with an error naming it:
 //   model           BPE (vocab; merges as "a b" strings or ["a", "b"] pairs; ignore_merges)
-//   normalizer      null, NFC
-//   pre_tokenizer   ByteLevel (use_regex: GPT-2 pattern), or Sequence[Split(Regex, Isolated or
-//                   Removed+invert),
-//                   ByteLevel(use_regex=false)] with one of the patterns of pretokenize.h
-//   post_processor  null, ByteLevel, TemplateProcessing, Sequence of those (kept for saving;
-//                   never applied: encode() adds no tokens)
+//   normalizer      null, NFC, Sequence of those (an empty Sequence changes nothing)
+//   pre_tokenizer   ByteLevel (use_regex: the GPT-2 pattern), or a Sequence of Split steps
+//                   ({"Regex": ...} in the subset of regex.h; Isolated, Removed, or Removed
+//                   with invert) ending with ByteLevel (use_regex true adds the GPT-2 split;
+//                   add_prefix_space only where no Split comes before it)
+//   post_processor  null, ByteLevel, TemplateProcessing (its "single" template: special
+//                   tokens around $A, added by encode(text, true)), Sequence of those
 //   decoder         ByteLevel
 // normalizer, pre_tokenizer, post_processor and decoder are written back as they were read.
 #include "tokenizer/tokenizer.h"
@@ -59,58 +60,122 @@ static Json byte_level_json(bool add_prefix_space, bool use_regex) {
 
 // --- components --------------------------------------------------------------------
 
-static SplitPattern parse_split(const Json& s, const std::string& where) {
+// A Split step: {"type": "Split", "pattern": {"Regex": ...}, "behavior": ..., "invert": ...}.
+static SplitStep parse_split(const Json& s, const std::string& where) {
   const Json* pat = s.find("pattern");
   check(pat && pat->is_object(), where, ".pattern: missing (expected {\"Regex\": ...})");
   const Json* re = pat->find("Regex");
   check(re && re->is_string(), where, ".pattern: only {\"Regex\": ...} patterns are supported, got ", pat->dump());
-  // Every supported pattern matches every character, so keeping the matches as pieces
-  // (Isolated) and removing the gaps between them (Removed + invert) split the same way.
+  SplitStep step;
+  try {
+    step.regex = std::make_shared<const Regex>(re->as_string());
+  } catch (const Error& e) {
+    throw Error(cat(where, ".pattern.Regex: ", e.what()));
+  }
   std::string behavior = s.get_string("behavior", "");
   bool invert = get_bool(s, "invert", false, where);
-  check((behavior == "Isolated" && !invert) || (behavior == "Removed" && invert), where, ".behavior: '", behavior,
-        "' with invert ", invert ? "true" : "false", " is not supported (Isolated, or Removed with invert)");
-  for (SplitPattern p : {SplitPattern::Gpt2, SplitPattern::Qwen2, SplitPattern::Llama3})
-    if (re->as_string() == split_pattern_regex(p)) return p;
-  throw Error(cat(where, ".pattern.Regex: unsupported regex '", re->as_string(),
-                  "' (supported: the GPT-2, Qwen2 and Llama-3 patterns)"));
+  // invert keeps only the matches (JS and Rust agree for Removed; for Isolated they differ).
+  if (behavior == "Isolated" && !invert) step.keep = SplitStep::Keep::All;
+  else if (behavior == "Removed") step.keep = invert ? SplitStep::Keep::Matches : SplitStep::Keep::Gaps;
+  else
+    throw Error(cat(where, ".behavior: '", behavior, "' with invert ", invert ? "true" : "false",
+                    " is not supported (Isolated, or Removed with or without invert)"));
+  check(!(step.keep == SplitStep::Keep::Gaps && step.regex->has_groups()), where,
+        ".pattern.Regex: a (group) with behavior Removed is not supported (JS split would keep what it captures)");
+  if (step.keep == SplitStep::Keep::All) step.scanner = split_pattern_of(re->as_string());
+  return step;
 }
 
-// post_processor: ByteLevel, TemplateProcessing, or a Sequence of them (Llama-3.1).
-static void check_post_processor(const Json& j, const std::string& where) {
+// post_processor: ByteLevel (changes no ids), TemplateProcessing (the special tokens its
+// "single" template puts before and after $A), or a Sequence of them (Llama-3.1).
+static void parse_post_processor(const Json& j, const std::string& where, bool* have_template,
+                                 std::vector<int>* prefix, std::vector<int>* suffix) {
   std::string type = type_of(j, where);
   if (type == "Sequence") {
     const Json* list = j.find("processors");
     check(list && list->is_array(), where, ".processors: missing array");
-    for (size_t i = 0; i < list->size(); i++) check_post_processor((*list)[i], cat(where, ".processors[", i, "]"));
+    for (size_t i = 0; i < list->size(); i++)
+      parse_post_processor((*list)[i], cat(where, ".processors[", i, "]"), have_template, prefix, suffix);
     return;
   }
-  check(type == "ByteLevel" || type == "TemplateProcessing", where, ": type '", type,
+  if (type == "ByteLevel") return;
+  check(type == "TemplateProcessing", where, ": type '", type,
         "' is not supported (supported: ByteLevel, TemplateProcessing, a Sequence of them, null)");
+  check(!*have_template, where, ": a second TemplateProcessing is not supported");
+  *have_template = true;
+  const Json* single = j.find("single");
+  const Json* specials = j.find("special_tokens");
+  check(single && single->is_array(), where, ".single: missing array");
+  bool seen_a = false;
+  for (size_t i = 0; i < single->size(); i++) {
+    const Json& item = (*single)[i];
+    std::string at = cat(where, ".single[", i, "]");
+    if (const Json* seq = item.is_object() ? item.find("Sequence") : nullptr) {
+      check(!seen_a && seq->is_object() && seq->get_string("id", "") == "A", at, ": expected one {\"Sequence\": {\"id\": \"A\"}}");
+      seen_a = true;
+      continue;
+    }
+    const Json* sp = item.is_object() ? item.find("SpecialToken") : nullptr;
+    check(sp && sp->is_object() && sp->find("id") && sp->find("id")->is_string(), at,
+          ": expected {\"SpecialToken\": {\"id\": ...}} or {\"Sequence\": ...}, got ", item.dump());
+    const std::string& name = sp->find("id")->as_string();
+    const Json* entry = specials && specials->is_object() ? specials->find(name) : nullptr;
+    const Json* ids = entry && entry->is_object() ? entry->find("ids") : nullptr;
+    check(ids && ids->is_array(), at, ": special token '", name, "' has no ", where, ".special_tokens['", name, "'].ids");
+    for (size_t k = 0; k < ids->size(); k++)
+      (seen_a ? suffix : prefix)->push_back(token_id_value((*ids)[k], cat(where, ".special_tokens['", name, "'].ids[", k, "]")));
+  }
+  check(seen_a, where, ".single: no {\"Sequence\": {\"id\": \"A\"}}");
 }
 
-// Reads pre_tokenizer into (pattern, add_prefix_space).
-static void parse_pre_tokenizer(const Json& j, SplitPattern* pattern, bool* add_prefix_space) {
+// normalizer: NFC, or a Sequence of NFC / Sequences (empty: no change). Returns whether NFC applies.
+static bool parse_normalizer(const Json& j, const std::string& where) {
+  std::string type = type_of(j, where);
+  if (type == "NFC") return true;
+  check(type == "Sequence", where, ": type '", type, "' is not supported (supported: NFC, Sequence, null)");
+  const Json* list = j.find("normalizers");
+  check(list && list->is_array(), where, ".normalizers: missing array");
+  bool nfc = false;
+  for (size_t i = 0; i < list->size(); i++) nfc = parse_normalizer((*list)[i], cat(where, ".normalizers[", i, "]")) || nfc;
+  return nfc;  // NFC is idempotent, so several NFC steps are one
+}
+
+// pre_tokenizer: ByteLevel, or Sequence [Split..., ByteLevel].
+static void parse_pre_tokenizer(const Json& j, PreTokenizer* pre, bool* add_prefix_space) {
   check(!j.is_null(), "pre_tokenizer: null is not supported (byte-level BPE needs ByteLevel)");
   std::string type = type_of(j, "pre_tokenizer");
-  if (type == "ByteLevel") {
-    *add_prefix_space = get_bool(j, "add_prefix_space", true, "pre_tokenizer");
-    *pattern = get_bool(j, "use_regex", true, "pre_tokenizer") ? SplitPattern::Gpt2 : SplitPattern::None;
+  std::vector<std::pair<const Json*, std::string>> items;  // (step, where)
+  if (type == "Sequence") {
+    const Json* list = j.find("pretokenizers");
+    check(list && list->is_array(), "pre_tokenizer.pretokenizers: missing array");
+    for (size_t i = 0; i < list->size(); i++) items.push_back({&(*list)[i], cat("pre_tokenizer.pretokenizers[", i, "]")});
+  } else {
+    check(type == "ByteLevel", "pre_tokenizer: type '", type, "' is not supported (supported: ByteLevel, Sequence)");
+    items.push_back({&j, "pre_tokenizer"});
+  }
+  pre->steps.clear();
+  for (size_t i = 0; i < items.size(); i++) {
+    const auto& [step, where] = items[i];
+    std::string t = type_of(*step, where);
+    if (t == "Split") {
+      check(i + 1 < items.size(), where, ": the last step must be ByteLevel, not Split");
+      pre->steps.push_back(parse_split(*step, where));
+      continue;
+    }
+    check(t == "ByteLevel", where, ": type '", t, "' is not supported in a Sequence (supported: Split, ByteLevel)");
+    check(i + 1 == items.size(), where, ": ByteLevel must be the last step");
+    *add_prefix_space = get_bool(*step, "add_prefix_space", true, where);
+    check(!*add_prefix_space || pre->steps.empty(), where,
+          ".add_prefix_space: true after a Split is not supported (only on a ByteLevel that comes first)");
+    if (get_bool(*step, "use_regex", true, where)) {
+      SplitStep gpt2;
+      gpt2.regex = std::make_shared<const Regex>(split_pattern_regex(SplitPattern::Gpt2));
+      gpt2.scanner = SplitPattern::Gpt2;
+      pre->steps.push_back(gpt2);
+    }
     return;
   }
-  check(type == "Sequence", "pre_tokenizer: type '", type, "' is not supported (supported: ByteLevel, Sequence)");
-  const Json* list = j.find("pretokenizers");
-  check(list && list->is_array(), "pre_tokenizer.pretokenizers: missing array");
-  std::string names;
-  for (size_t i = 0; i < list->size(); i++)
-    names += (i ? ", " : "") + type_of((*list)[i], cat("pre_tokenizer.pretokenizers[", i, "]"));
-  check(names == "Split, ByteLevel", "pre_tokenizer: Sequence [", names,
-        "] is not supported (supported: [Split, ByteLevel])");
-  *pattern = parse_split((*list)[0], "pre_tokenizer.pretokenizers[0]");
-  const Json& bl = (*list)[1];
-  check(!get_bool(bl, "use_regex", true, "pre_tokenizer.pretokenizers[1]"),
-        "pre_tokenizer.pretokenizers[1].use_regex: true after a Split is not supported");
-  *add_prefix_space = get_bool(bl, "add_prefix_space", true, "pre_tokenizer.pretokenizers[1]");
+  throw Error("pre_tokenizer: a Sequence must end with ByteLevel");
 }
 
 static AddedToken parse_added(const Json& a, size_t i) {
@@ -179,19 +244,18 @@ Tokenizer Tokenizer::from_json(const Json& j) {
 
   // normalizer
   t.normalizer_json_ = j.find("normalizer") ? *j.find("normalizer") : Json();
-  if (!t.normalizer_json_.is_null()) {
-    std::string nt = type_of(t.normalizer_json_, "normalizer");
-    check(nt == "NFC", "normalizer: type '", nt, "' is not supported (supported: NFC, null)");
-    t.nfc_ = true;
-  }
+  t.has_normalizer_ = !t.normalizer_json_.is_null();
+  if (t.has_normalizer_) t.nfc_ = parse_normalizer(t.normalizer_json_, "normalizer");
 
   // pre_tokenizer
   t.pre_tokenizer_json_ = j.find("pre_tokenizer") ? *j.find("pre_tokenizer") : Json();
-  parse_pre_tokenizer(t.pre_tokenizer_json_, &t.pattern_, &t.add_prefix_space_);
+  parse_pre_tokenizer(t.pre_tokenizer_json_, &t.pre_, &t.add_prefix_space_);
 
-  // post_processor: never applied (encode adds no tokens), kept for saving.
+  // post_processor
   t.post_processor_json_ = j.find("post_processor") ? *j.find("post_processor") : Json();
-  if (!t.post_processor_json_.is_null()) check_post_processor(t.post_processor_json_, "post_processor");
+  bool have_template = false;
+  if (!t.post_processor_json_.is_null())
+    parse_post_processor(t.post_processor_json_, "post_processor", &have_template, &t.special_prefix_, &t.special_suffix_);
 
   // decoder
   t.decoder_json_ = j.find("decoder") ? *j.find("decoder") : Json();
@@ -264,6 +328,7 @@ void Tokenizer::save(const std::string& path) const { write_file_atomic(path, to
 // The sections of our own trained tokenizers: Qwen2 split + ByteLevel, NFC or none.
 void Tokenizer::set_default_sections() {
   normalizer_json_ = Json();
+  has_normalizer_ = nfc_;
   if (nfc_) {
     normalizer_json_ = Json::object();
     normalizer_json_["type"] = "NFC";
@@ -278,8 +343,7 @@ void Tokenizer::set_default_sections() {
   pre_tokenizer_json_ = Json::object();
   pre_tokenizer_json_["type"] = "Sequence";
   pre_tokenizer_json_["pretokenizers"] = Json(Json::Array{split, byte_level_json(false, false)});
-  pattern_ = SplitPattern::Qwen2;
-  add_prefix_space_ = false;
+  parse_pre_tokenizer(pre_tokenizer_json_, &pre_, &add_prefix_space_);
   post_processor_json_ = byte_level_json(false, false);
   decoder_json_ = byte_level_json(false, false);
 }

@@ -61,21 +61,32 @@ static bool in_ranges(const CodeRange* r, size_t n, uint32_t cp) {
   return it != r && cp <= (it - 1)->hi;
 }
 
-static Class classify_slow(uint32_t cp) {
-  if (cp >= kInvalidBase) return Class::Other;
-  if (in_ranges(kLetters, kLettersCount, cp)) return Class::Letter;
-  if (in_ranges(kNumbers, kNumbersCount, cp)) return Class::Number;
-  if (in_ranges(kSpaces, kSpacesCount, cp)) return Class::Space;
-  return Class::Other;
+static uint8_t props_slow(uint32_t cp) {
+  if (cp >= kInvalidBase) return 0;
+  uint8_t p = 0;
+  if (in_ranges(kLetters, kLettersCount, cp)) p |= kPropL;
+  else if (in_ranges(kMarks, kMarksCount, cp)) p |= kPropM;
+  else if (in_ranges(kNumbers, kNumbersCount, cp)) p |= kPropN;
+  else if (in_ranges(kPunctuation, kPunctuationCount, cp)) p |= kPropP;
+  else if (in_ranges(kSymbols, kSymbolsCount, cp)) p |= kPropS;
+  if (in_ranges(kSpaces, kSpacesCount, cp)) p |= kPropSpace;
+  return p;
+}
+
+uint8_t props(uint32_t cp) {
+  // The Basic Multilingual Plane from a 64 KiB table (the hot path of the pre-tokenizers);
+  // the rest by binary search.
+  struct Bmp {
+    uint8_t p[0x10000];
+    Bmp() { for (uint32_t i = 0; i < 0x10000; i++) p[i] = props_slow(i); }
+  };
+  static const Bmp bmp;
+  return cp < 0x10000 ? bmp.p[cp] : props_slow(cp);
 }
 
 Class classify(uint32_t cp) {
-  struct Ascii {  // ASCII answers from a table: the hot path of the pre-tokenizer
-    Class c[128];
-    Ascii() { for (uint32_t i = 0; i < 128; i++) c[i] = classify_slow(i); }
-  };
-  static const Ascii ascii;
-  return cp < 128 ? ascii.c[cp] : classify_slow(cp);
+  uint8_t p = props(cp);
+  return p & kPropL ? Class::Letter : p & kPropN ? Class::Number : p & kPropSpace ? Class::Space : Class::Other;
 }
 
 // --- NFC -------------------------------------------------------------------------
