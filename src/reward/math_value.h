@@ -92,6 +92,9 @@ struct ParsedAnswer {
   bool percent = false;           // written with % or the word percent / pct
 };
 
+// True for an ASCII digit '0'..'9' (std::isdigit depends on the locale).
+bool is_digit(char c);
+
 // True for the words an answer may contain besides math: units ("cm", "miles"), "percent",
 // "pct", "and", "or" (the parser drops or reads them; any other word makes a text prose).
 bool is_answer_word(const std::string& word);
