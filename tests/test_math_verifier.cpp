@@ -227,9 +227,9 @@ static const std::vector<Case> kCases = {
     {"14916", "14 {, }916", true},
     {"1000", "1 000", true},
     {"32349", "32, 349", false},  // a list
-    {"1000.99", "1000,99", true},
-    {"0.111", "0,111", true},
-    {"\\{1, 2\\}", "1,2", true},  // one digit after the comma: a list
+    {"\\{1, 2\\}", "1,2", true},  // a comma in an answer separates items (a decimal comma
+    {"\\{1, 12\\}", "1,12", true},  // is read only in prose: DecimalCommaOnlyInProse)
+    {"1000.99", "1000,99", false},
     {"(12, 102)", "(12,102)", true},  // inside brackets a comma separates
     {"\\{12, 102\\}", "\\{12,102\\}", true},
     // scientific notation, minus signs
@@ -412,6 +412,62 @@ TEST(MathVerifierExtraction, ProseInWholeTextModeOnly) {
   EXPECT_EQ(r1::extract_final_answer("2/(4-4)", true).answer, "2/(4-4)");
 }
 
+// Review findings: each case was rewarded wrongly (or refused wrongly) before its fix.
+TEST(MathVerifierSoundness, DecimalCommaOnlyInProse) {
+  using r1::verify_math;
+  // In a box or an answer tag (the training reward), "a,bb" is a list, as it was before the
+  // decimal comma was added for prose.
+  EXPECT_TRUE(verify_math("1, 12", "\\boxed{1,12}", false).correct);
+  EXPECT_TRUE(verify_math("1,12", "\\boxed{1, 12}", false).correct);
+  EXPECT_TRUE(verify_math("-3, 14", "\\boxed{-3,14}", false).correct);
+  EXPECT_TRUE(verify_math("-3, 14", "<answer>-3,14</answer>", false).correct);
+  EXPECT_FALSE(verify_math("3.14", "\\boxed{3,14}", false).correct);
+  EXPECT_FALSE(verify_math("3.14", "<answer>3,14</answer>", false).correct);
+  EXPECT_FALSE(verify_math("0.111", "\\boxed{0,111}", false).correct);
+  // In running text (whole-text mode: the CLI, prose golds) it is a decimal.
+  EXPECT_TRUE(verify_math("2.74", "Soucis : 2,74 $ a..", true).correct);
+  EXPECT_TRUE(verify_math("1000.99", "so it comes to 1000,99 euros", true).correct);
+  EXPECT_TRUE(verify_math("0.111", "the value is 0,111 here", true).correct);
+  EXPECT_TRUE(verify_math("1.2345", "the value is 1,2345 here", true).correct);
+  EXPECT_TRUE(verify_math("1000", "the total is 1,000 apples", true).correct);  // a thousand
+  EXPECT_TRUE(verify_math("3.14", "The answer is 3,14.", true).correct);
+}
+
+TEST(MathVerifierSoundness, EnDashIsMinusOnlyAsASign) {
+  using r1::verify_math;
+  // Between two values an en dash is a range, never a subtraction.
+  EXPECT_FALSE(verify_math("-2", "\\boxed{1\xe2\x80\x93" "3}", false).correct);
+  EXPECT_FALSE(verify_math("-2", "\\boxed{5 \xe2\x80\x93 7}", false).correct);
+  EXPECT_FALSE(verify_math("-2", "\\boxed{x = 1\xe2\x80\x93" "3}", false).correct);
+  EXPECT_EQ(verify_math("-2", "\\boxed{(1)\xe2\x80\x93(3)}", false).verdict, "unparsable");
+  // Where a sign stands, it is a minus.
+  EXPECT_TRUE(verify_math("-5", "\\boxed{\xe2\x80\x93" "5}", false).correct);
+  EXPECT_TRUE(verify_math("(-1, -2)", "\\boxed{(\xe2\x80\x93" "1, \xe2\x80\x93" "2)}", false).correct);
+  EXPECT_TRUE(verify_math("x = -3", "\\boxed{x = \xe2\x80\x93" "3}", false).correct);
+  EXPECT_TRUE(verify_math("-6", "\\boxed{2 \\cdot \xe2\x80\x93" "3}", false).correct);
+  EXPECT_TRUE(verify_math("-\\frac{1}{2}", "\\boxed{\\frac{\xe2\x80\x93" "1}{2}}", false).correct);
+  EXPECT_TRUE(verify_math("x \\ge -1", "\\boxed{x \\ge \xe2\x80\x93" "1}", false).correct);
+}
+
+TEST(MathVerifierSoundness, NamedChainLinksMustHold) {
+  using r1::verify_math;
+  // "x = 1 = 2" states 1 = 2: a false relation, not the value 2 (nor 1).
+  EXPECT_FALSE(verify_math("2", "\\boxed{x = 1 = 2}", false).correct);
+  EXPECT_FALSE(verify_math("1", "\\boxed{x = 1 = 2}", false).correct);
+  EXPECT_FALSE(verify_math("x = 2", "\\boxed{x = 1 = 2}", false).correct);
+  EXPECT_FALSE(verify_math("2", "\\boxed{x = 1 + 1 = 3 = 2}", false).correct);
+  EXPECT_FALSE(verify_math("(1, 2)", "\\boxed{(p, q) = (1, 3) = (1, 2)}", false).correct);
+  // True links: the value is the last side.
+  EXPECT_TRUE(verify_math("2", "\\boxed{x = 1 + 1 = 2}", false).correct);
+  EXPECT_TRUE(verify_math("5", "\\boxed{x = \\frac{10}{2} = 5}", false).correct);
+  EXPECT_TRUE(verify_math("3\\sqrt{2}", "\\boxed{x = \\sqrt{18} = 3\\sqrt{2}}", false).correct);
+  EXPECT_TRUE(verify_math("(1, 2)", "\\boxed{(p, q) = (2 - 1, 2) = (1, 2)}", false).correct);
+  // Sides with symbols are not checked (the text may define y); a chain of numbers only is a
+  // calculation, false when its sides differ.
+  EXPECT_TRUE(verify_math("6", "\\boxed{x = 2y = 6}", false).correct);
+  EXPECT_FALSE(verify_math("4", "\\boxed{3 = 4}", false).correct);
+}
+
 // What a policy could try to collect reward with, in both extraction modes.
 TEST(MathVerifierExtraction, HacksAreNotAccepted) {
   using r1::verify_math;
@@ -463,9 +519,9 @@ TEST(MathVerifierMathVerify, AgreesOrSaysWhy) {
     EXPECT_TRUE(categories.count(needed)) << needed;
   const r1::MathCategoryTally& all = tallies.back();
   EXPECT_GE(all.cases, 250);
-  // 253 of 268 at the time of writing (docs/verify.md "Math answers"); the 15 others are
+  // 245 of 268 at the time of writing (docs/verify.md "Math answers"); the 23 others are
   // deliberate and each carries its reason.
-  EXPECT_GE(all.agree, 253);
+  EXPECT_GE(all.agree, 245);
   std::string table = r1::math_table_markdown(outcomes);
   std::cout << table.substr(0, table.find("\n\n") + 1);
 }

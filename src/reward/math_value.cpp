@@ -265,6 +265,8 @@ std::string Value::key() const {
 
 // --- lexer -----------------------------------------------------------------------------
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
 namespace {
 
 enum class Tok { Num, Ident, Op, Cmd, Begin, End, Eof };
@@ -274,7 +276,6 @@ struct Token {
   std::string text;  // Num: digits with an optional '.', separators removed; Op: one char
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 const std::set<std::string> kSkipCommands = {
@@ -364,21 +365,6 @@ class Lexer {
           break;
         digits += s_.substr(k, 3);
         j = k + 3;
-      }
-    }
-    // A decimal comma: "1000,99", "2,74", "0,111": the only comma of an answer, outside
-    // brackets, followed by two digits, by four or more, or after a lone 0 ("1,2" and
-    // "1,22,3" stay lists, "1,000" is a thousand).
-    if (j + 1 < s_.size() && s_[j] == ',' && depth_ == 0 && is_digit(s_[j + 1]) && digits.find_first_not_of("0123456789") == std::string::npos &&
-        s_.find(',') == j && s_.find(',', j + 1) == std::string::npos) {
-      size_t k = j + 1;
-      while (k < s_.size() && is_digit(s_[k])) k++;
-      size_t n = k - j - 1;
-      if (n == 2 || n >= 4 || digits == "0") {
-        digits += '.' + s_.substr(j + 1, k - j - 1);
-        out_.push_back({Tok::Num, digits});
-        i_ = k;
-        return;
       }
     }
     if (j + 1 < s_.size() && s_[j] == '.' && is_digit(s_[j + 1])) {
@@ -528,6 +514,16 @@ class Lexer {
     out_.push_back({Tok::Ident, name});
   }
 
+  // True where a sign may stand: at the start, after an opening bracket, a separator, a
+  // relation or an operator ("(–1, –2)", "x = –3", "2 \\cdot –3"); false after a value.
+  bool unary_position() const {
+    if (out_.empty()) return true;
+    const Token& t = out_.back();
+    if (t.type == Tok::Begin) return true;
+    if (t.type == Tok::Cmd) return t.text == "{" || t.text == "\\\\";
+    return t.type == Tok::Op && t.text != ")" && t.text != "]" && t.text != "}";
+  }
+
   void step() {
     char c = s_[i_];
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '~' || c == '$') { i_++; return; }
@@ -549,7 +545,12 @@ class Lexer {
     }
     if (at("\xc2\xb0")) { i_ += 2; return; }                                           // °
     if (at("\xe2\x88\x92")) { i_ += 3; out_.push_back({Tok::Op, "-"}); return; }        // −
-    if (at("\xe2\x80\x93")) { i_ += 3; out_.push_back({Tok::Op, "-"}); return; }        // – (en dash)
+    if (at("\xe2\x80\x93")) {  // – (en dash): a minus sign only where no value precedes it
+      if (!unary_position()) reject("an en dash after a value (a range such as 1\xe2\x80\x93" "3)");
+      i_ += 3;
+      out_.push_back({Tok::Op, "-"});
+      return;
+    }
     if (at("\xc3\x97")) { i_ += 2; out_.push_back({Tok::Op, "*"}); return; }            // ×
     if (at("\xc3\xb7")) { i_ += 2; out_.push_back({Tok::Op, "/"}); return; }            // ÷
     if (at("\xcf\x80")) { i_ += 2; out_.push_back({Tok::Ident, "\\pi"}); return; }      // π
@@ -1021,6 +1022,32 @@ Value interval(Value lo, bool lo_closed, Value hi, bool hi_closed) {
   return v;
 }
 
+// True when a value holds numbers only (\\pi counts as one): a scalar, or a tuple, set or
+// matrix of them.
+bool numeric_value(const Value& v) {
+  double unused;
+  if (v.kind == Value::Kind::Scalar) return v.scalar.numeric(&unused);
+  return std::all_of(v.items.begin(), v.items.end(), numeric_value);
+}
+
+// True when the numeric sides after the name of "name = a = b = ..." are all equal (sides
+// with symbols, "x = 2y = 6", are not checked: the text may define y).
+bool named_chain_holds(const std::vector<Tokens>& sides) {
+  std::string first;
+  for (size_t i = 1; i < sides.size() && sides.size() > 2; i++) {
+    Value v;
+    try {
+      v = parse_value(sides[i]);
+    } catch (const MathLimit&) {
+      continue;  // not math the parser reads: not checked
+    }
+    if (!numeric_value(v)) continue;
+    if (first.empty()) first = v.key();
+    else if (v.key() != first) return false;
+  }
+  return true;
+}
+
 // One list item: a value, or a relation chain side op side op side ...
 ParsedAnswer parse_item(const Tokens& toks) {
   std::vector<std::string> ops;
@@ -1050,7 +1077,9 @@ ParsedAnswer parse_item(const Tokens& toks) {
     return o == "<" || o == "<=" || o == ">" || o == ">=";
   });
 
-  if ((all_eq || is_in) && is_name(sides[0])) {  // x = 5, x = 2 + 3 = 5, x \\in [1, 2]
+  // x = 5, x = 2 + 3 = 5, x \\in [1, 2]. A chain's sides that are numbers must be equal for
+  // its last side to be the value: "x = 1 = 2" is a (false) relation, not 2.
+  if ((all_eq || is_in) && is_name(sides[0]) && named_chain_holds(sides)) {
     a.var = name_text(sides[0]);
     a.value = parse_value(sides.back());
     if (all_eq && a.value.kind == Value::Kind::Scalar) {

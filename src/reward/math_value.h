@@ -79,8 +79,9 @@ struct Relation {
 
 // One final answer. A bare value ("3/4", "(1,2)", "\{1,2\}"); a named value: "x = 5",
 // "x \in [1,2]", "(p,q) = (3,2)", "f(x) = 1", a chain "x = 2+3 = 5" (the last link is the
-// value), an inequality with a name ("x < 3" is x in (-\infty, 3), "1 < x \le 2" is
-// x in (1, 2]); or a relation with no value ("2x+4y-3=0", "-x > -1", "x \neq 3"). A list
+// value when the number sides are equal; "x = 1 = 2" is a false relation), an inequality
+// with a name ("x < 3" is x in (-\infty, 3), "1 < x \le 2" is x in (1, 2]); or a relation
+// with no value ("2x+4y-3=0", "-x > -1", "x \neq 3"). A list
 // ("1, 2", "x = 1, x = 2", "a = 1, b = 2") is the set of its items' values.
 struct ParsedAnswer {
   std::string var;                // the name written left of = / \in / around < (its tokens' text), or ""
@@ -91,6 +92,9 @@ struct ParsedAnswer {
   std::string named_key;          // a list of differently named items: sorted "name=value" keys
   bool percent = false;           // written with % or the word percent / pct
 };
+
+// True for an ASCII digit '0'..'9' (std::isdigit depends on the locale).
+bool is_digit(char c);
 
 // True for the words an answer may contain besides math: units ("cm", "miles"), "percent",
 // "pct", "and", "or" (the parser drops or reads them; any other word makes a text prose).

@@ -244,8 +244,6 @@ static Extraction pick(const std::string& text, const std::vector<Found>& candid
 
 // --- answers in prose (whole-text mode only) ----------------------------------------------
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 // A text is prose, not one answer, when it has math delimiters inside it ("is $5$") or a
 // word of three or more letters that is not a command (\frac), a unit or a list word.
 static bool is_prose(const std::string& t) {
@@ -305,13 +303,21 @@ static std::vector<Found> math_spans(const std::string& t) {
       size_t b = (i > 0 && t[i - 1] == '-') ? i - 1 : i;
       size_t j = i;
       while (j < t.size() && is_digit(t[j])) j++;
-      while (j + 3 < t.size() && t[j] == ',' && is_digit(t[j + 1]) && is_digit(t[j + 2]) && is_digit(t[j + 3]) &&
-             (j + 4 == t.size() || !is_digit(t[j + 4])))
+      bool lone_zero = j - i == 1 && t[i] == '0';
+      size_t digits_end = j;
+      while (!lone_zero && j + 3 < t.size() && t[j] == ',' && is_digit(t[j + 1]) && is_digit(t[j + 2]) &&
+             is_digit(t[j + 3]) && (j + 4 == t.size() || !is_digit(t[j + 4])))
         j += 4;
       size_t frac = j + 1;
       while (frac < t.size() && is_digit(t[frac])) frac++;
-      if (j + 1 < t.size() && (t[j] == '.' || (t[j] == ',' && frac - j - 1 == 2)) && is_digit(t[j + 1]))
-        j = frac;  // decimals, and a decimal comma before two digits ("2,74")
+      size_t n = frac - j - 1;  // digits after a '.' or ',' at j
+      // A decimal comma, here only, in running text (Math-Verify's reading of prose): right
+      // after the integer digits, before two digits, four or more, or after a lone 0 ("2,74",
+      // "1000,99", "0,111"; "1,000" is a thousand). Inside a box, an answer tag or an answer
+      // string "1,12" stays the list 1, 12. The span reads it with a point.
+      size_t decimal_comma = std::string::npos;
+      if (n > 0 && t[j] == ',' && j == digits_end && (n == 2 || n >= 4 || lone_zero)) decimal_comma = j;
+      if (n > 0 && (t[j] == '.' || decimal_comma == j)) j = frac;
       if (j + 1 < t.size() && t[j] == '/' && is_digit(t[j + 1])) {
         j++;
         while (j < t.size() && is_digit(t[j])) j++;
@@ -323,7 +329,9 @@ static std::vector<Found> math_spans(const std::string& t) {
         if (k > first && (k == t.size() || !std::isalpha(static_cast<unsigned char>(t[k])))) j = k;
       }
       if (j < t.size() && t[j] == '%') j++;
-      out.push_back({t.substr(b, j - b), b, j});
+      std::string number = t.substr(b, j - b);
+      if (decimal_comma != std::string::npos) number[decimal_comma - b] = '.';
+      out.push_back({number, b, j});
       i = j;
       continue;
     }

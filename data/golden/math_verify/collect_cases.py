@@ -68,8 +68,40 @@ CATEGORY_OVERRIDES = {
 REASONS = {
     "tests/test_all.py::test_latex_notation[9]":
         "the extracted math is '\\frac{1}{2} \\$ = \\frac{10}{9}', an equation between two different "
-        "numbers; r1 takes the last side of a chain only when it starts with a name or all sides are "
-        "equal (Math-Verify takes the last side of any chain)",
+        "numbers; r1 takes the last side of a chain only when all its number sides are equal "
+        "(Math-Verify takes the last side of any chain)",
+    "tests/test_all.py::test_number_extraction[5]":
+        "the bare prediction '1000,99' is the list 1000, 99 for r1: a comma in an answer "
+        "separates items: the decimal comma is read only in running text, so that a box or answer "
+        "tag '1,12' stays the list 1, 12 in the training reward",
+    "tests/test_all.py::test_number_extraction[6]":
+        "the bare gold '1,22' is the list 1, 22 for r1: a comma in an answer separates items: the "
+        "decimal comma is read only in running text, so that a box or answer tag '1,12' stays the "
+        "list 1, 12 in the training reward",
+    "tests/test_all.py::test_number_extraction[17]":
+        "the bare gold '0,111' is the list 0, 111 for r1: a comma in an answer separates items: "
+        "the decimal comma is read only in running text, so that a box or answer tag '1,12' stays "
+        "the list 1, 12 in the training reward",
+    "tests/test_all.py::test_relations_math[10]":
+        "the chain x = 5+5+1 = 7 = 11 states 11 = 7: r1 takes the last side of a chain only when "
+        "its number sides are equal, so a false step makes it a (false) relation; Math-Verify "
+        "takes the last side of any chain",
+    "tests/test_all.py::test_relations_math[12]":
+        "the chain x = 5+5+1 = 7 = 11 states 11 = 7: r1 takes the last side of a chain only when "
+        "its number sides are equal, so a false step makes it a (false) relation; Math-Verify "
+        "takes the last side of any chain",
+    "tests/test_all.py::test_relations_math[13]":
+        "the chain x = 5+5+1 = 1/3 (\\approx 11 dropped) states 11 = 1/3: r1 takes the last side "
+        "of a chain only when its number sides are equal, so a false step makes it a (false) "
+        "relation; Math-Verify takes the last side",
+    "tests/test_all.py::test_relations_math[26]":
+        "the prediction z = 3+3 = 2 states 6 = 2: r1 takes the last side of a chain only when its "
+        "number sides are equal, so a false step makes it a (false) relation; Math-Verify takes "
+        "the last side of any chain",
+    "tests/test_all.py::test_relations_math[27]":
+        "the prediction z = 3+3 = 2 states 6 = 2: r1 takes the last side of a chain only when its "
+        "number sides are equal, so a false step makes it a (false) relation; Math-Verify takes "
+        "the last side of any chain",
     "tests/test_all.py::test_relations_math[21]":
         "the gold contains the unknown command \\zzz: r1 does not parse it and compares strings",
     "tests/test_all.py::test_complex_math_expressions[0]":
