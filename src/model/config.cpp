@@ -29,6 +29,7 @@ static const char* const kIgnoredConfigFields[] = {
     "attention_dropout",      // must be 0 (no dropout)
     "pretraining_tp",         // must be 1
     "sliding_window", "use_sliding_window", "max_window_layers",  // unused unless use_sliding_window
+    "use_mrope",              // Qwen2-VL's multimodal RoPE: must be false
     "num_nextn_predict_layers",  // multi-token prediction modules (not implemented)
     "ep_size",                // expert-parallel world size
     "seq_aux",                // DeepSeek's switch for the sequence-wise aux loss: aux_loss_alpha decides
@@ -148,6 +149,7 @@ Config Config::from_json(const Json& j, const std::string& source) {
     if (key == "rope_interleave" && !(value.is_bool() && value.as_bool())) r.fail("only true is supported");
     if (key == "mlp_bias" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
     if (key == "use_sliding_window" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
+    if (key == "use_mrope" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
     if (key == "pretraining_tp" && !(value.is_number() && value.as_number() == 1)) r.fail("only 1 is supported");
     if (key == "attention_dropout" && !(value.is_number() && value.as_number() == 0)) r.fail("only 0 is supported");
   }
