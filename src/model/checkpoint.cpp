@@ -2,6 +2,7 @@
 // with BF16 kept in place and FP8 blocks dequantized for inference. See checkpoint.h.
 #include "model/checkpoint.h"
 
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -236,8 +237,14 @@ void load_weights(Transformer& model, const Checkpoint& ckpt, const Fp8Blocks& b
     }
     if (keep_bf16) {
       const bool grad = s.tensor->requires_grad();
-      if (e.dtype == "BF16") {
+      if (e.dtype == "BF16" && reinterpret_cast<uintptr_t>(e.bytes) % 2 == 0) {
+        // The mapped bytes themselves (every writer we know aligns them; an odd offset is copied).
         *s.tensor = Tensor::from_bf16(e.shape, reinterpret_cast<const uint16_t*>(e.bytes), ct.file);
+      } else if (e.dtype == "BF16") {
+        auto buf = std::make_shared<std::vector<uint16_t>>(size_t(e.nbytes / 2));
+        std::memcpy(buf->data(), e.bytes, e.nbytes);
+        const uint16_t* data = buf->data();
+        *s.tensor = Tensor::from_bf16(e.shape, data, std::move(buf));
       } else {
         const uint16_t* data = nullptr;
         std::shared_ptr<const void> owner = bf16_buffer(values, &data);

@@ -37,7 +37,8 @@ struct StEntry {
   std::string name;
   std::string dtype;           // "F32", "BF16", "F16" or "F8_E4M3"
   std::vector<int64_t> shape;  // row-major; {} is a scalar
-  const uint8_t* bytes = nullptr;  // numel * dtype size bytes inside the mapping (2-byte aligned for 16-bit dtypes)
+  const uint8_t* bytes = nullptr;  // numel * dtype size bytes inside the mapping (any alignment: the
+                                   // format pads the header to 8 bytes only by convention)
   uint64_t nbytes = 0;
 };
 
