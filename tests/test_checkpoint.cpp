@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 
+#include "cli_util.h"
 #include "test_util.h"
 #include "autograd/autograd.h"
 #include "cpu/bf16.h"
@@ -153,6 +155,83 @@ TEST(CheckpointLayouts, Fp8NeedsTheConfigBlockSizeAndEveryScale) {
   c["quantization_config"]["quant_method"] = Json("awq");
   write_file_atomic(dir + "/config.json", c.dump(2));
   expect_error_contains([&] { load_model(dir); }, {dir + "/config.json", "quant_method 'awq' is not supported"});
+}
+
+// --- r1 inspect / r1 convert ------------------------------------------------------------------
+
+TEST(CheckpointCli, InspectCountsParametersDtypesShardsAndMemory) {
+  if (r1::testing::r1_bin().empty()) GTEST_SKIP() << "no r1 binary beside the tests (make test builds it)";
+  TempDir tmp;
+  const std::string dir = ckpt_fixture("deepseek_v3_fp8");
+  r1::testing::CliRun r = r1::testing::run_r1("inspect " + dir + " --json", tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out, "inspect --json");
+  // Expected numbers straight from the shards' headers (the fixture script's layout).
+  int64_t params = 0, matrix = 0, fp8 = 0, scales = 0;
+  for (const char* shard : {"/model-00001-of-00002.safetensors", "/model-00002-of-00002.safetensors"}) {
+    MappedSafetensors file(dir + shard);
+    for (const StEntry& e : file.entries()) {
+      bool scale = e.name.size() > 10 && e.name.compare(e.name.size() - 10, 10, "_scale_inv") == 0;
+      if (scale) {
+        scales++;
+        continue;
+      }
+      params += st_numel(e.shape);
+      if (e.shape.size() == 2) matrix += st_numel(e.shape);
+      fp8 += e.dtype == "F8_E4M3";
+    }
+  }
+  EXPECT_EQ(j.at("parameters").as_int(), params);
+  EXPECT_EQ(j.at("matrix_parameters").as_int(), matrix);
+  EXPECT_EQ(j.at("dtypes").at("F8_E4M3").at("tensors").as_int(), fp8);
+  EXPECT_EQ(scales, fp8);  // one block scale per FP8 matrix
+  EXPECT_EQ(j.at("inference_bf16_bytes").as_int(), 2 * matrix + 4 * (params - matrix));
+  EXPECT_EQ(j.at("training_bytes").as_int(), 16 * params);
+  EXPECT_TRUE(j.at("sharded").as_bool());
+  EXPECT_EQ(j.at("files").size(), 2u);
+  EXPECT_EQ(j.at("fp8_block")[0].as_int(), 128);
+
+  r = r1::testing::run_r1("inspect " + ckpt_fixture("bad_missing_shard"), tmp);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("error: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("model-00003-of-00003.safetensors: missing shard"), std::string::npos) << r.err;
+}
+
+TEST(CheckpointCli, ConvertDequantizesFp8AndRoundTripsBf16ThroughF32) {
+  if (r1::testing::r1_bin().empty()) GTEST_SKIP() << "no r1 binary beside the tests (make test builds it)";
+  TempDir tmp;
+  // FP8 -> BF16: the same BF16 weights the loader holds for inference, so the reference's
+  // logits_bf16 within float32 accumulation error.
+  const std::string fp8 = ckpt_fixture("deepseek_v3_fp8");
+  r1::testing::CliRun r = r1::testing::run_r1("convert --model " + fp8 + " --dtype bf16 --out " + tmp.file("v3"), tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Transformer m = load_model(tmp.file("v3"), WeightMemory::Inference);
+  Reference ref = reference(fp8);
+  expect_close(logits_of(m, ref.ids), load_safetensors(fp8 + "/reference.safetensors").at("logits_bf16").data,
+               kLogitAtol, kLogitRtol, "converted fp8");
+
+  // Sharded BF16 -> F32 -> BF16 gives back every stored value bitwise.
+  const std::string q = ckpt_fixture("qwen2_bf16_sharded");
+  ASSERT_EQ(r1::testing::run_r1("convert --model " + q + " --dtype f32 --out " + tmp.file("f32"), tmp).code, 0);
+  ASSERT_EQ(r1::testing::run_r1("convert --model " + tmp.file("f32") + " --dtype bf16 --out " + tmp.file("b16"), tmp).code, 0);
+  Checkpoint orig = open_checkpoint(q), f32 = open_checkpoint(tmp.file("f32")), back = open_checkpoint(tmp.file("b16"));
+  ASSERT_EQ(back.tensors.size(), orig.tensors.size());
+  for (const auto& kv : orig.tensors) {
+    const StEntry& a = *kv.second.entry;
+    const StEntry& b = *back.tensors.at(kv.first).entry;
+    EXPECT_EQ(f32.tensors.at(kv.first).entry->dtype, "F32");
+    EXPECT_EQ(b.dtype, "BF16");
+    ASSERT_EQ(a.nbytes, b.nbytes) << kv.first;
+    EXPECT_EQ(std::memcmp(a.bytes, b.bytes, a.nbytes), 0) << kv.first;
+  }
+
+  r = r1::testing::run_r1("convert --model " + q + " --dtype f16 --out " + tmp.file("x"), tmp);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--dtype: expected bf16 or f32"), std::string::npos) << r.err;
+  r = r1::testing::run_r1("convert --model " + ckpt_fixture("bad_scale_shape") + " --dtype bf16 --out " + tmp.file("x"), tmp);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("model.layers.0.mlp.up_proj.weight_scale_inv"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("x")));
 }
 
 // --- the BF16-weight kernel -------------------------------------------------------------------

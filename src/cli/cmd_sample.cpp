@@ -33,7 +33,7 @@ struct LoadedModel {
 };
 
 static LoadedModel load_model_dir(const std::string& dir, Device device) {
-  Transformer m = load_model(dir);
+  Transformer m = load_model(dir, WeightMemory::Inference);  // BF16/FP8 matrices stay BF16
   m.to(device);
   Tokenizer t = Tokenizer::load(dir + "/tokenizer.json");
   if (t.vocab_size() > m.config().vocab_size)

@@ -216,13 +216,25 @@ Config load_model_config(const std::string& dir, Fp8Blocks* blocks) {
   return Config::from_json(Json(rest), path);
 }
 
-void load_weights(Transformer& model, const Checkpoint& ckpt, const Fp8Blocks& blocks, WeightMemory memory) {
-  const TensorSlots slots = model.slots();
+void check_weights(Transformer& model, const Checkpoint& ckpt, const Fp8Blocks& blocks) {
   std::map<std::string, Stored> stored;
   for (const auto& kv : ckpt.tensors)
     stored[kv.first] = {kv.second.file->path(), kv.second.entry->dtype, kv.second.entry->shape};
   const bool sharded = !ckpt.index_path.empty();
-  throw_problems(sharded ? ckpt.index_path : ckpt.files.front()->path(), match_problems(slots, stored, blocks, sharded));
+  throw_problems(sharded ? ckpt.index_path : ckpt.files.front()->path(),
+                 match_problems(model.slots(), stored, blocks, sharded));
+}
+
+std::vector<float> checkpoint_values(const Checkpoint& ckpt, const std::string& name, const Fp8Blocks& blocks) {
+  const CheckpointTensor& ct = ckpt.tensors.at(name);
+  if (ct.entry->dtype != "F8_E4M3") return ct.file->to_f32(*ct.entry);
+  const CheckpointTensor& sc = ckpt.tensors.at(scale_name(name));
+  return dequantize_fp8(*ct.entry, *sc.file, *sc.entry, blocks);
+}
+
+void load_weights(Transformer& model, const Checkpoint& ckpt, const Fp8Blocks& blocks, WeightMemory memory) {
+  check_weights(model, ckpt, blocks);
+  const TensorSlots slots = model.slots();
 
   NoGradGuard guard;
   for (const TensorSlot& s : slots) {
@@ -231,10 +243,7 @@ void load_weights(Transformer& model, const Checkpoint& ckpt, const Fp8Blocks& b
     const bool keep_bf16 = memory == WeightMemory::Inference && e.shape.size() == 2 && s.tensor->device() == Device::CPU &&
                            (e.dtype == "BF16" || e.dtype == "F8_E4M3");
     std::vector<float> values;
-    if (e.dtype == "F8_E4M3") {
-      const CheckpointTensor& sc = ckpt.tensors.at(scale_name(s.name));
-      values = dequantize_fp8(e, *sc.file, *sc.entry, blocks);
-    }
+    if (e.dtype == "F8_E4M3") values = checkpoint_values(ckpt, s.name, blocks);
     if (keep_bf16) {
       const bool grad = s.tensor->requires_grad();
       if (e.dtype == "BF16" && reinterpret_cast<uintptr_t>(e.bytes) % 2 == 0) {
@@ -253,7 +262,7 @@ void load_weights(Transformer& model, const Checkpoint& ckpt, const Fp8Blocks& b
       s.tensor->set_requires_grad(grad);
       continue;
     }
-    if (values.empty()) values = ct.file->to_f32(e);
+    if (e.dtype != "F8_E4M3") values = ct.file->to_f32(e);
     s.tensor->copy_from(Tensor::from_vector(e.shape, values).to(s.tensor->device()));
   }
 }

@@ -53,6 +53,13 @@ struct Fp8Blocks {
 // DIR/config.json -> Config; quantization_config (fp8 only) is taken out into *blocks.
 Config load_model_config(const std::string& dir, Fp8Blocks* blocks);
 
+// Throws the load's strict-match error (every missing, unexpected, mis-shaped or unscaled tensor,
+// by file and name) without reading any tensor data.
+void check_weights(Transformer& model, const Checkpoint& ckpt, const Fp8Blocks& blocks);
+
+// One stored tensor's values as float32: FP8 weights dequantized with their block scale.
+std::vector<float> checkpoint_values(const Checkpoint& ckpt, const std::string& name, const Fp8Blocks& blocks);
+
 // The model's tensors under their checkpoint names (float32 host copies, from any device), in
 // checkpoint order. The device is not recorded: a checkpoint loads on either.
 std::vector<StTensor> export_weights(Transformer& model);

@@ -110,12 +110,25 @@ const StTensor& SafetensorsFile::at(const std::string& name) const {
 
 void save_safetensors(const std::string& path, const std::vector<StTensor>& tensors,
                       const std::map<std::string, std::string>& metadata, const std::string& dtype) {
+  std::vector<StSource> sources;
+  for (const StTensor& t : tensors) {
+    for (int64_t d : t.shape) check(d >= 0, path, ": tensor '", t.name, "': negative dimension in shape ", dims_str(t.shape));
+    check(int64_t(t.data.size()) == st_numel(t.shape), path, ": tensor '", t.name, "' has ", t.data.size(),
+          " values but shape ", dims_str(t.shape), " needs ", st_numel(t.shape));
+    sources.push_back({t.name, t.shape});
+  }
+  save_safetensors_streamed(path, sources, [&](size_t i) { return tensors[i].data; }, metadata, dtype);
+}
+
+void save_safetensors_streamed(const std::string& path, const std::vector<StSource>& tensors,
+                               const std::function<std::vector<float>(size_t i)>& values,
+                               const std::map<std::string, std::string>& metadata, const std::string& dtype) {
   check(dtype == "F32" || dtype == "BF16", path, ": r1 writes F32 or BF16, not '", dtype, "'");
   const uint64_t size = dtype == "F32" ? 4 : 2;
   // Sort by name (the reference writer sorts by dtype alignment, then name; all share one dtype).
-  std::vector<const StTensor*> order;
-  for (const StTensor& t : tensors) order.push_back(&t);
-  std::sort(order.begin(), order.end(), [](const StTensor* a, const StTensor* b) { return a->name < b->name; });
+  std::vector<size_t> order(tensors.size());
+  for (size_t i = 0; i < order.size(); i++) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors[a].name < tensors[b].name; });
 
   // Header: compact JSON, metadata first, then each tensor with its byte range.
   std::string header = "{";
@@ -133,14 +146,12 @@ void save_safetensors(const std::string& path, const std::vector<StTensor>& tens
   }
   uint64_t offset = 0;
   for (size_t i = 0; i < order.size(); i++) {
-    const StTensor& t = *order[i];
+    const StSource& t = tensors[order[i]];
     check(!t.name.empty(), path, ": cannot save a tensor with an empty name");
     check(t.name != "__metadata__", path, ": '__metadata__' is reserved and cannot name a tensor");
-    check(i == 0 || order[i - 1]->name != t.name, path, ": duplicate tensor name '", t.name, "'");
+    check(i == 0 || tensors[order[i - 1]].name != t.name, path, ": duplicate tensor name '", t.name, "'");
     for (int64_t d : t.shape) check(d >= 0, path, ": tensor '", t.name, "': negative dimension in shape ", dims_str(t.shape));
-    check(int64_t(t.data.size()) == st_numel(t.shape), path, ": tensor '", t.name, "' has ", t.data.size(),
-          " values but shape ", dims_str(t.shape), " needs ", st_numel(t.shape));
-    uint64_t bytes = uint64_t(t.data.size()) * size;
+    uint64_t bytes = uint64_t(st_numel(t.shape)) * size;
     if (header.size() > 1) header += ",";
     json_escape(t.name, header);
     header += ":{\"dtype\":\"" + dtype + "\",\"shape\":[";
@@ -156,13 +167,16 @@ void save_safetensors(const std::string& path, const std::vector<StTensor>& tens
     write(&n, 8);
     write(header.data(), header.size());
     std::vector<uint16_t> half;
-    for (const StTensor* t : order) {
+    for (size_t i : order) {
+      std::vector<float> v = values(i);
+      check(int64_t(v.size()) == st_numel(tensors[i].shape), path, ": tensor '", tensors[i].name, "' has ", v.size(),
+            " values but shape ", dims_str(tensors[i].shape), " needs ", st_numel(tensors[i].shape));
       if (size == 4) {
-        write(t->data.data(), t->data.size() * 4);
+        write(v.data(), v.size() * 4);
         continue;
       }
-      half.resize(t->data.size());
-      for (size_t i = 0; i < half.size(); i++) half[i] = f32_to_bf16(t->data[i]);
+      half.resize(v.size());
+      for (size_t k = 0; k < half.size(); k++) half[k] = f32_to_bf16(v[k]);
       write(half.data(), half.size() * 2);
     }
   });

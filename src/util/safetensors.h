@@ -16,6 +16,7 @@
 // Does not do: other dtypes (I64, F64, F8_E5M2 ...), big-endian hosts.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -90,6 +91,16 @@ int st_dtype_size(const std::string& dtype);
 // negative dims, data.size() != numel(shape), or another dtype.
 void save_safetensors(const std::string& path, const std::vector<StTensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {}, const std::string& dtype = "F32");
+
+// The same, one tensor at a time: values(i) gives tensor i's float32 values when the writer
+// reaches it, so a converter holds one tensor in memory, not the whole model.
+struct StSource {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+void save_safetensors_streamed(const std::string& path, const std::vector<StSource>& tensors,
+                               const std::function<std::vector<float>(size_t i)>& values,
+                               const std::map<std::string, std::string>& metadata, const std::string& dtype);
 
 // Maps and validates the whole file; every tensor's data becomes float32.
 SafetensorsFile load_safetensors(const std::string& path);
