@@ -3,8 +3,8 @@
 // Dot-product path (M <= kBf16GemvRows, decode): output features are split over threads; for
 // each feature n the W row is widened 16 values at a time and multiplied into G rows of x at
 // once (G accumulators), so W streams from memory once per call and the x rows stay in cache.
-// GEMM path (prefill): blocks of kWidenRows W rows are widened into a float32 buffer and handed
-// to sgemm (src/cpu/gemm.h), which threads and blocks them as it does for float32 weights.
+// GEMM path (prefill, batched decode): the threads share out blocks of kWidenRows W rows; each
+// widens its block into a float32 buffer and runs sgemm (src/cpu/gemm.h) on it.
 #include "cpu/bf16.h"
 
 #include <algorithm>
@@ -105,8 +105,9 @@ void dots_all(Bf16Kernel kernel, int64_t M, int64_t N, int64_t K, const float* x
   }
 }
 
-// Rows of W widened per sgemm call in the GEMM path: 256 rows of K = 1536 are 1.5 MB of float32.
-constexpr int64_t kWidenRows = 256;
+// Rows of W widened per sgemm call in the GEMM path: 128 rows of K = 1536 are 768 KB of float32
+// (in L2), and a 256-row projection still gives each of two threads a block.
+constexpr int64_t kWidenRows = 128;
 
 void check_args(int64_t M, int64_t N, int64_t K, int64_t ldx, int64_t ldw, int64_t ldy) {
   if (M < 0 || N < 0 || K < 0 || ldx < K || ldw < K || ldy < N)
@@ -143,12 +144,19 @@ void gemm_bf16(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, con
     dots_all(bf16_default_kernel(), M, N, K, x, ldx, W, ldw, y, ldy);
     return;
   }
-  std::vector<float> block(size_t(std::min(N, kWidenRows) * K));  // (rows, K) widened W rows
-  for (int64_t n0 = 0; n0 < N; n0 += kWidenRows) {
-    const int64_t rows = std::min(kWidenRows, N - n0);
-#pragma omp parallel for schedule(static) if (rows * K >= 65536)
-    for (int64_t r = 0; r < rows; r++) bf16_to_f32_n(W + (n0 + r) * ldw, K, block.data() + r * K);
-    sgemm(false, true, M, rows, K, 1.0f, x, ldx, block.data(), K, 0.0f, y + n0, ldy);
+  // One parallel region per call: each thread widens its own blocks of W rows and runs sgemm on
+  // them (sgemm stays on the calling thread inside a parallel region). A region per block cost
+  // ~6,000 fork/joins per 1.5B-model step, which a loaded machine turns into seconds.
+  const int64_t blocks = (N + kWidenRows - 1) / kWidenRows;
+#pragma omp parallel if (M * N * K >= (int64_t(1) << 22))
+  {
+    std::vector<float> block(size_t(std::min(N, kWidenRows) * K));  // (rows, K) widened W rows
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+      const int64_t n0 = b * kWidenRows, rows = std::min(kWidenRows, N - n0);
+      for (int64_t r = 0; r < rows; r++) bf16_to_f32_n(W + (n0 + r) * ldw, K, block.data() + r * K);
+      sgemm(false, true, M, rows, K, 1.0f, x, ldx, block.data(), K, 0.0f, y + n0, ldy);
+    }
   }
 }
 
