@@ -7,13 +7,10 @@
 // reads the weights; one core reads faster than it copies).
 // Does not do: sampling (decode steps feed random ids; the logits are computed, not drawn from),
 // GPU runs, tokenizers.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <omp.h>
 

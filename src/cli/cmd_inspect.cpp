@@ -108,9 +108,9 @@ static int run(Args& args) {
     std::printf("  dtype       %-8s %6lld tensors  %s\n", kv.first.c_str(), (long long)kv.second.tensors,
                 gb(double(kv.second.bytes)).c_str());
   std::printf("  files       %s\n", ckpt.index_path.empty() ? "one file" : cat(ckpt.files.size(), " shards + index").c_str());
-  for (size_t i = 0; i < files.size(); i++)
-    std::printf("              %s  %s  %lld tensors\n", files[i].at("file").as_string().c_str(),
-                gb(files[i].at("bytes").as_number()).c_str(), (long long)files[i].at("tensors").as_int());
+  for (const Json& f : files.as_array())
+    std::printf("              %s  %s  %lld tensors\n", f.at("file").as_string().c_str(),
+                gb(f.at("bytes").as_number()).c_str(), (long long)f.at("tensors").as_int());
   std::printf("  memory      inference (BF16 weights) %s, training (F32 + AdamW) %s\n", gb(double(inference)).c_str(),
               gb(double(training)).c_str());
   return 0;
