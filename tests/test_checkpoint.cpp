@@ -202,6 +202,22 @@ TEST(CheckpointCli, InspectCountsParametersDtypesShardsAndMemory) {
   EXPECT_NE(r.err.find("model-00003-of-00003.safetensors: missing shard"), std::string::npos) << r.err;
 }
 
+// `r1 forward` loads like `r1 sample` (WeightMemory::Inference): on the sharded BF16 folder it
+// writes the reference logits (same bound as the in-process test).
+TEST(CheckpointCli, ForwardOnAShardedBf16FolderWritesTheReferenceLogits) {
+  if (r1::testing::r1_bin().empty()) GTEST_SKIP() << "no r1 binary beside the tests (make test builds it)";
+  TempDir tmp;
+  const std::string dir = ckpt_fixture("qwen2_bf16_sharded");
+  Reference ref = reference(dir);
+  std::string toks;
+  for (int32_t t : ref.ids) toks += (toks.empty() ? "" : ",") + std::to_string(t);
+  r1::testing::CliRun r =
+      r1::testing::run_r1("forward --model " + dir + " --tokens " + toks + " --out " + tmp.file("l.safetensors"), tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  expect_close(load_safetensors(tmp.file("l.safetensors")).at("logits").data, ref.logits, kLogitAtol, kLogitRtol,
+               "r1 forward");
+}
+
 TEST(CheckpointCli, ConvertDequantizesFp8AndRoundTripsBf16ThroughF32) {
   if (r1::testing::r1_bin().empty()) GTEST_SKIP() << "no r1 binary beside the tests (make test builds it)";
   TempDir tmp;
