@@ -23,7 +23,7 @@ static int run(Args& args) {
     return 0;
   }
   const Device device = usable_device(args.str("device", "cpu"));
-  Transformer model = load_model(args.str("model"));
+  Transformer model = load_model(args.str("model"), WeightMemory::Inference);
   model.to(device);
   int64_t B = args.integer("batch", 16), P = args.integer("prompt-len", 32), N = args.integer("new-tokens", 64);
   int64_t threads = args.integer("threads", 0);

@@ -45,7 +45,7 @@ static int run(Args& args) {
   std::string device_flag = args.str("device", "cpu");
   args.finish();
   const Device device = usable_device(device_flag);
-  Transformer model = load_model(model_dir);
+  Transformer model = load_model(model_dir, WeightMemory::Inference);  // BF16/FP8 matrices stay BF16
   model.to(device);
   Tokenizer tok = Tokenizer::load(model_dir + "/tokenizer.json");
   if (tok.vocab_size() > model.config().vocab_size)

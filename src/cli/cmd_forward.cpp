@@ -36,7 +36,7 @@ static int run(Args& args) {
   check(!dump_probs || !dump_path.empty(), "r1 forward: --dump-attention needs --dump FILE");
   const Device device = usable_device(device_flag);
   check(!tokens.empty(), "r1 forward --tokens: no token ids given");
-  Transformer model = load_model(dir);
+  Transformer model = load_model(dir, WeightMemory::Inference);  // BF16/FP8 matrices stay BF16
   model.to(device);
   const int64_t T = int64_t(tokens.size()), V = model.config().vocab_size;
   Ids ids(tokens.begin(), tokens.end());

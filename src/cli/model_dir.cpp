@@ -8,7 +8,7 @@
 namespace r1 {
 
 LoadedModel load_model_dir(const std::string& dir, Device device) {
-  LoadedModel lm{load_model(dir), std::nullopt};
+  LoadedModel lm{load_model(dir, WeightMemory::Inference), std::nullopt};  // BF16/FP8 matrices stay BF16
   lm.model.to(device);
   std::string tok = dir + "/tokenizer.json";
   if (file_exists(tok)) {

@@ -223,6 +223,7 @@ Config Config::from_json(const Json& j, const std::string& source) {
     if (key == "rope_interleave" && !(value.is_bool() && value.as_bool())) r.fail("only true is supported");
     if (key == "mlp_bias" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
     if (key == "use_sliding_window" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
+    if (key == "use_mrope" && !(value.is_bool() && !value.as_bool())) r.fail("only false is supported");
     if (key == "pretraining_tp" && !(value.is_number() && value.as_number() == 1)) r.fail("only 1 is supported");
     if (key == "attention_dropout" && !(value.is_number() && value.as_number() == 0)) r.fail("only 0 is supported");
   }

@@ -20,7 +20,9 @@ using TensorSlots = std::vector<TensorSlot>;
 // (checkpoint name, handle sharing the model's storage): what AdamW's constructor takes.
 using NamedTensor = std::pair<std::string, Tensor>;
 
-// A zero-filled parameter of the given shape that requires grad.
-inline Tensor make_param(const Shape& shape) { return Tensor::zeros(shape).set_requires_grad(true); }
+// A zero-filled parameter of the given shape that requires grad. Its memory is taken on first
+// use (Tensor::lazy_zeros), so a model built only to receive a checkpoint's tensors never holds
+// a float32 copy of the ones kept in BF16.
+inline Tensor make_param(const Shape& shape) { return Tensor::lazy_zeros(shape).set_requires_grad(true); }
 
 }  // namespace r1

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "autograd/autograd.h"
+#include "cpu/bf16.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
 #ifdef R1_CUDA
@@ -77,6 +78,15 @@ Tensor embedding(const Tensor& weight, const Ids& ids, const Shape& ids_shape) {
     throw Error(cat("embedding: ", ids.size(), " ids for ids shape ", shape_str(ids_shape)));
   Shape out_shape = ids_shape;
   out_shape.push_back(weight.size(1));
+  if (const uint16_t* w16 = weight.bf16_data(); w16 && !needs_grad({weight})) {
+    // BF16 inference weights: widen only the rows looked up.
+    check_indices("embedding", ids, weight.size(0));
+    const int64_t d = weight.size(1);
+    Tensor out = Tensor::empty(out_shape);
+    float* po = out.data();
+    for (size_t i = 0; i < ids.size(); i++) cpu::bf16_to_f32_n(w16 + int64_t(ids[i]) * d, d, po + int64_t(i) * d);
+    return out;
+  }
   return reshape(index_select(weight, ids), out_shape);
 }
 

@@ -5,6 +5,7 @@
 //   dB = op(A)^T dC   (stored transposed when trans_b: dB = dC^T op(A))
 // A 2-d operand shared by a batched one gets the sum over the batch.
 #include "autograd/autograd.h"
+#include "cpu/bf16.h"
 #include "cpu/gemm.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
@@ -91,7 +92,16 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   if (x.dim() < 1 || x.size(-1) != w.size(1))
     throw Error(cat("linear: x ", shape_str(x.shape()), " does not match weight ", shape_str(w.shape())));
   Shape lead(x.shape().begin(), x.shape().end() - 1);
-  Tensor y = matmul(reshape(x, {-1, w.size(1)}), w, false, true);  // (N, out)
+  Tensor y;  // (N, out)
+  const uint16_t* w16 = w.bf16_data();
+  if (w16 && x.device() == Device::CPU && !needs_grad({x, w})) {
+    // Inference with BF16 weights (Tensor::from_bf16): float32 x times the BF16 W, float32 sums.
+    Tensor x2 = reshape(x, {-1, w.size(1)});  // (N, in)
+    y = Tensor::empty({x2.size(0), w.size(0)});
+    cpu::gemm_bf16(x2.size(0), w.size(0), w.size(1), x2.data(), w.size(1), w16, w.size(1), y.data(), w.size(0));
+  } else {
+    y = matmul(reshape(x, {-1, w.size(1)}), w, false, true);  // widens BF16 weights to float32 once
+  }
   if (bias.defined()) {
     if (bias.shape() != Shape{w.size(0)})
       throw Error(cat("linear: bias ", shape_str(bias.shape()), " for weight ", shape_str(w.shape())));

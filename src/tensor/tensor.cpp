@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "util/bf16.h"
 #include "util/error.h"
 #include "util/rng.h"
 #ifdef R1_CUDA
@@ -168,8 +169,30 @@ Storage::Storage(int64_t n, Device dev) : numel(n), device(dev) {
 #endif
 }
 
+Storage::Storage(int64_t n, const uint16_t* image, std::shared_ptr<const void> owner)
+    : numel(n), bf16(image), bf16_owner(std::move(owner)) {}
+
+std::shared_ptr<Storage> Storage::lazy_zeros(int64_t n) {
+  std::shared_ptr<Storage> s(new Storage());
+  s->numel = n;
+  return s;
+}
+
+float* Storage::materialize() {
+  data = static_cast<float*>(host_cache().take(host_block_bytes(numel)));
+  if (bf16) {
+    for (int64_t i = 0; i < numel; i++) data[i] = bf16_to_f32(bf16[i]);
+    bf16 = nullptr;
+    bf16_owner.reset();
+  } else {
+    std::memset(data, 0, size_t(numel) * sizeof(float));
+  }
+  return data;
+}
+
 Storage::~Storage() {
   if (device == Device::CPU) {
+    if (!data) return;  // lazy zeros or a BF16 image never widened
     host_cache().give(data, host_block_bytes(numel));
     return;
   }
@@ -205,6 +228,22 @@ Tensor Tensor::empty(const Shape& shape, Device device) {
 }
 
 Tensor Tensor::zeros(const Shape& shape, Device device) { return full(shape, 0.0f, device); }
+
+Tensor Tensor::lazy_zeros(const Shape& shape) {
+  check_shape(shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->storage = Storage::lazy_zeros(shape_numel(shape));
+  return Tensor(impl);
+}
+
+Tensor Tensor::from_bf16(const Shape& shape, const uint16_t* bf16, std::shared_ptr<const void> owner) {
+  check_shape(shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->storage = std::make_shared<Storage>(shape_numel(shape), bf16, std::move(owner));
+  return Tensor(impl);
+}
 Tensor Tensor::ones(const Shape& shape, Device device) { return full(shape, 1.0f, device); }
 
 Tensor Tensor::full(const Shape& shape, float value, Device device) {

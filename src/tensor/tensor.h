@@ -28,14 +28,32 @@ class Rng;
 class Tensor;
 
 // Raw memory of numel floats on one device. Freed when the last Tensor using it goes away.
+// Two kinds of host storage hold no floats until first asked for them (get() then makes the
+// float32 values once, keeps them, and from then on the storage is an ordinary one):
+//  - lazy zeros (model parameters before a checkpoint replaces them, so that building a 7B
+//    model to load it does not first allocate 28 GB of zeros);
+//  - a BF16 image (inference weights: the mmapped checkpoint bytes or an owned buffer, read by
+//    the BF16 kernels in src/cpu/bf16.h without ever being widened). The image is dropped
+//    when the float32 values are made (an op without a BF16 path, training, upload to CUDA).
+// Making the values is not thread-safe: ops call data() on the calling thread, never inside
+// an OpenMP region.
 struct Storage {
-  float* data = nullptr;
+  float* data = nullptr;  // null until get() for the two kinds above
   int64_t numel = 0;
   Device device = Device::CPU;
+  const uint16_t* bf16 = nullptr;        // (numel,) BF16 image while data is null
+  std::shared_ptr<const void> bf16_owner;  // keeps the image alive (a mapping or a buffer)
   Storage(int64_t numel, Device device);  // uninitialised
+  Storage(int64_t numel, const uint16_t* bf16, std::shared_ptr<const void> owner);  // BF16 image
+  static std::shared_ptr<Storage> lazy_zeros(int64_t numel);  // host zeros, made on first get()
+  float* get() { return data ? data : materialize(); }
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
+
+ private:
+  Storage() = default;
+  float* materialize();
 };
 
 // The autograd fields live next to the data (micrograd's Value, on tensors): a result of a
@@ -66,6 +84,11 @@ class Tensor {
   // Normal(0, std) from rng, drawn in row-major order (so CPU and CUDA get the same values).
   static Tensor randn(const Shape& shape, Rng& rng, float std = 1.0f, Device device = Device::CPU);
   static Tensor uniform(const Shape& shape, Rng& rng, float lo, float hi, Device device = Device::CPU);
+  // Host zeros that take no memory until first read or written (see Storage).
+  static Tensor lazy_zeros(const Shape& shape);
+  // A host tensor whose values are the BF16 numbers at `bf16` (numel(shape) of them, kept alive by
+  // `owner`); BF16-aware ops read them as they are, any other access widens them once to float32.
+  static Tensor from_bf16(const Shape& shape, const uint16_t* bf16, std::shared_ptr<const void> owner);
 
   // --- shape and data -----------------------------------------------------------
   bool defined() const { return impl_ != nullptr; }
@@ -75,8 +98,10 @@ class Tensor {
   int64_t numel() const { return shape_numel(impl().shape); }
   Device device() const { return impl().storage->device; }
   bool is_cuda() const { return device() == Device::CUDA; }
-  float* data() { return impl().storage->data; }  // device pointer when on CUDA
-  const float* data() const { return impl().storage->data; }
+  float* data() { return impl().storage->get(); }  // device pointer when on CUDA
+  const float* data() const { return impl().storage->get(); }
+  // The BF16 image of a tensor made by from_bf16 whose values were not widened yet; else nullptr.
+  const uint16_t* bf16_data() const { return impl().storage->data ? nullptr : impl().storage->bf16; }
   std::vector<float> to_vector() const;           // copies to the host
   float item() const;                             // the value of a one-element tensor
   float at(std::initializer_list<int64_t> index) const;  // one element (host copy; slow, for tests)

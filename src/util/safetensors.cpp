@@ -3,10 +3,15 @@
 // back from offset 0 covering the data section exactly, each exactly numel * dtype-size bytes.
 #include "util/safetensors.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <set>
 
 #include "util/error.h"
@@ -41,8 +46,9 @@ static std::string dims_str(const std::vector<int64_t>& shape) {
 static int dtype_size(const std::string& dtype) {
   if (dtype == "F32") return 4;
   if (dtype == "F16" || dtype == "BF16") return 2;
+  if (dtype == "F8_E4M3") return 1;
   static const std::set<std::string> known = {"BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64",
-                                              "F64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2",
+                                              "F64", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2",
                                               "C64"};
   return known.count(dtype) ? 0 : -1;
 }
@@ -66,14 +72,27 @@ float f16_to_f32(uint16_t h) {
   return f;
 }
 
-float bf16_to_f32(uint16_t b) {
-  uint32_t bits = uint32_t(b) << 16;  // bf16 is the top half of a float32
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+float f8e4m3_to_f32(uint8_t v) {
+  const int exp = (v >> 3) & 0xf, mant = v & 7;
+  float x;
+  if (exp == 15 && mant == 7) x = std::nanf("");
+  else if (exp == 0) x = std::ldexp(float(mant), -9);  // subnormal: mant/8 * 2^(1-7)
+  else x = std::ldexp(float(8 + mant), exp - 10);      // (1 + mant/8) * 2^(exp-7)
+  return (v & 0x80) ? -x : x;
+}
+
+int st_dtype_size(const std::string& dtype) {
+  int size = dtype_size(dtype);
+  check(size > 0, "dtype '", dtype, "' is not read by r1 (it reads F32, BF16, F16, F8_E4M3)");
+  return size;
 }
 
 // --- lookup ------------------------------------------------------------------------------
+
+const StEntry* MappedSafetensors::find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &entries_[it->second];
+}
 
 const StTensor* SafetensorsFile::find(const std::string& name) const {
   for (const StTensor& t : tensors)
@@ -90,11 +109,26 @@ const StTensor& SafetensorsFile::at(const std::string& name) const {
 // --- write -------------------------------------------------------------------------------
 
 void save_safetensors(const std::string& path, const std::vector<StTensor>& tensors,
-                      const std::map<std::string, std::string>& metadata) {
-  // Sort by name (the reference writer sorts by dtype alignment, then name; all are F32).
-  std::vector<const StTensor*> order;
-  for (const StTensor& t : tensors) order.push_back(&t);
-  std::sort(order.begin(), order.end(), [](const StTensor* a, const StTensor* b) { return a->name < b->name; });
+                      const std::map<std::string, std::string>& metadata, const std::string& dtype) {
+  std::vector<StSource> sources;
+  for (const StTensor& t : tensors) {
+    for (int64_t d : t.shape) check(d >= 0, path, ": tensor '", t.name, "': negative dimension in shape ", dims_str(t.shape));
+    check(int64_t(t.data.size()) == st_numel(t.shape), path, ": tensor '", t.name, "' has ", t.data.size(),
+          " values but shape ", dims_str(t.shape), " needs ", st_numel(t.shape));
+    sources.push_back({t.name, t.shape});
+  }
+  save_safetensors_streamed(path, sources, [&](size_t i) { return tensors[i].data; }, metadata, dtype);
+}
+
+void save_safetensors_streamed(const std::string& path, const std::vector<StSource>& tensors,
+                               const std::function<std::vector<float>(size_t i)>& values,
+                               const std::map<std::string, std::string>& metadata, const std::string& dtype) {
+  check(dtype == "F32" || dtype == "BF16", path, ": r1 writes F32 or BF16, not '", dtype, "'");
+  const uint64_t size = dtype == "F32" ? 4 : 2;
+  // Sort by name (the reference writer sorts by dtype alignment, then name; all share one dtype).
+  std::vector<size_t> order(tensors.size());
+  for (size_t i = 0; i < order.size(); i++) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors[a].name < tensors[b].name; });
 
   // Header: compact JSON, metadata first, then each tensor with its byte range.
   std::string header = "{";
@@ -112,17 +146,15 @@ void save_safetensors(const std::string& path, const std::vector<StTensor>& tens
   }
   uint64_t offset = 0;
   for (size_t i = 0; i < order.size(); i++) {
-    const StTensor& t = *order[i];
+    const StSource& t = tensors[order[i]];
     check(!t.name.empty(), path, ": cannot save a tensor with an empty name");
     check(t.name != "__metadata__", path, ": '__metadata__' is reserved and cannot name a tensor");
-    check(i == 0 || order[i - 1]->name != t.name, path, ": duplicate tensor name '", t.name, "'");
+    check(i == 0 || tensors[order[i - 1]].name != t.name, path, ": duplicate tensor name '", t.name, "'");
     for (int64_t d : t.shape) check(d >= 0, path, ": tensor '", t.name, "': negative dimension in shape ", dims_str(t.shape));
-    check(int64_t(t.data.size()) == st_numel(t.shape), path, ": tensor '", t.name, "' has ", t.data.size(),
-          " values but shape ", dims_str(t.shape), " needs ", st_numel(t.shape));
-    uint64_t bytes = uint64_t(t.data.size()) * 4;
+    uint64_t bytes = uint64_t(st_numel(t.shape)) * size;
     if (header.size() > 1) header += ",";
     json_escape(t.name, header);
-    header += ":{\"dtype\":\"F32\",\"shape\":[";
+    header += ":{\"dtype\":\"" + dtype + "\",\"shape\":[";
     for (size_t k = 0; k < t.shape.size(); k++) header += (k ? "," : "") + std::to_string(t.shape[k]);
     header += cat("],\"data_offsets\":[", offset, ",", offset + bytes, "]}");
     offset += bytes;
@@ -134,7 +166,19 @@ void save_safetensors(const std::string& path, const std::vector<StTensor>& tens
     uint64_t n = header.size();
     write(&n, 8);
     write(header.data(), header.size());
-    for (const StTensor* t : order) write(t->data.data(), t->data.size() * 4);
+    std::vector<uint16_t> half;
+    for (size_t i : order) {
+      std::vector<float> v = values(i);
+      check(int64_t(v.size()) == st_numel(tensors[i].shape), path, ": tensor '", tensors[i].name, "' has ", v.size(),
+            " values but shape ", dims_str(tensors[i].shape), " needs ", st_numel(tensors[i].shape));
+      if (size == 4) {
+        write(v.data(), v.size() * 4);
+        continue;
+      }
+      half.resize(v.size());
+      for (size_t k = 0; k < half.size(); k++) half[k] = f32_to_bf16(v[k]);
+      write(half.data(), half.size() * 2);
+    }
   });
 }
 
@@ -167,7 +211,7 @@ Entry parse_entry(const std::string& name, const Json& v, const std::string& ctx
   e.dtype = dtype->as_string();
   int size = dtype_size(e.dtype);
   check(size != -1, ctx, ": unknown dtype '", e.dtype, "'");
-  check(size != 0, ctx, ": dtype ", e.dtype, " is not supported (r1 reads F32, BF16, F16)");
+  check(size != 0, ctx, ": dtype ", e.dtype, " is not supported (r1 reads F32, BF16, F16, F8_E4M3)");
 
   const Json* shape = v.find("shape");
   check(shape && shape->is_array(), ctx, ": missing or non-array field 'shape'");
@@ -218,29 +262,54 @@ bool valid_utf8(const std::string& s) {
 
 }  // namespace
 
-SafetensorsFile load_safetensors(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(cat(path, ": cannot open file"));
-  f.seekg(0, std::ios::end);
-  const uint64_t file_size = uint64_t(f.tellg());
-  f.seekg(0);
+// Maps the whole file (read-only) and validates it; the data stays in the mapping.
+MappedSafetensors::MappedSafetensors(const std::string& path) : path_(path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(cat(path, ": cannot open file (", std::strerror(errno), ")"));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(cat(path, ": not a regular file"));
+  }
+  size_ = uint64_t(st.st_size);
+  if (size_ > 0) {
+    map_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map_ == MAP_FAILED) {
+      map_ = nullptr;
+      ::close(fd);
+      throw Error(cat(path, ": cannot map file (", std::strerror(errno), ")"));
+    }
+  }
+  ::close(fd);  // the mapping keeps the file open
+  try {
+    parse();
+  } catch (...) {
+    if (map_) ::munmap(map_, size_);
+    throw;
+  }
+}
+
+MappedSafetensors::~MappedSafetensors() {
+  if (map_) ::munmap(map_, size_);
+}
+
+void MappedSafetensors::parse() {
+  const std::string& path = path_;
+  const uint64_t file_size = size_;
+  const uint8_t* base = static_cast<const uint8_t*>(map_);
 
   // Header length and header.
   check(file_size >= 8, path, ": truncated file (", file_size, " bytes): a safetensors file starts with an 8-byte header length");
   uint64_t n = 0;
-  f.read(reinterpret_cast<char*>(&n), 8);
+  std::memcpy(&n, base, 8);
   check(n <= kMaxHeaderBytes, path, ": header length ", n, " exceeds the ", kMaxHeaderBytes, "-byte limit (not a safetensors file?)");
   check(n <= file_size - 8, path, ": header length ", n, " is larger than the file (", file_size, " bytes): truncated file?");
-  std::string header(n, '\0');
-  f.read(&header[0], std::streamsize(n));
-  check(bool(f), path, ": read error in header");
+  std::string header(reinterpret_cast<const char*>(base + 8), size_t(n));
   check(valid_utf8(header), path, ": header is not valid UTF-8");
   Json h = Json::parse(header, cat(path, " (safetensors header)"));
   check(h.is_object(), path, ": header is not a JSON object");
 
   // Entries and metadata.
-  SafetensorsFile out;
-  out.path = path;
   std::vector<Entry> entries;
   std::set<std::string> seen;
   for (const auto& kv : h.as_object()) {
@@ -250,7 +319,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
       check(kv.second.is_object(), path, ": '__metadata__' must be an object of strings");
       for (const auto& m : kv.second.as_object()) {
         check(m.second.is_string(), path, ": __metadata__['", m.first, "'] must be a string, got ", m.second.dump());
-        out.metadata[m.first] = m.second.as_string();
+        metadata_[m.first] = m.second.as_string();
       }
       continue;
     }
@@ -273,27 +342,35 @@ SafetensorsFile load_safetensors(const std::string& path) {
   }
   check(pos == data_size, path, ": ", data_size - pos, " bytes after the last tensor are not described by the header");
 
-  // Data, converted to float32.
-  const uint64_t data_start = 8 + n;
+  const uint8_t* data = base + 8 + n;
   for (const Entry& e : entries) {
-    StTensor t;
-    t.name = e.name;
-    t.shape = e.shape;
-    t.dtype_on_disk = e.dtype;
-    const uint64_t bytes = e.end - e.begin;
-    f.seekg(std::streamoff(data_start + e.begin));
-    if (e.dtype == "F32") {
-      t.data.resize(bytes / 4);
-      f.read(reinterpret_cast<char*>(t.data.data()), std::streamsize(bytes));
-    } else {
-      std::vector<uint16_t> raw(bytes / 2);
-      f.read(reinterpret_cast<char*>(raw.data()), std::streamsize(bytes));
-      t.data.resize(raw.size());
-      for (size_t i = 0; i < raw.size(); i++) t.data[i] = e.dtype == "F16" ? f16_to_f32(raw[i]) : bf16_to_f32(raw[i]);
-    }
-    check(bool(f), path, ": tensor '", e.name, "': read error");
-    out.tensors.push_back(std::move(t));
+    index_[e.name] = entries_.size();
+    entries_.push_back({e.name, e.dtype, e.shape, data + e.begin, e.end - e.begin});
   }
+}
+
+std::vector<float> MappedSafetensors::to_f32(const StEntry& e) const {
+  std::vector<float> out(size_t(e.nbytes / uint64_t(dtype_size(e.dtype))));
+  if (e.dtype == "F32") {
+    std::memcpy(out.data(), e.bytes, e.nbytes);
+  } else if (e.dtype == "F8_E4M3") {
+    for (size_t i = 0; i < out.size(); i++) out[i] = f8e4m3_to_f32(e.bytes[i]);
+  } else {
+    for (size_t i = 0; i < out.size(); i++) {
+      uint16_t v;
+      std::memcpy(&v, e.bytes + 2 * i, 2);  // the format does not promise alignment
+      out[i] = e.dtype == "F16" ? f16_to_f32(v) : bf16_to_f32(v);
+    }
+  }
+  return out;
+}
+
+SafetensorsFile load_safetensors(const std::string& path) {
+  MappedSafetensors m(path);
+  SafetensorsFile out;
+  out.path = path;
+  out.metadata = m.metadata();
+  for (const StEntry& e : m.entries()) out.tensors.push_back({e.name, e.shape, m.to_f32(e), e.dtype});
   return out;
 }
 
