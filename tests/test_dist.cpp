@@ -635,6 +635,28 @@ TEST(DistCli, GrpoEveryLossMatchesOneRank) {
   }
 }
 
+// srun without a PMI that MPI speaks: every task is its own size-1 MPI job. r1 compares MPI's size
+// with the one the launcher announced and stops before writing anything, instead of N copies
+// training the whole batch into one folder.
+TEST(DistCli, LauncherWithoutPmiIsAnError) {
+  std::string skip = mpi_skip_reason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  const PretrainRuns& p = one_rank_pretrain();
+  TempDir d;
+  CliRun r = run_np(0, "pretrain --config " + p.preset + " --out " + d.file("run") + " --threads 1", d,
+                    "SLURM_PROCID=1 SLURM_STEP_ID=0 SLURM_STEP_NUM_TASKS=2 SLURM_NTASKS=4");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: the launcher announced 2 ranks (SLURM_STEP_NUM_TASKS) but MPI sees 1"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--mpi=pmix"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(d.file("run"))) << "nothing is written";
+  // A step of one task (SLURM_STEP_NUM_TASKS=1, in an allocation of 4) is a plain single-process run.
+  r = run_np(0, "pretrain --config " + p.preset + " --out " + d.file("one") + " --threads 1 --stop-after 1", d,
+             "SLURM_PROCID=0 SLURM_STEP_ID=0 SLURM_STEP_NUM_TASKS=1 SLURM_NTASKS=4");
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 // --- faults ----------------------------------------------------------------------------------------
 
 // The pid of the r1 process of `rank` whose command line mentions `marker`, or -1.

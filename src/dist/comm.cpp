@@ -108,14 +108,21 @@ int env_int(const char* name, int fallback) {
   return v && *v ? std::atoi(v) : fallback;
 }
 
-// The job size a launcher announced, or 0 when no launcher started this process. OpenMPI's
-// mpirun, MPICH/Intel's hydra (PMI), PMIx (srun --mpi=pmix) and Slurm's srun.
-int launcher_size() {
+// The job size a launcher announced and the variable that said so: OpenMPI's mpirun, MPICH/Intel's
+// hydra (PMI), PMIx (srun --mpi=pmix) and Slurm's srun (the step's task count: SLURM_NTASKS is
+// the allocation's, which a step inside salloc may not use whole). size 0: no launcher; -1: a
+// PMIx launcher, which does not export the size.
+struct Announced {
+  int size = 0;
+  const char* by = "";
+};
+Announced launcher_size() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
-    if (int n = env_int(v, 0)) return n;
-  if (std::getenv("PMIX_RANK")) return 2;  // PMIx does not export the size: assume a job
-  if (std::getenv("SLURM_PROCID") && std::getenv("SLURM_STEP_ID")) return env_int("SLURM_NTASKS", 1);
-  return 0;
+    if (int n = env_int(v, 0)) return {n, v};
+  if (std::getenv("PMIX_RANK")) return {-1, "PMIX_RANK"};
+  if (std::getenv("SLURM_PROCID") && std::getenv("SLURM_STEP_ID"))
+    return {env_int("SLURM_STEP_NUM_TASKS", 1), "SLURM_STEP_NUM_TASKS"};
+  return {};
 }
 
 #if R1_CUDA
@@ -151,18 +158,26 @@ void pick_local_gpu() {
 }  // namespace
 
 void init_world(int* argc, char*** argv) {
-  int n = launcher_size();
-  if (n <= 1) return;
+  const Announced a = launcher_size();
+  if (a.size == 0 || a.size == 1) return;
 #if R1_MPI
   pick_local_gpu();
   world_ptr() = dist_detail::start_mpi(argc, argv);
   mpi_started = true;
+  // A launcher whose ranks MPI did not join (srun without a PMI that this MPI speaks) starts N
+  // independent size-1 "jobs": each would train the whole batch into the same folder.
+  if (const int m = world().size(); a.size > 1 && m != a.size) {
+    finalize_world();
+    throw Error(cat("the launcher announced ", a.size, " ranks (", a.by, ") but MPI sees ", m,
+                    ": MPI did not join the launcher's processes into one job (srun needs --mpi=pmix, or the PMI"
+                    " this MPI was built for; mpirun must be the one of the MPI r1 was built with)"));
+  }
   dist_detail::start_watchdog();
 #else
   (void)argc;
   (void)argv;
-  throw Error(cat("this process was started by an MPI launcher (", n,
-                  " ranks) but r1 was built without MPI: install an MPI (mpicxx) and rebuild, or run one r1"));
+  throw Error(cat("this process was started by an MPI launcher (", a.by,
+                  ") but r1 was built without MPI: install an MPI (mpicxx) and rebuild, or run one r1"));
 #endif
 }
 
@@ -173,7 +188,7 @@ void finalize_world() {
 #endif
   dist_detail::stop_watchdog();
 #if R1_MPI
-  world_ptr().reset();
+  world_ptr() = std::make_unique<SingleCommunicator>();  // (the MPI communicator is gone before MPI)
   dist_detail::stop_mpi();
 #endif
   mpi_started = false;
