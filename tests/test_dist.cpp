@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "cli_util.h"
+#include "dist/backends.h"
 #include "dist/comm.h"
 #include "dist/data_parallel.h"
 #include "rl/grpo.h"
@@ -341,6 +342,37 @@ TEST(DistReduce, GrpoRankSharesAddUp) {
     }
     EXPECT_NEAR(sum, whole.loss, 1e-12);
   }
+}
+
+// The watchdog: a collective that waits longer than R1_DIST_TIMEOUT ends the process (status 3),
+// naming it; the wait for rank 0's checkpoint writes has its own limit, R1_DIST_IO_TIMEOUT, so a
+// checkpoint slower than R1_DIST_TIMEOUT does not end a healthy job. (In a child process: the
+// watchdog _Exits.)
+void hold_span(dist_detail::SpanLimit limit, const char* op, double seconds) {
+  dist_detail::CollectiveSpan span(0, op, limit);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+TEST(DistWatchdog, CheckpointWaitHasItsOwnLimit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("R1_DIST_TIMEOUT", "0.4", 1);
+        setenv("R1_DIST_IO_TIMEOUT", "30", 1);
+        dist_detail::start_watchdog();
+        hold_span(dist_detail::kWaitForWriter, "MPI_Barrier (after a checkpoint)", 1.0);  // survives: 1 s < 30 s
+        hold_span(dist_detail::kCollective, "MPI_Allreduce(float)", 20.0);                // ends after ~0.4 s
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(3), "error: rank 0: MPI_Allreduce\\(float\\) waited more than 0 s .*\\(R1_DIST_TIMEOUT\\)");
+  EXPECT_EXIT(
+      {
+        setenv("R1_DIST_TIMEOUT", "30", 1);
+        setenv("R1_DIST_IO_TIMEOUT", "0.4", 1);
+        dist_detail::start_watchdog();
+        hold_span(dist_detail::kWaitForWriter, "MPI_Barrier (after a checkpoint)", 20.0);
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(3), "MPI_Barrier \\(after a checkpoint\\) waited more than 0 s .*\\(R1_DIST_IO_TIMEOUT\\)");
 }
 
 // --- the CLI under mpirun -----------------------------------------------------------------------

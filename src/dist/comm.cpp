@@ -2,11 +2,13 @@
 // exact scalar collectives. See comm.h.
 #include "dist/comm.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "dist/backends.h"
@@ -37,9 +39,16 @@ void SingleCommunicator::abort(int code) {
 
 namespace dist_detail {
 namespace {
-std::atomic<int64_t> span_start_ms{0};  // 0 = no collective in progress
-std::atomic<const char*> span_op{""};
-std::atomic<int> span_rank{0};
+// The open span (start 0: none), read by the watchdog thread under the mutex.
+struct Span {
+  int64_t start_ms = 0;
+  double limit_s = 0;
+  const char* limit_var = "";  // the variable that sets limit_s
+  const char* op = "";
+  int rank = 0;
+};
+std::mutex span_mu;
+Span span;
 std::atomic<bool> watchdog_stop{false};
 std::thread watchdog;
 
@@ -48,34 +57,43 @@ int64_t now_ms() {
       .count();
 }
 
-double timeout_s() {
-  const char* v = std::getenv("R1_DIST_TIMEOUT");
-  double t = v ? std::atof(v) : 600.0;
-  return t > 0 ? t : 600.0;
+double env_seconds(const char* name, double fallback) {
+  const char* v = std::getenv(name);
+  double t = v ? std::atof(v) : 0.0;
+  return t > 0 ? t : fallback;
 }
+double collective_limit_s() { return env_seconds("R1_DIST_TIMEOUT", 600.0); }
+double writer_limit_s() { return env_seconds("R1_DIST_IO_TIMEOUT", std::max(3600.0, collective_limit_s())); }
 }  // namespace
 
-CollectiveSpan::CollectiveSpan(int rank, const char* op) {
-  span_op = op;
-  span_rank = rank;
-  span_start_ms = now_ms();
+CollectiveSpan::CollectiveSpan(int rank, const char* op, SpanLimit limit) {
+  const bool writer = limit == kWaitForWriter;
+  const double limit_s = writer ? writer_limit_s() : collective_limit_s();
+  std::lock_guard<std::mutex> lk(span_mu);
+  span = {now_ms(), limit_s, writer ? "R1_DIST_IO_TIMEOUT" : "R1_DIST_TIMEOUT", op, rank};
 }
 
-CollectiveSpan::~CollectiveSpan() { span_start_ms = 0; }
+CollectiveSpan::~CollectiveSpan() {
+  std::lock_guard<std::mutex> lk(span_mu);
+  span.start_ms = 0;
+}
 
 void start_watchdog() {
-  const double limit = timeout_s();
-  watchdog = std::thread([limit] {
+  watchdog = std::thread([] {
     while (!watchdog_stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      int64_t t0 = span_start_ms;
-      if (t0 != 0 && double(now_ms() - t0) > limit * 1e3) {
+      Span s;
+      {
+        std::lock_guard<std::mutex> lk(span_mu);
+        s = span;
+      }
+      if (s.start_ms != 0 && double(now_ms() - s.start_ms) > s.limit_s * 1e3) {
         // The main thread is blocked inside the library: report and end this process without
         // touching MPI from this thread. The launcher then ends the other ranks.
         std::fprintf(stderr,
-                     "error: rank %d: %s waited more than %.0f s for the other ranks (R1_DIST_TIMEOUT): "
+                     "error: rank %d: %s waited more than %.0f s for the other ranks (%s): "
                      "a rank died or hangs; exiting\n",
-                     span_rank.load(), span_op.load(), limit);
+                     s.rank, s.op, s.limit_s, s.limit_var);
         std::fflush(nullptr);
         std::_Exit(3);
       }

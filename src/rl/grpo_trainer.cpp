@@ -402,6 +402,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
       st["tokens_total"] = tokens_total;
       write_file_atomic(dir + "/trainer_state.json", st.dump(2) + "\n");
     });
+    comm.wait_for_writer();  // the other ranks wait here, not in the next step's watchdog-timed collective
   };
   auto eval_now = [&](int64_t at) {
     EvalOptions eo;
