@@ -408,13 +408,13 @@ std::string mpi_skip_reason() {
   return "";
 }
 
-// `r1 args` on np ranks under mpirun (np = 0: a plain r1, one process), 1 thread per rank.
+const char* kMpirun = "mpirun --allow-run-as-root --oversubscribe";
+
+// `command` (a launcher and its programs), 1 thread per rank, stderr kept in d/stderr_<tag>.txt.
 // vader's single-copy mechanism is off: it needs ptrace rights that containers often lack.
-CliRun run_np(int np, const std::string& args, const TempDir& d, const std::string& env = "") {
-  std::string launcher = np == 0 ? "" : cat("mpirun --allow-run-as-root --oversubscribe -np ", np, " ");
-  std::string err = d.file(cat("stderr_", np, ".txt"));
-  std::string cmd = "OMP_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none " + env + " " + launcher +
-                    r1_bin() + " " + args + " 2>" + err;
+CliRun run_command(const std::string& command, const TempDir& d, const std::string& env, const std::string& tag) {
+  std::string err = d.file("stderr_" + tag + ".txt");
+  std::string cmd = "OMP_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none " + env + " " + command + " 2>" + err;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -425,6 +425,12 @@ CliRun run_np(int np, const std::string& args, const TempDir& d, const std::stri
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = read_file(err);
   return r;
+}
+
+// `r1 args` on np ranks under mpirun (np = 0: a plain r1, one process).
+CliRun run_np(int np, const std::string& args, const TempDir& d, const std::string& env = "") {
+  std::string launcher = np == 0 ? "" : cat(kMpirun, " -np ", np, " ");
+  return run_command(launcher + r1_bin() + " " + args, d, env, cat(np));
 }
 
 // A 2-layer MoE (4 experts, top-2, balance loss and router-bias updates): 4 steps of 4
@@ -494,6 +500,7 @@ TEST(DistCli, PretrainTwoRanksGiveTheBitsOfOne) {
   expect_same_metrics(p.one + "/metrics.jsonl", two + "/metrics.jsonl",
                       {"step", "loss", "aux_loss", "lr", "grad_norm", "router_max_over_mean_load", "heldout_loss"}, 4);
   EXPECT_TRUE(metrics_lines(two + "/metrics.jsonl")[0].contains("time_comm_s"));
+  EXPECT_NE(r.err.find("pretrain 1/4"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("pretrain 1/4"), r.err.rfind("pretrain 1/4")) << "only rank 0 draws the progress bar\n" << r.err;
 
   // Stop after 2 steps on 2 ranks, resume on 1 rank: the same bits again (the data order and the
@@ -521,17 +528,22 @@ TEST(DistCli, PretrainTwoRanksGiveTheBitsOfOne) {
   EXPECT_NE(r.err.find("r1 eval does not run data parallel"), std::string::npos) << r.err;
 }
 
+// SFT rows: "Compute: a+b" -> "<answer> a+b </answer>".
+std::string sft_rows(int n) {
+  std::string rows;
+  for (int i = 0; i < n; i++)
+    rows += cat(R"({"messages": [{"role": "user", "content": "Compute: )", i % 10, "+", (i * 7) % 10,
+                R"("}, {"role": "assistant", "content": "<answer> )", i % 10 + (i * 7) % 10, R"( </answer>"}]})", "\n");
+  return rows;
+}
+
 TEST(DistCli, SftTwoRanksGiveTheBitsOfOne) {
   std::string skip = mpi_skip_reason();
   if (!skip.empty()) GTEST_SKIP() << skip;
   const PretrainRuns& p = one_rank_pretrain();
   ASSERT_EQ(p.r.code, 0) << p.r.err;
   TempDir d;
-  std::string rows;
-  for (int i = 0; i < 40; i++)
-    rows += cat(R"({"messages": [{"role": "user", "content": "Compute: )", i % 10, "+", (i * 7) % 10,
-                R"("}, {"role": "assistant", "content": "<answer> )", i % 10 + (i * 7) % 10, R"( </answer>"}]})", "\n");
-  std::ofstream(d.file("rows.jsonl")) << rows;
+  std::ofstream(d.file("rows.jsonl")) << sft_rows(40);
   std::ofstream(d.file("train.json")) << R"({"grad_accum": 2, "eval_every": 1, "eval_batches": 2})";
   std::string args = "sft --model " + p.one + "/model --data " + d.file("rows.jsonl") + " --config " +
                      d.file("train.json") +
@@ -752,6 +764,31 @@ void expect_checkpoint_intact(const std::string& run) {
   EXPECT_NO_THROW(load_safetensors(ckpt + "/model.safetensors"));
   EXPECT_NO_THROW(load_safetensors(ckpt + "/optimizer.safetensors"));
   EXPECT_GE(Json::parse_file(ckpt + "/trainer_state.json").at("step").as_int(), 2);
+}
+
+// An error on one rank only (MPMD: rank 1 is given a missing file): it names the rank, and the job
+// ends at once with the error's status instead of rank 0 waiting for rank 1 in a collective.
+TEST(DistCli, ErrorOnOneRankEndsTheJob) {
+  std::string skip = mpi_skip_reason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  const PretrainRuns& p = one_rank_pretrain();
+  ASSERT_EQ(p.r.code, 0) << p.r.err;
+  TempDir d;
+  std::ofstream(d.file("rows.jsonl")) << sft_rows(40);
+  std::ofstream(d.file("train.json")) << R"({"grad_accum": 2})";
+  auto sft = [&](const std::string& data) {
+    return r1_bin() + " sft --model " + p.one + "/model --config " + d.file("train.json") +
+           " --steps 2 --batch-size 2 --seq-len 32 --threads 1 --data " + data + " --out " + d.file("run");
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  CliRun r = run_command(cat(kMpirun, " -np 1 ", sft(d.file("rows.jsonl")), " : -np 1 ", sft(d.file("missing.jsonl"))),
+                         d, "", "mpmd");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: rank 1 of 2: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing.jsonl"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("rank 0 of 2"), std::string::npos) << "rank 0 had nothing wrong\n" << r.err;
+  EXPECT_LT(seconds, 30.0) << "bound: far below the watchdog's 600 s; 30 s covers a loaded machine";
 }
 
 // A rank killed mid-run: the launcher ends the job within seconds, naming the rank.
