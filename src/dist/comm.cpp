@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 #include "dist/backends.h"
 #include "util/error.h"
 
@@ -150,17 +152,34 @@ int first_env_int(std::initializer_list<const char*> names, int fallback) {
   return fallback;
 }
 
-// This rank's index among the ranks of its node, and how many ranks its node runs.
+// This rank's index among the ranks of its node.
 [[maybe_unused]] int local_rank() {
   return first_env_int({"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", "PMIX_LOCAL_RANK"}, -1);
-}
-[[maybe_unused]] int local_size() {
-  return first_env_int({"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE", "PMIX_LOCAL_SIZE"}, 1);
 }
 
 [[maybe_unused]] int gpu_count() {
   int count = 0;
   return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
+}
+#endif
+
+#if R1_NCCL
+// True on every rank when every rank of the job drives a different GPU, false on every rank
+// otherwise (a job-wide agreement: a collective, so every rank calls it at the same point).
+// A GPU is named by its host and PCI bus id (not its CUDA index, which per-task
+// CUDA_VISIBLE_DEVICES renumbers), hashed to 52 bits so the ids travel exactly in doubles.
+bool every_rank_has_its_own_gpu(Communicator& w) {
+  int dev = -1;
+  char bus[64] = {0}, host[256] = {0};
+  const bool known = cudaGetDevice(&dev) == cudaSuccess && cudaDeviceGetPCIBusId(bus, sizeof bus - 1, dev) == cudaSuccess &&
+                     gethostname(host, sizeof host - 1) == 0;
+  uint64_t h = 1469598103934665603ull;  // FNV-1a of "host/bus"
+  for (const char* p : {static_cast<const char*>(host), "/", static_cast<const char*>(bus)})
+    for (; *p; p++) h = (h ^ uint8_t(*p)) * 1099511628211ull;
+  const double id = known ? double(h & ((uint64_t(1) << 52) - 1)) : -1.0;
+  std::vector<double> ids = gather_slots(w, {id}, w.rank(), w.size());
+  std::sort(ids.begin(), ids.end());
+  return ids.front() >= 0 && std::adjacent_find(ids.begin(), ids.end()) == ids.end();
 }
 #endif
 
@@ -216,10 +235,15 @@ Communicator& world() { return *world_ptr(); }
 
 Communicator& data_comm(Device device) {
 #if R1_NCCL
-  // NCCL needs a GPU per rank; ranks sharing a GPU (a test on a 1-GPU machine) use MPI on host copies.
-  if (device == Device::CUDA && world().size() > 1 && local_size() <= gpu_count()) {
-    if (!nccl_comm) nccl_comm = dist_detail::start_nccl(world());
-    return *nccl_comm;
+  // NCCL needs a GPU per rank; ranks sharing a GPU (a test on a 1-GPU machine) use MPI on host
+  // copies. Decided once, by all ranks together, at the first call for CUDA.
+  static int use_nccl = -1;
+  if (device == Device::CUDA && world().size() > 1) {
+    if (use_nccl < 0) use_nccl = every_rank_has_its_own_gpu(world());
+    if (use_nccl) {
+      if (!nccl_comm) nccl_comm = dist_detail::start_nccl(world());
+      return *nccl_comm;
+    }
   }
 #endif
   (void)device;

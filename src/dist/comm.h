@@ -80,7 +80,9 @@ void finalize_world();
 // The communicator of every rank of the job (host buffers).
 Communicator& world();
 // The communicator for float buffers on `device`: NCCL for CUDA when built with it and the job
-// has several ranks, each with its own GPU, else world() (whose host buffers the caller copies to).
+// has several ranks, each with its own GPU (by host and PCI bus id), else world() (whose host
+// buffers the caller copies to). The first call for CUDA is a collective: every rank makes it at
+// the same point and all agree on the choice.
 Communicator& data_comm(Device device);
 // True when `r1` was built with MPI (R1_MPI), for messages and tests.
 bool built_with_mpi();
