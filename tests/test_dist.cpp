@@ -363,7 +363,8 @@ TEST(DistWatchdog, CheckpointWaitHasItsOwnLimit) {
         hold_span(dist_detail::kCollective, "MPI_Allreduce(float)", 20.0);                // ends after ~0.4 s
         std::_Exit(0);
       },
-      ::testing::ExitedWithCode(3), "error: rank 0: MPI_Allreduce\\(float\\) waited more than 0 s .*\\(R1_DIST_TIMEOUT\\)");
+      ::testing::ExitedWithCode(3),
+      "error: rank 0: MPI_Allreduce\\(float\\) waited more than 0 s .*\\(R1_DIST_TIMEOUT\\)");
   EXPECT_EXIT(
       {
         setenv("R1_DIST_TIMEOUT", "30", 1);
@@ -372,7 +373,8 @@ TEST(DistWatchdog, CheckpointWaitHasItsOwnLimit) {
         hold_span(dist_detail::kWaitForWriter, "MPI_Barrier (after a checkpoint)", 20.0);
         std::_Exit(0);
       },
-      ::testing::ExitedWithCode(3), "MPI_Barrier \\(after a checkpoint\\) waited more than 0 s .*\\(R1_DIST_IO_TIMEOUT\\)");
+      ::testing::ExitedWithCode(3),
+      "MPI_Barrier \\(after a checkpoint\\) waited more than 0 s .*\\(R1_DIST_IO_TIMEOUT\\)");
 }
 
 // --- the CLI under mpirun -----------------------------------------------------------------------
@@ -414,7 +416,8 @@ const char* kMpirun = "mpirun --allow-run-as-root --oversubscribe";
 // vader's single-copy mechanism is off: it needs ptrace rights that containers often lack.
 CliRun run_command(const std::string& command, const TempDir& d, const std::string& env, const std::string& tag) {
   std::string err = d.file("stderr_" + tag + ".txt");
-  std::string cmd = "OMP_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none " + env + " " + command + " 2>" + err;
+  std::string cmd =
+      "OMP_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none " + env + " " + command + " 2>" + err;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;

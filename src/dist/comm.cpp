@@ -171,7 +171,8 @@ int first_env_int(std::initializer_list<const char*> names, int fallback) {
 bool every_rank_has_its_own_gpu(Communicator& w) {
   int dev = -1;
   char bus[64] = {0}, host[256] = {0};
-  const bool known = cudaGetDevice(&dev) == cudaSuccess && cudaDeviceGetPCIBusId(bus, sizeof bus - 1, dev) == cudaSuccess &&
+  const bool known = cudaGetDevice(&dev) == cudaSuccess &&
+                     cudaDeviceGetPCIBusId(bus, sizeof bus - 1, dev) == cudaSuccess &&
                      gethostname(host, sizeof host - 1) == 0;
   uint64_t h = 1469598103934665603ull;  // FNV-1a of "host/bus"
   for (const char* p : {static_cast<const char*>(host), "/", static_cast<const char*>(bus)})

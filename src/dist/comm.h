@@ -13,8 +13,9 @@
 // are always host memory (scalars, counters, small control data).
 // Faults: every MPI call returns its error instead of aborting inside the library, and a
 // watchdog ends a rank that has waited more than R1_DIST_TIMEOUT seconds (default 600) in one
-// collective (R1_DIST_IO_TIMEOUT in wait_for_writer()), naming the collective: a peer that died or hangs never leaves the others waiting
-// forever. Under mpirun, a rank that dies also makes the launcher end the others and name it.
+// collective (R1_DIST_IO_TIMEOUT in wait_for_writer()), naming the collective: a peer that died
+// or hangs never leaves the others waiting forever. Under mpirun, a rank that dies also makes the
+// launcher end the others and name it.
 // Does not do: point-to-point messages, sub-communicators, overlapping communication with
 // compute (every collective is blocking).
 #pragma once
