@@ -22,6 +22,24 @@ BUILD    := build
 CUDA     ?= $(if $(shell command -v $(NVCC) 2>/dev/null),1,0)
 MPICXX   ?= mpicxx
 MPI      ?= $(if $(shell command -v $(MPICXX) 2>/dev/null),1,0)
+# MPI's compile and link flags, from the compiler wrapper: OpenMPI's --showme:compile/link, else
+# MPICH's (and Intel MPI's) -compile_info/-link_info, which print the whole command line (their
+# -I/-D and -L/-l/-Wl, words are kept). Set MPI_CFLAGS and MPI_LIBS to override. A wrapper that
+# answers neither builds without MPI, with a warning: a plain `make` never breaks on it.
+ifeq ($(MPI),1)
+ifndef MPI_CFLAGS
+MPI_CFLAGS := $(shell $(MPICXX) --showme:compile 2>/dev/null || \
+                $(MPICXX) -compile_info 2>/dev/null | tr ' ' '\n' | grep -E '^-(I|D|pthread)')
+endif
+ifndef MPI_LIBS
+MPI_LIBS   := $(shell $(MPICXX) --showme:link 2>/dev/null || \
+                $(MPICXX) -link_info 2>/dev/null | tr ' ' '\n' | grep -E '^-(L|l|Wl,|pthread)')
+endif
+ifeq ($(strip $(MPI_LIBS)),)
+$(warning $(MPICXX) answers neither --showme:link (OpenMPI) nor -link_info (MPICH): building without MPI; set MPI_CFLAGS and MPI_LIBS to use it)
+override MPI := 0
+endif
+endif
 
 CXXFLAGS := -std=c++17 -O3 -march=native -fno-math-errno -fopenmp -Wall -Wextra -Isrc -Icuda -MMD -MP
 LDFLAGS  := -fopenmp -pthread
@@ -59,12 +77,9 @@ LDLIBS    += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcubl
 endif
 
 # MPI and NCCL are seen only by src/dist/ (the communicators), so only its objects get their
-# flags. MPI: the compile and link flags of the MPI compiler wrapper (OpenMPI's --showme;
-# MPICH users set MPI_CFLAGS/MPI_LIBS from `mpicxx -compile_info`).
+# flags (MPI_CFLAGS and MPI_LIBS: above).
 DIST_FLAGS :=
 ifeq ($(MPI),1)
-MPI_CFLAGS ?= $(shell $(MPICXX) --showme:compile 2>/dev/null)
-MPI_LIBS   ?= $(shell $(MPICXX) --showme:link 2>/dev/null)
 DIST_FLAGS += -DR1_MPI=1 -DOMPI_SKIP_MPICXX=1 -DMPICH_SKIP_MPICXX=1 $(MPI_CFLAGS)
 LDLIBS     += $(MPI_LIBS)
 endif

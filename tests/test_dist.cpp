@@ -23,8 +23,10 @@
 #include <thread>
 
 #include "cli_util.h"
+#include "dist/backends.h"
 #include "dist/comm.h"
 #include "dist/data_parallel.h"
+#include "rl/grpo.h"
 #include "ops/ops.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -291,6 +293,90 @@ TEST(DistReduce, RouterLoadIsGlobal) {
 }
 
 
+// GRPO over ranks: each rank's grpo_loss() over its completions, times rank_share(), adds up to
+// grpo_loss() over the whole minibatch (value and dL/dlp), for every aggregation and every named
+// convention the trainer accepts, with completions of uneven lengths split unevenly (2 + 3).
+TEST(DistReduce, GrpoRankSharesAddUp) {
+  Rng rng(7);
+  const std::vector<int64_t> len = {3, 9, 1, 6, 4};  // n_i; ranks hold {0, 1} and {2, 3, 4}
+  const int64_t T = 23, split = 2;
+  Ragged lp(5), lp_old(5), lp_ref(5);
+  std::vector<double> adv;
+  for (size_t i = 0; i < 5; i++) {
+    adv.push_back(rng.uniform() * 2 - 1);
+    for (int64_t t = 0; t < len[i]; t++) {
+      lp[i].push_back(-3 * rng.uniform());
+      lp_old[i].push_back(lp[i].back() + 0.3 * (rng.uniform() - 0.5));  // ratios in ~[0.86, 1.16]: some clip
+      lp_ref[i].push_back(lp[i].back() + 0.2 * (rng.uniform() - 0.5));
+    }
+  }
+  std::vector<GrpoOptions> all;
+  for (const char* loss : {"grpo", "token-mean", "dr_grpo", "seq-mean-token-sum", "seq-mean-token-sum-norm"}) {
+    GrpoOptions o;
+    o.loss = loss;
+    o.eps_low = o.eps_high = 0.05;
+    all.push_back(o);
+  }
+  for (const std::string& name : grpo_convention_names()) {
+    GrpoOptions o = grpo_convention(name);
+    if (o.kl_in == "loss" && o.tis_cap == 0) all.push_back(o);  // what the trainer runs
+  }
+  auto part = [](const auto& v, size_t a, size_t b) { return std::decay_t<decltype(v)>(v.begin() + a, v.begin() + b); };
+  for (GrpoOptions o : all) {
+    // The trainer fixes max_len (0: --max-new-tokens) so that every rank divides by the same one.
+    if (o.max_len == 0) o.max_len = 12;
+    SCOPED_TRACE(o.loss + " " + o.convention);
+    GrpoLoss whole = grpo_loss(adv, lp, lp_old, lp_ref, o);
+    double sum = 0;
+    for (auto [a, b] : {std::pair<size_t, size_t>{0, split}, {split, 5}}) {
+      int64_t t_local = 0;
+      for (size_t i = a; i < b; i++) t_local += len[i];
+      GrpoLoss mine = grpo_loss(part(adv, a, b), part(lp, a, b), part(lp_old, a, b), part(lp_ref, a, b), o);
+      double share = rank_share(o, int64_t(b - a), t_local, 5, T);
+      sum += share * mine.loss;
+      // Double sums of a few dozen terms of size <= ~10: 1e-12 is far above their rounding and far
+      // below the error of a wrong share (a factor 2/5, 3/5, 5/23, ... off).
+      for (size_t i = a; i < b; i++)
+        for (size_t t = 0; t < size_t(len[i]); t++)
+          EXPECT_NEAR(share * mine.grad_lp[i - a][t], whole.grad_lp[i][t], 1e-12) << i << " " << t;
+    }
+    EXPECT_NEAR(sum, whole.loss, 1e-12);
+  }
+}
+
+// The watchdog: a collective that waits longer than R1_DIST_TIMEOUT ends the process (status 3),
+// naming it; the wait for rank 0's checkpoint writes has its own limit, R1_DIST_IO_TIMEOUT, so a
+// checkpoint slower than R1_DIST_TIMEOUT does not end a healthy job. (In a child process: the
+// watchdog _Exits.)
+void hold_span(dist_detail::SpanLimit limit, const char* op, double seconds) {
+  dist_detail::CollectiveSpan span(0, op, limit);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+TEST(DistWatchdog, CheckpointWaitHasItsOwnLimit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("R1_DIST_TIMEOUT", "0.4", 1);
+        setenv("R1_DIST_IO_TIMEOUT", "30", 1);
+        dist_detail::start_watchdog();
+        hold_span(dist_detail::kWaitForWriter, "MPI_Barrier (after a checkpoint)", 1.0);  // survives: 1 s < 30 s
+        hold_span(dist_detail::kCollective, "MPI_Allreduce(float)", 20.0);                // ends after ~0.4 s
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(3),
+      "error: rank 0: MPI_Allreduce\\(float\\) waited more than 0 s .*\\(R1_DIST_TIMEOUT\\)");
+  EXPECT_EXIT(
+      {
+        setenv("R1_DIST_TIMEOUT", "30", 1);
+        setenv("R1_DIST_IO_TIMEOUT", "0.4", 1);
+        dist_detail::start_watchdog();
+        hold_span(dist_detail::kWaitForWriter, "MPI_Barrier (after a checkpoint)", 20.0);
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(3),
+      "MPI_Barrier \\(after a checkpoint\\) waited more than 0 s .*\\(R1_DIST_IO_TIMEOUT\\)");
+}
+
 // --- the CLI under mpirun -----------------------------------------------------------------------
 
 bool exists(const std::string& path) {
@@ -324,13 +410,14 @@ std::string mpi_skip_reason() {
   return "";
 }
 
-// `r1 args` on np ranks under mpirun (np = 0: a plain r1, one process), 1 thread per rank.
+const char* kMpirun = "mpirun --allow-run-as-root --oversubscribe";
+
+// `command` (a launcher and its programs), 1 thread per rank, stderr kept in d/stderr_<tag>.txt.
 // vader's single-copy mechanism is off: it needs ptrace rights that containers often lack.
-CliRun run_np(int np, const std::string& args, const TempDir& d, const std::string& env = "") {
-  std::string launcher = np == 0 ? "" : cat("mpirun --allow-run-as-root --oversubscribe -np ", np, " ");
-  std::string err = d.file(cat("stderr_", np, ".txt"));
-  std::string cmd = "OMP_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none " + env + " " + launcher +
-                    r1_bin() + " " + args + " 2>" + err;
+CliRun run_command(const std::string& command, const TempDir& d, const std::string& env, const std::string& tag) {
+  std::string err = d.file("stderr_" + tag + ".txt");
+  std::string cmd =
+      "OMP_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none " + env + " " + command + " 2>" + err;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -341,6 +428,12 @@ CliRun run_np(int np, const std::string& args, const TempDir& d, const std::stri
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = read_file(err);
   return r;
+}
+
+// `r1 args` on np ranks under mpirun (np = 0: a plain r1, one process).
+CliRun run_np(int np, const std::string& args, const TempDir& d, const std::string& env = "") {
+  std::string launcher = np == 0 ? "" : cat(kMpirun, " -np ", np, " ");
+  return run_command(launcher + r1_bin() + " " + args, d, env, cat(np));
 }
 
 // A 2-layer MoE (4 experts, top-2, balance loss and router-bias updates): 4 steps of 4
@@ -410,6 +503,7 @@ TEST(DistCli, PretrainTwoRanksGiveTheBitsOfOne) {
   expect_same_metrics(p.one + "/metrics.jsonl", two + "/metrics.jsonl",
                       {"step", "loss", "aux_loss", "lr", "grad_norm", "router_max_over_mean_load", "heldout_loss"}, 4);
   EXPECT_TRUE(metrics_lines(two + "/metrics.jsonl")[0].contains("time_comm_s"));
+  EXPECT_NE(r.err.find("pretrain 1/4"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("pretrain 1/4"), r.err.rfind("pretrain 1/4")) << "only rank 0 draws the progress bar\n" << r.err;
 
   // Stop after 2 steps on 2 ranks, resume on 1 rank: the same bits again (the data order and the
@@ -437,17 +531,22 @@ TEST(DistCli, PretrainTwoRanksGiveTheBitsOfOne) {
   EXPECT_NE(r.err.find("r1 eval does not run data parallel"), std::string::npos) << r.err;
 }
 
+// SFT rows: "Compute: a+b" -> "<answer> a+b </answer>".
+std::string sft_rows(int n) {
+  std::string rows;
+  for (int i = 0; i < n; i++)
+    rows += cat(R"({"messages": [{"role": "user", "content": "Compute: )", i % 10, "+", (i * 7) % 10,
+                R"("}, {"role": "assistant", "content": "<answer> )", i % 10 + (i * 7) % 10, R"( </answer>"}]})", "\n");
+  return rows;
+}
+
 TEST(DistCli, SftTwoRanksGiveTheBitsOfOne) {
   std::string skip = mpi_skip_reason();
   if (!skip.empty()) GTEST_SKIP() << skip;
   const PretrainRuns& p = one_rank_pretrain();
   ASSERT_EQ(p.r.code, 0) << p.r.err;
   TempDir d;
-  std::string rows;
-  for (int i = 0; i < 40; i++)
-    rows += cat(R"({"messages": [{"role": "user", "content": "Compute: )", i % 10, "+", (i * 7) % 10,
-                R"("}, {"role": "assistant", "content": "<answer> )", i % 10 + (i * 7) % 10, R"( </answer>"}]})", "\n");
-  std::ofstream(d.file("rows.jsonl")) << rows;
+  std::ofstream(d.file("rows.jsonl")) << sft_rows(40);
   std::ofstream(d.file("train.json")) << R"({"grad_accum": 2, "eval_every": 1, "eval_batches": 2})";
   std::string args = "sft --model " + p.one + "/model --data " + d.file("rows.jsonl") + " --config " +
                      d.file("train.json") +
@@ -487,6 +586,51 @@ TEST(DistCli, PretrainOnGpuGivesTheBitsOfOne) {
 // ~1e-7 relative), not the same bits. So: the first step's rollouts (same weights, per-row
 // seeds) must agree exactly, the losses and gradient norms to float rounding, and the weights
 // within what AdamW can turn a rounding difference into.
+// Completions of up to 96 tokens from the barely trained model: some end early, so the ranks hold
+// different token counts and a token share and a completion share differ.
+struct GrpoPair {
+  std::vector<Json> one, two;  // the metrics lines with a loss (the training steps)
+};
+GrpoPair grpo_one_and_two_ranks(const TempDir& d, const std::string& flags) {
+  const PretrainRuns& p = one_rank_pretrain();
+  EXPECT_EQ(p.r.code, 0) << p.r.err;
+  std::string args = "grpo --model " + p.one + "/model --config " + d.file("grpo.json") +
+                     " --prompts-per-step 4 --group-size 3 --max-new-tokens 96 --threads 1 " + flags + " --out ";
+  GrpoPair g;
+  for (int np : {0, 2}) {
+    std::string out = d.file(cat("np", np));
+    CliRun r = run_np(np, args + out, d);
+    EXPECT_EQ(r.code, 0) << r.err;
+    for (const Json& j : metrics_lines(out + "/metrics.jsonl"))
+      if (j.contains("loss")) (np == 0 ? g.one : g.two).push_back(j);
+  }
+  return g;
+}
+
+// The first step's loss and gradient norm (and the rollouts behind them) agree.
+void expect_same_first_step(const GrpoPair& g) {
+  ASSERT_FALSE(g.one.empty());
+  ASSERT_EQ(g.one.size(), g.two.size());
+  const Json &a = g.one[0], &b = g.two[0];
+  ASSERT_GT(a.at("reward_std").as_number(), 0) << "the test needs non-zero advantages";
+  ASSERT_LT(a.at("truncation_rate").as_number(), 1) << "the test needs completions of uneven lengths";
+  for (const char* k : {"reward_mean", "reward_std", "language_consistency", "tokens_total", "response_length",
+                        "truncation_rate", "completions_trained"})
+    EXPECT_EQ(a.at(k).dump(), b.at(k).dump()) << k;
+  for (size_t s = 0; s < g.one.size(); s++) {
+    // Each rank's part of the loss is a float (rounding 6e-8 relative) of about the loss's size or
+    // less, and the parts' terms are per-token values of size <= ~1 (the token-sum losses add up
+    // to ~5): 1e-6 absolute plus 1e-6 relative covers their rounding; a wrong share is off by
+    // tens of percent.
+    const double loss = g.one[s].at("loss").as_number();
+    EXPECT_NEAR(loss, g.two[s].at("loss").as_number(), 1e-6 + 1e-6 * std::fabs(loss)) << s;
+    EXPECT_NEAR(g.one[s].at("kl").as_number(), g.two[s].at("kl").as_number(), 1e-6) << s;
+    EXPECT_NEAR(g.one[s].at("grad_norm").as_number(), g.two[s].at("grad_norm").as_number(),
+                1e-4 * g.one[s].at("grad_norm").as_number())
+        << s;
+  }
+}
+
 TEST(DistCli, GrpoTwoRanksMatchOneRank) {
   std::string skip = mpi_skip_reason();
   if (!skip.empty()) GTEST_SKIP() << skip;
@@ -497,37 +641,15 @@ TEST(DistCli, GrpoTwoRanksMatchOneRank) {
   std::ofstream(d.file("grpo.json")) << cat(R"({"eval_dir": ")", testing_root(), R"(/data/eval", "eval_rows": 2,)",
                                             R"( "eval_every": 0, "w_language": 1.0, "beta": 0.04, "minibatches": 2,)",
                                             R"( "mu": 2, "lr": )", lr, "}");
-  std::string args = "grpo --model " + p.one + "/model --config " + d.file("grpo.json") +
-                     " --steps 3 --prompts-per-step 4 --group-size 3 --max-new-tokens 8 --threads 1 --out ";
-  CliRun a = run_np(0, args + d.file("one"), d);
-  ASSERT_EQ(a.code, 0) << a.err;
-  CliRun b = run_np(2, args + d.file("two"), d);
-  ASSERT_EQ(b.code, 0) << b.err;
-  std::vector<Json> ma, mb;
-  for (const Json& j : metrics_lines(d.file("one/metrics.jsonl")))
-    if (j.contains("loss")) ma.push_back(j);
-  for (const Json& j : metrics_lines(d.file("two/metrics.jsonl")))
-    if (j.contains("loss")) mb.push_back(j);
-  ASSERT_EQ(ma.size(), 3u);
-  ASSERT_EQ(mb.size(), 3u);
-  ASSERT_GT(ma[0].at("reward_std").as_number(), 0) << "the test needs non-zero advantages";
-  for (const char* k : {"reward_mean", "reward_std", "language_consistency", "tokens_total", "response_length",
-                        "truncation_rate", "completions_trained"})
-    EXPECT_EQ(ma[0].at(k).dump(), mb[0].at(k).dump()) << k;
-  for (size_t s = 0; s < 3; s++) {
-    // Sums of a few dozen terms of size <= ~1 in float: 1e-6 absolute covers their rounding.
-    EXPECT_NEAR(ma[s].at("loss").as_number(), mb[s].at("loss").as_number(), 1e-6) << s;
-    EXPECT_NEAR(ma[s].at("kl").as_number(), mb[s].at("kl").as_number(), 1e-6) << s;
-    EXPECT_NEAR(ma[s].at("grad_norm").as_number(), mb[s].at("grad_norm").as_number(),
-                1e-4 * ma[s].at("grad_norm").as_number())
-        << s;
-  }
+  GrpoPair g = grpo_one_and_two_ranks(d, "--steps 3");
+  ASSERT_EQ(g.one.size(), 3u);
+  expect_same_first_step(g);
   // AdamW moves each weight by at most ~lr per update whatever its gradient, so a gradient
   // element at rounding level can move a weight by up to 2 lr per update in the other direction:
   // over 3 steps x 2 passes x 2 minibatches = 12 updates, |diff| <= 24 lr. Most weights differ far
   // less: the mean difference stays under 1% of the mean update.
-  std::vector<StTensor> wa = load_safetensors(d.file("one/model/model.safetensors")).tensors;
-  std::vector<StTensor> wb = load_safetensors(d.file("two/model/model.safetensors")).tensors;
+  std::vector<StTensor> wa = load_safetensors(d.file("np0/model/model.safetensors")).tensors;
+  std::vector<StTensor> wb = load_safetensors(d.file("np2/model/model.safetensors")).tensors;
   std::vector<StTensor> w0 = load_safetensors(p.one + "/model/model.safetensors").tensors;
   ASSERT_EQ(wa.size(), wb.size());
   double max_diff = 0, sum_diff = 0, sum_update = 0;
@@ -542,6 +664,44 @@ TEST(DistCli, GrpoTwoRanksMatchOneRank) {
   EXPECT_LE(max_diff, 24 * lr);
   EXPECT_LT(sum_diff, 0.01 * sum_update) << "mean |1 rank - 2 ranks| vs mean |update|";
   EXPECT_GT(sum_update, 0);
+}
+
+// Every aggregation of the per-token losses: one step, one update per minibatch. A rank's share of
+// the global loss differs between them (rl/grpo.h rank_share()): tokens for token-mean, 1 for
+// seq-mean-token-sum-norm, completions for the others.
+TEST(DistCli, GrpoEveryLossMatchesOneRank) {
+  std::string skip = mpi_skip_reason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  for (const char* loss : {"token-mean", "dr_grpo", "seq-mean-token-sum", "seq-mean-token-sum-norm"}) {
+    SCOPED_TRACE(loss);
+    TempDir d;
+    std::ofstream(d.file("grpo.json")) << cat(R"({"eval_dir": ")", testing_root(), R"(/data/eval", "eval_rows": 1,)",
+                                              R"( "eval_every": 0, "w_language": 1.0, "beta": 0.04, "minibatches": 2,)",
+                                              R"( "mu": 1, "lr": 5e-5})");
+    expect_same_first_step(grpo_one_and_two_ranks(d, std::string("--steps 1 --loss ") + loss));
+  }
+}
+
+// srun without a PMI that MPI speaks: every task is its own size-1 MPI job. r1 compares MPI's size
+// with the one the launcher announced and stops before writing anything, instead of N copies
+// training the whole batch into one folder.
+TEST(DistCli, LauncherWithoutPmiIsAnError) {
+  std::string skip = mpi_skip_reason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  const PretrainRuns& p = one_rank_pretrain();
+  TempDir d;
+  CliRun r = run_np(0, "pretrain --config " + p.preset + " --out " + d.file("run") + " --threads 1", d,
+                    "SLURM_PROCID=1 SLURM_STEP_ID=0 SLURM_STEP_NUM_TASKS=2 SLURM_NTASKS=4");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: the launcher announced 2 ranks (SLURM_STEP_NUM_TASKS) but MPI sees 1"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--mpi=pmix"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(d.file("run"))) << "nothing is written";
+  // A step of one task (SLURM_STEP_NUM_TASKS=1, in an allocation of 4) is a plain single-process run.
+  r = run_np(0, "pretrain --config " + p.preset + " --out " + d.file("one") + " --threads 1 --stop-after 1", d,
+             "SLURM_PROCID=0 SLURM_STEP_ID=0 SLURM_STEP_NUM_TASKS=1 SLURM_NTASKS=4");
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 // --- faults ----------------------------------------------------------------------------------------
@@ -607,6 +767,31 @@ void expect_checkpoint_intact(const std::string& run) {
   EXPECT_NO_THROW(load_safetensors(ckpt + "/model.safetensors"));
   EXPECT_NO_THROW(load_safetensors(ckpt + "/optimizer.safetensors"));
   EXPECT_GE(Json::parse_file(ckpt + "/trainer_state.json").at("step").as_int(), 2);
+}
+
+// An error on one rank only (MPMD: rank 1 is given a missing file): it names the rank, and the job
+// ends at once with the error's status instead of rank 0 waiting for rank 1 in a collective.
+TEST(DistCli, ErrorOnOneRankEndsTheJob) {
+  std::string skip = mpi_skip_reason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  const PretrainRuns& p = one_rank_pretrain();
+  ASSERT_EQ(p.r.code, 0) << p.r.err;
+  TempDir d;
+  std::ofstream(d.file("rows.jsonl")) << sft_rows(40);
+  std::ofstream(d.file("train.json")) << R"({"grad_accum": 2})";
+  auto sft = [&](const std::string& data) {
+    return r1_bin() + " sft --model " + p.one + "/model --config " + d.file("train.json") +
+           " --steps 2 --batch-size 2 --seq-len 32 --threads 1 --data " + data + " --out " + d.file("run");
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  CliRun r = run_command(cat(kMpirun, " -np 1 ", sft(d.file("rows.jsonl")), " : -np 1 ", sft(d.file("missing.jsonl"))),
+                         d, "", "mpmd");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: rank 1 of 2: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing.jsonl"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("rank 0 of 2"), std::string::npos) << "rank 0 had nothing wrong\n" << r.err;
+  EXPECT_LT(seconds, 30.0) << "bound: far below the watchdog's 600 s; 30 s covers a loaded machine";
 }
 
 // A rank killed mid-run: the launcher ends the job within seconds, naming the rank.

@@ -9,11 +9,14 @@ namespace r1 {
 namespace dist_detail {
 
 // Marks the span of one blocking collective; a watchdog thread ends the process (status 3)
-// when one span lasts longer than R1_DIST_TIMEOUT seconds (default 600), printing which
-// collective on which rank waited: a dead or stuck peer never leaves a rank waiting forever.
+// when one span lasts longer than its limit, printing which collective on which rank waited: a
+// dead or stuck peer never leaves a rank waiting forever. The limit is R1_DIST_TIMEOUT seconds
+// (default 600), or for kWaitForWriter (the barrier after rank 0 wrote a checkpoint)
+// R1_DIST_IO_TIMEOUT seconds (default the larger of 3600 and R1_DIST_TIMEOUT).
+enum SpanLimit { kCollective, kWaitForWriter };
 class CollectiveSpan {
  public:
-  CollectiveSpan(int rank, const char* op);
+  CollectiveSpan(int rank, const char* op, SpanLimit limit = kCollective);
   ~CollectiveSpan();
   CollectiveSpan(const CollectiveSpan&) = delete;
   CollectiveSpan& operator=(const CollectiveSpan&) = delete;

@@ -13,8 +13,9 @@
 // are always host memory (scalars, counters, small control data).
 // Faults: every MPI call returns its error instead of aborting inside the library, and a
 // watchdog ends a rank that has waited more than R1_DIST_TIMEOUT seconds (default 600) in one
-// collective, naming the collective: a peer that died or hangs never leaves the others waiting
-// forever. Under mpirun, a rank that dies also makes the launcher end the others and name it.
+// collective (R1_DIST_IO_TIMEOUT in wait_for_writer()), naming the collective: a peer that died
+// or hangs never leaves the others waiting forever. Under mpirun, a rank that dies also makes the
+// launcher end the others and name it.
 // Does not do: point-to-point messages, sub-communicators, overlapping communication with
 // compute (every collective is blocking).
 #pragma once
@@ -46,6 +47,11 @@ class Communicator {
   virtual void allreduce_sum(double* data, int64_t n) = 0;
   virtual void broadcast(void* data, int64_t bytes, int root) = 0;
   virtual void barrier() = 0;
+  // The barrier where the other ranks wait while rank 0 writes a checkpoint: the watchdog gives it
+  // R1_DIST_IO_TIMEOUT seconds (default the larger of 3600 and R1_DIST_TIMEOUT), since a slow disk
+  // is not a dead rank. Without it they would wait for the writer in their next collective, under
+  // the collective limit.
+  virtual void wait_for_writer() { barrier(); }
   // Ends every rank of the job with exit status `code` (after the caller printed why).
   [[noreturn]] virtual void abort(int code) = 0;
 };
@@ -75,7 +81,9 @@ void finalize_world();
 // The communicator of every rank of the job (host buffers).
 Communicator& world();
 // The communicator for float buffers on `device`: NCCL for CUDA when built with it and the job
-// has several ranks, each with its own GPU, else world() (whose host buffers the caller copies to).
+// has several ranks, each with its own GPU (by host and PCI bus id), else world() (whose host
+// buffers the caller copies to). The first call for CUDA is a collective: every rank makes it at
+// the same point and all agree on the choice.
 Communicator& data_comm(Device device);
 // True when `r1` was built with MPI (R1_MPI), for messages and tests.
 bool built_with_mpi();

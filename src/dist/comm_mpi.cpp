@@ -53,6 +53,10 @@ class MpiCommunicator : public Communicator {
     CollectiveSpan span(rank_, "MPI_Barrier");
     ok(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
   }
+  void wait_for_writer() override {
+    CollectiveSpan span(rank_, "MPI_Barrier (after a checkpoint)", kWaitForWriter);
+    ok(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+  }
   [[noreturn]] void abort(int code) override {
     std::fflush(nullptr);
     MPI_Abort(MPI_COMM_WORLD, code);

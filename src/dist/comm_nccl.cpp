@@ -57,6 +57,7 @@ class NcclCommunicator : public Communicator {
   void allreduce_sum(double* data, int64_t n) override { host_.allreduce_sum(data, n); }
   void broadcast(void* data, int64_t bytes, int root) override { host_.broadcast(data, bytes, root); }
   void barrier() override { host_.barrier(); }
+  void wait_for_writer() override { host_.wait_for_writer(); }
   [[noreturn]] void abort(int code) override {
     ncclCommAbort(comm_);
     host_.abort(code);

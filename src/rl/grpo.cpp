@@ -309,6 +309,16 @@ Ragged grpo_token_advantages(const std::vector<double>& rewards, int64_t G, cons
 
 // --- the objective ---------------------------------------------------------------
 
+// The share of a global minibatch's loss that a rank's local grpo_loss() stands for (grpo.h): the
+// local token_weight() below divides by the local count of what opt.loss normalises by.
+double rank_share(const GrpoOptions& opt, int64_t n_local, int64_t t_local, int64_t n_global, int64_t t_global) {
+  check(n_global > 0 && t_global > 0 && n_local <= n_global && t_local <= t_global, "rank_share: local ", n_local,
+        " completions / ", t_local, " tokens of ", n_global, " / ", t_global);
+  if (opt.loss == "token-mean") return double(t_local) / double(t_global);
+  if (opt.loss == "seq-mean-token-sum-norm") return 1.0;  // each token weighs 1/max_len wherever it is
+  return double(n_local) / double(n_global);               // grpo, dr_grpo, seq-mean-token-sum: 1/N
+}
+
 namespace {
 // Weight of each token of a completion of n tokens in the aggregate L (opt.loss).
 double token_weight(const GrpoOptions& opt, size_t N, size_t n, int64_t total, int64_t max_len) {

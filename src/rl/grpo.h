@@ -106,6 +106,17 @@ GrpoLoss grpo_loss(const Ragged& advantages, const Ragged& lp, const Ragged& lp_
 GrpoLoss grpo_loss(const std::vector<double>& advantages, const Ragged& lp, const Ragged& lp_old, const Ragged& lp_ref,
                    const GrpoOptions& opt);
 
+// Data parallel: a global minibatch of n_global completions (t_global tokens) split over ranks,
+// this rank holding n_local of them (t_local tokens). grpo_loss() over the local completions,
+// times rank_share(), is this rank's part of grpo_loss() over the global minibatch (the parts
+// sum to it), given the same max_len on every rank: the local aggregate divides by what
+// opt.loss divides by locally, and the share swaps that for the global count:
+//   token-mean                         1/T            -> t_local / t_global
+//   seq-mean-token-sum-norm            1/max_len      -> 1 (no per-rank count)
+//   grpo, dr_grpo, seq-mean-token-sum  1/N (x ...)    -> n_local / n_global
+// The other options (ratio, policy, KL, TIS) act per token or per completion and do not change it.
+double rank_share(const GrpoOptions& opt, int64_t n_local, int64_t t_local, int64_t n_global, int64_t t_global);
+
 // The same objective as an autograd op for training. lp: (total_tokens,) log-probs of the
 // sampled tokens under the current policy (requires grad), rows laid end to end in the
 // order of `lengths`; advantages, lp_old, lp_ref, lp_rollout: host values in the same layout

@@ -272,10 +272,13 @@ void copy_weights(Transformer& dst, Transformer& src) {
 
 // Log-probs of the completion tokens under `model` (logits / temperature), laid end to end
 // in rollout order: (total completion tokens). With autograd when enabled. `aux` receives the
-// model's balance loss; `entropy` (optional) the summed token entropies.
+// model's balance loss; `entropy` (optional) the summed token entropies. Rows are right-padded
+// to the longest row, or to `width` when larger: the MoE layers route the padding positions too
+// (they count in the router load and the balance loss), so under data parallelism every rank pads
+// its part of a minibatch to the global minibatch's width, as one rank holding all of it would.
 Tensor completion_logprobs(Transformer& model, const std::vector<const Rollout*>& batch, float temperature,
-                           Tensor* aux, double* entropy) {
-  int64_t B = int64_t(batch.size()), T = 0;
+                           Tensor* aux, double* entropy, int64_t width = 0) {
+  int64_t B = int64_t(batch.size()), T = width;
   for (const Rollout* r : batch) T = std::max(T, int64_t(r->prompt.size() + r->tokens.size()));
   // Right padding: causal attention keeps real tokens from seeing it.
   Ids ids(size_t(B * T), 0), rows, targets;
@@ -399,6 +402,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
       st["tokens_total"] = tokens_total;
       write_file_atomic(dir + "/trainer_state.json", st.dump(2) + "\n");
     });
+    comm.wait_for_writer();  // the other ranks wait here, not in the next step's watchdog-timed collective
   };
   auto eval_now = [&](int64_t at) {
     EvalOptions eo;
@@ -534,8 +538,10 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
       for (int64_t mb = 0; mb < mbs; mb++) {
         std::vector<const Rollout*> part;  // this rank's completions of the minibatch
         int64_t mb_count = 0, mb_tokens = 0;  // the global minibatch's completions and tokens
+        int64_t mb_width = 0;                 // its longest row (prompt + completion)
         for (size_t i = size_t(mb); i < batch.size(); i += size_t(mbs)) {
           mb_count++, mb_tokens += int64_t(batch[i]->tokens.size());
+          mb_width = std::max(mb_width, batch[i]->prompt_tokens + int64_t(batch[i]->tokens.size()));
           if (batch[i]->local) part.push_back(batch[i]);
         }
         if (part.empty()) {  // another rank's completions only (possible after filtering)
@@ -561,7 +567,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         }
         Tensor aux;
         double entropy = 0;
-        Tensor lp = completion_logprobs(model, part, cfg.temperature, &aux, pass == 0 ? &entropy : nullptr);
+        Tensor lp = completion_logprobs(model, part, cfg.temperature, &aux, pass == 0 ? &entropy : nullptr, mb_width);
         if (cfg.objective.beta == 0) lp_ref = lp.to_vector();  // kl = 0 exactly; beta * kl = 0 anyway
         GrpoLoss stats;
         // grpo_objective reads lp to the host and computes the loss and dL/dlp in double (the golden
@@ -569,11 +575,10 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         Tensor loss = grpo_objective(lp, lengths, advs, lp_old, lp_ref, objective, &stats);
         const double n_local = double(part.size()), t_local = double(lp.numel());
         if (dp) {
-          // This rank's share of the global minibatch's loss: the objective normalised over the
-          // local completions (token-mean: tokens) times local/global; the balance loss, a mean
-          // over sequences, times the share of sequences.
-          loss = scale(loss, float(objective.loss == "token-mean" ? t_local / double(mb_tokens)
-                                                                  : n_local / double(mb_count)));
+          // This rank's share of the global minibatch's loss: the objective over the local
+          // completions times rank_share() (grpo.h); the balance loss, a mean over sequences, times
+          // the share of sequences.
+          loss = scale(loss, float(rank_share(objective, int64_t(n_local), int64_t(t_local), mb_count, mb_tokens)));
           if (aux.defined()) aux = scale(aux, float(n_local / double(mb_count)));
         }
         if (aux.defined()) loss = add(loss, aux);

@@ -189,6 +189,7 @@ void train_lm(Transformer& model, const TokenStream& train, const TokenStream* h
       st["loader_position"] = loader.position();
       write_file_atomic(dir + "/trainer_state.json", st.dump(2) + "\n");
     });
+    comm.wait_for_writer();  // the other ranks wait here, not in the next step's watchdog-timed collective
   };
 
   std::vector<Tensor> params = param_tensors(model);
