@@ -18,6 +18,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -733,6 +734,19 @@ struct Fault {
   double seconds_to_end = 0;
   std::string run;
 };
+// True once the run folder holds a finished checkpoint. Any step will do: checkpoints come every
+// 2 steps and only the last 2 are kept, so at ~50 steps/s a given one lives for ~80 ms.
+bool has_checkpoint(const std::string& run) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(run + "/checkpoints", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("step_", 0) == 0 && name.find(".tmp") == std::string::npos &&
+        exists(it->path().string() + "/trainer_state.json"))
+      return true;
+  }
+  return false;
+}
+
 Fault hurt_rank1(const TempDir& d, int sig, const std::string& env) {
   std::string preset = d.file("long.json");
   std::string text = kPreset;
@@ -741,12 +755,17 @@ Fault hurt_rank1(const TempDir& d, int sig, const std::string& env) {
   Fault f;
   f.run = d.file(sig == SIGKILL ? "killed" : "stopped");
   CliRun r;
-  std::thread job([&] { r = run_np(2, "pretrain --config " + preset + " --out " + f.run + " --threads 1", d, env); });
+  // `timeout` bounds the job if rank 1 is never found (the run itself would go on for hours).
+  std::thread job([&] {
+    r = run_command(cat("timeout 120 ", kMpirun, " -np 2 ", r1_bin(), " pretrain --config ", preset, " --out ", f.run,
+                        " --threads 1"),
+                    d, env, "2");
+  });
   auto t0 = std::chrono::steady_clock::now();
   pid_t victim = -1;
   // Waits (at most 60 s) for a checkpoint, then for rank 1.
   while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60)) {
-    if (exists(f.run + "/checkpoints/step_00000002/trainer_state.json") && (victim = find_rank(f.run, 1)) > 0) break;
+    if (has_checkpoint(f.run) && (victim = find_rank(f.run, 1)) > 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   auto t1 = std::chrono::steady_clock::now();
