@@ -38,10 +38,8 @@ struct CliRun {
   std::string out, err;
 };
 
-// Runs `OMP_NUM_THREADS=1 r1 args` (r1_bin()); stderr goes through a file in scratch.
-inline CliRun run_r1(const std::string& args, const TempDir& scratch) {
-  std::string err_path = scratch.file("stderr.txt");
-  std::string cmd = "OMP_NUM_THREADS=1 " + r1_bin() + " " + args + " 2>" + err_path;
+// Runs a shell command line whose stderr the line itself sends to err_path; stdout is captured.
+inline CliRun run_shell(const std::string& cmd, const std::string& err_path) {
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -52,6 +50,12 @@ inline CliRun run_r1(const std::string& args, const TempDir& scratch) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = read_file(err_path);
   return r;
+}
+
+// Runs `OMP_NUM_THREADS=1 r1 args` (r1_bin()); stderr goes through a file in scratch.
+inline CliRun run_r1(const std::string& args, const TempDir& scratch) {
+  std::string err_path = scratch.file("stderr.txt");
+  return run_shell("OMP_NUM_THREADS=1 " + r1_bin() + " " + args + " 2>" + err_path, err_path);
 }
 
 // The non-empty lines of a metrics.jsonl, parsed.

@@ -417,18 +417,8 @@ const char* kMpirun = "mpirun --allow-run-as-root --oversubscribe";
 // vader's single-copy mechanism is off: it needs ptrace rights that containers often lack.
 CliRun run_command(const std::string& command, const TempDir& d, const std::string& env, const std::string& tag) {
   std::string err = d.file("stderr_" + tag + ".txt");
-  std::string cmd =
-      "OMP_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none " + env + " " + command + " 2>" + err;
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(err);
-  return r;
+  return testing::run_shell("OMP_NUM_THREADS=1 OMPI_MCA_btl_vader_single_copy_mechanism=none " + env + " " + command + " 2>" + err,
+                   err);
 }
 
 // `r1 args` on np ranks under mpirun (np = 0: a plain r1, one process).
