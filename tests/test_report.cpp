@@ -30,25 +30,10 @@ std::string read(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
-// A tiny model saved like `r1 init`. stop_logit < 0: all weights zero (uniform next token, so every
-// completion runs to max_new_tokens). Otherwise every position's logits are 0 except "</answer>"'s,
-// which is stop_logit, so completions end after a random number of tokens: response lengths then
-// depend on the sampling seed and temperature, which lets the tests below tell seeds apart.
+// A tiny model saved like `r1 init` (testing::stop_model: stop_logit < 0 is all zero, otherwise
+// completions end after a random number of tokens).
 void write_model(const std::string& dir, const std::string& tok_path, float stop_logit) {
-  Tokenizer tok = Tokenizer::load(tok_path);
-  Config c = testing::tiny_llama_config(tok.vocab_size());
-  Transformer m(c);  // all zero: attention and MLP add nothing, so the final hidden state is norm(embedding)
-  if (stop_logit >= 0) {
-    const int64_t D = c.hidden_size, stop = tok.token_id("</answer>");
-    ASSERT_GE(stop, 0);
-    for (const TensorSlot& s : m.slots()) {
-      std::vector<float> v = s.tensor->to_vector();
-      if (s.name == "model.norm.weight" || s.name == "model.embed_tokens.weight") std::fill(v.begin(), v.end(), 1.0f);
-      if (s.name == "lm_head.weight")  // hidden state = rmsnorm(ones) = ones, so this row's logit is stop_logit
-        std::fill(v.begin() + stop * D, v.begin() + (stop + 1) * D, stop_logit / float(D));
-      s.tensor->copy_from(Tensor::from_vector(s.tensor->shape(), v));
-    }
-  }
+  Transformer m = testing::stop_model(Tokenizer::load(tok_path), stop_logit);
   save_model(dir, m, tok_path);
 }
 

@@ -163,28 +163,6 @@ Json GrpoConfig::to_json() const {
   return j;
 }
 
-// --- reflection words --------------------------------------------------------------------
-
-const std::vector<std::string>& reflection_words() {
-  static const std::vector<std::string> w = {"wait", "check", "recheck", "verify", "mistake", "wrong"};
-  return w;
-}
-
-int64_t count_reflection_words(const std::string& text) {
-  // Whole words, case-insensitive: a maximal run of ASCII letters equal to one of the words.
-  int64_t n = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (!isalpha((unsigned char)text[i])) { i++; continue; }
-    size_t j = i;
-    std::string word;
-    while (j < text.size() && isalpha((unsigned char)text[j])) word += char(tolower((unsigned char)text[j++]));
-    for (const std::string& w : reflection_words()) n += word == w;
-    i = j;
-  }
-  return n;
-}
-
 // --- pieces of a step ----------------------------------------------------------------------
 
 namespace {
@@ -370,7 +348,8 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
 
     // 3. rewards (with optional overlong shaping)
     auto t1 = Clock::now();
-    int64_t completion_tokens = 0, reflections = 0, truncated = 0;
+    int64_t completion_tokens = 0, reflections = 0, truncated = 0, candidates = 0;
+    int64_t refl_ok[2] = {0, 0}, tokens_ok[2] = {0, 0};  // [incorrect, correct]: reflection words, tokens
     std::vector<std::string> rm_prompts, rm_texts;
     std::vector<size_t> rm_rows;  // rollouts the reward model scores
     for (size_t j = 0; j < rolls.size(); j++) {
@@ -386,7 +365,11 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
         r.total -= cfg.overlong_penalty * double(len - free_len) / double(cfg.overlong_buffer);
       completion_tokens += len;
       tokens_total += int64_t(r.prompt.size()) + len;
-      reflections += count_reflection_words(text);
+      int64_t refl = count_reflection_words(text);
+      reflections += refl;
+      candidates += count_candidates(text);
+      refl_ok[r.reward.accuracy >= 1] += refl;
+      tokens_ok[r.reward.accuracy >= 1] += len;
       truncated += r.finish == "length";
       if (rm_task(*r.row)) {
         rm_rows.push_back(j);
@@ -515,6 +498,9 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     m["truncation_rate"] = double(truncated) / double(rolls.size());
     m["zero_std_groups"] = double(zero_std_groups) / double(P);
     m["reflection_per_1k_tokens"] = 1000.0 * double(reflections) / double(std::max<int64_t>(1, completion_tokens));
+    m["reflection_per_1k_correct"] = 1000.0 * double(refl_ok[1]) / double(std::max<int64_t>(1, tokens_ok[1]));
+    m["reflection_per_1k_incorrect"] = 1000.0 * double(refl_ok[0]) / double(std::max<int64_t>(1, tokens_ok[0]));
+    m["candidates_per_completion"] = double(candidates) / double(rolls.size());
     m["completions_trained"] = int64_t(batch.size());
     if (updates > 0) {
       m["loss"] = loss_sum / double(updates);

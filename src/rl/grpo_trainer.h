@@ -26,6 +26,7 @@
 
 #include "model/transformer.h"
 #include "reward/reward.h"
+#include "rl/emergence.h"
 #include "rl/grpo.h"
 #include "util/json.h"
 
@@ -84,9 +85,5 @@ struct GrpoConfig {
 // (mean RM score) and gold_accuracy (the rule judge) over the RM-scored completions. With resume, continues from the run's latest checkpoint.
 void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tokenizer_json, const GrpoConfig& cfg,
                 RunDir& run, bool resume);
-
-// Reflection words counted in completions (per 1k completion tokens in the metrics).
-const std::vector<std::string>& reflection_words();
-int64_t count_reflection_words(const std::string& text);
 
 }  // namespace r1
