@@ -104,6 +104,7 @@ std::string final_eval_section(const ReportInputs& in) {
   std::vector<Json> rows;
   for (const std::string& t : cfg.tasks) {
     std::vector<Json> r = read_jsonl(cfg.eval_dir + "/" + t + ".jsonl");
+    if (in.final_eval_rows > 0 && int64_t(r.size()) > in.final_eval_rows) r.resize(size_t(in.final_eval_rows));
     rows.insert(rows.end(), r.begin(), r.end());
   }
   const int K = in.final_eval_samples;
@@ -125,7 +126,10 @@ std::string final_eval_section(const ReportInputs& in) {
   j["final"] = side(in.grpo_run + "/model", final);
   write_file_atomic(in.out_dir + "/final_eval.json", j.dump() + "\n");
 
-  std::string md = "## Final evaluation: base vs GRPO model on every eval row\n\n";
+  std::string md = in.final_eval_rows > 0
+                       ? "## Final evaluation: base vs GRPO model on the first " + std::to_string(in.final_eval_rows) +
+                             " rows of each eval set\n\n"
+                       : std::string("## Final evaluation: base vs GRPO model on every eval row\n\n");
   md += std::to_string(K) + " samples per row at temperature " + fmt(cfg.eval_temperature, "%g") + " (seed " +
         std::to_string(in.final_eval_seed) + "), and greedy decoding. Greedy accuracy separates sharpening " +
         "(sampled pass@1 rising toward the greedy one) from new ability (greedy rising too).\n\n";
