@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -12,8 +13,10 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/transformer.h"
 #include "tasks/corpus.h"
 #include "tokenizer/tokenizer.h"
+#include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -93,6 +96,26 @@ inline Config tiny_llama_config(int64_t vocab) {
   c.head_dim = 8;
   c.intermediate_size = 16;
   return c;
+}
+
+// The all-zero model of tiny_llama_config except that every position's logits are 0 but
+// "</answer>"'s, which is stop_logit: completions end after a random number of tokens, so response
+// lengths depend on the sampling seed and temperature. stop_logit < 0: all zero (uniform next
+// token, so every completion runs to max_new_tokens).
+inline Transformer stop_model(const Tokenizer& tok, float stop_logit) {
+  Config c = tiny_llama_config(tok.vocab_size());
+  Transformer m(c);  // all zero: attention and MLP add nothing, so the final hidden state is norm(embedding)
+  if (stop_logit < 0) return m;
+  const int64_t D = c.hidden_size, stop = tok.token_id("</answer>");
+  if (stop < 0) throw Error("stop_model: the tokenizer has no </answer> token");
+  for (const TensorSlot& s : m.slots()) {
+    std::vector<float> v = s.tensor->to_vector();
+    if (s.name == "model.norm.weight" || s.name == "model.embed_tokens.weight") std::fill(v.begin(), v.end(), 1.0f);
+    if (s.name == "lm_head.weight")  // hidden state = rmsnorm(ones) = ones, so this row's logit is stop_logit
+      std::fill(v.begin() + stop * D, v.begin() + (stop + 1) * D, stop_logit / float(D));
+    s.tensor->copy_from(Tensor::from_vector(s.tensor->shape(), v));
+  }
+  return m;
 }
 
 }  // namespace r1::testing

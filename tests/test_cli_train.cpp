@@ -351,9 +351,10 @@ TEST(TrainCli, EvalReportsDocumentedFieldsConsistentWithGenerations) {
   EXPECT_EQ(tasks.at("arith").at("rows").as_int(), 2);
   EXPECT_EQ(tasks.at("linear").at("rows").as_int(), 1);
   for (const Json* s : {&overall, &tasks.at("arith"), &tasks.at("linear")}) {
-    ASSERT_EQ(s->size(), 9u) << s->dump();
+    ASSERT_EQ(s->size(), 13u) << s->dump();
     for (const char* f : {"rows", "pass@1", "pass@k", "format_rate", "language_consistency", "mixed_rate", "mean_length",
-                          "mean_length_correct", "mean_length_incorrect"})
+                          "mean_length_correct", "mean_length_incorrect", "candidates", "reflection_per_1k_correct",
+                          "reflection_per_1k_incorrect", "pass_at_k"})
       ASSERT_TRUE(s->contains(f)) << f;
     EXPECT_GE(s->at("pass@k").as_number(), s->at("pass@1").as_number());
     EXPECT_EQ(s->at("format_rate").as_number(), 1.0) << "every completion is <think></think><answer>d</answer>";
@@ -390,6 +391,13 @@ TEST(TrainCli, EvalReportsDocumentedFieldsConsistentWithGenerations) {
   // sample is a fair coin; 8 samples all equal would have probability 1/128).
   EXPECT_GT(overall.at("pass@k").as_number(), overall.at("pass@1").as_number());
   EXPECT_GT(correct["arith"], 0);
+  // The unbiased pass@k runs from pass@1 (k = 1) to pass@8 = "any sample right" (k = n); 1e-12: the
+  // product form's rounding.
+  const std::vector<Json>& curve = overall.at("pass_at_k").as_array();
+  ASSERT_EQ(curve.size(), 8u);
+  EXPECT_NEAR(curve.front().as_number(), overall.at("pass@1").as_number(), 1e-12);
+  EXPECT_NEAR(curve.back().as_number(), overall.at("pass@k").as_number(), 1e-12);
+  for (size_t k = 1; k < curve.size(); k++) EXPECT_GE(curve[k].as_number(), curve[k - 1].as_number());
 
   // --limit keeps the first rows; the result does not depend on --batch (per-sample RNG streams).
   r = run_r1("eval --model " + model + " --data " + rows + " --template chat --n-samples 8 --max-new-tokens 10" +
@@ -414,7 +422,7 @@ TEST(TrainCli, EvalReportsDocumentedFieldsConsistentWithGenerations) {
   ASSERT_EQ(r.code, 0) << r.err;
   Json rnd = Json::parse(r.out).at("overall");
   EXPECT_EQ(rnd.at("rows").as_int(), 3);
-  EXPECT_EQ(rnd.size(), 9u);
+  EXPECT_EQ(rnd.size(), 13u);
   EXPECT_GE(rnd.at("pass@k").as_number(), rnd.at("pass@1").as_number());
   std::vector<Json> g2 = metrics_lines(d.file("g2.jsonl"));
   ASSERT_EQ(g2.size(), 9u);

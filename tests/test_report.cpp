@@ -30,25 +30,10 @@ std::string read(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
-// A tiny model saved like `r1 init`. stop_logit < 0: all weights zero (uniform next token, so every
-// completion runs to max_new_tokens). Otherwise every position's logits are 0 except "</answer>"'s,
-// which is stop_logit, so completions end after a random number of tokens: response lengths then
-// depend on the sampling seed and temperature, which lets the tests below tell seeds apart.
+// A tiny model saved like `r1 init` (testing::stop_model: stop_logit < 0 is all zero, otherwise
+// completions end after a random number of tokens).
 void write_model(const std::string& dir, const std::string& tok_path, float stop_logit) {
-  Tokenizer tok = Tokenizer::load(tok_path);
-  Config c = testing::tiny_llama_config(tok.vocab_size());
-  Transformer m(c);  // all zero: attention and MLP add nothing, so the final hidden state is norm(embedding)
-  if (stop_logit >= 0) {
-    const int64_t D = c.hidden_size, stop = tok.token_id("</answer>");
-    ASSERT_GE(stop, 0);
-    for (const TensorSlot& s : m.slots()) {
-      std::vector<float> v = s.tensor->to_vector();
-      if (s.name == "model.norm.weight" || s.name == "model.embed_tokens.weight") std::fill(v.begin(), v.end(), 1.0f);
-      if (s.name == "lm_head.weight")  // hidden state = rmsnorm(ones) = ones, so this row's logit is stop_logit
-        std::fill(v.begin() + stop * D, v.begin() + (stop + 1) * D, stop_logit / float(D));
-      s.tensor->copy_from(Tensor::from_vector(s.tensor->shape(), v));
-    }
-  }
+  Transformer m = testing::stop_model(Tokenizer::load(tok_path), stop_logit);
   save_model(dir, m, tok_path);
 }
 
@@ -150,6 +135,45 @@ TEST(Report, FinalEvalIsEvaluateOfBothModels) {
                 fs.at("pass@1").as_number());
   EXPECT_NE(md.find(want), std::string::npos) << md;
   EXPECT_NE(md.find("| greedy base | greedy GRPO |"), std::string::npos) << md;
+  // pass@k at k = 1, 2 and K = 3, from the evaluation's unbiased estimates
+  std::string base_row = "| base |";
+  for (const Json& p : j.at("base").at("sampled").at("overall").at("pass_at_k").as_array()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " %.3f |", p.as_number());
+    base_row += buf;
+  }
+  EXPECT_NE(md.find("| k | 1 | 2 | 3 |\n|---|---|---|---|\n" + base_row + "\n"), std::string::npos) << md;
+  EXPECT_TRUE(std::ifstream(in.out_dir + "/final_pass_at_k.svg").good());
+}
+
+// Evaluations with per-difficulty scores (the search task) get a before/after table by level and
+// one curve per level.
+TEST(Report, ByDifficultyTableAndCurves) {
+  FakeRun f;
+  auto level = [](double pass, double len, double cands) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  R"({"rows": 2, "pass@1": %g, "mean_length": %g, "candidates": %g, "reflection_per_1k_correct": 1, )"
+                  R"("reflection_per_1k_incorrect": 2})", pass, len, cands);
+    return std::string(buf);
+  };
+  std::string overall = R"({"rows": 4, "pass@1": 0.5, "pass@k": 0, "format_rate": 1, "mean_length": 4})";
+  auto eval = [&](int step, const std::string& d1, const std::string& d2) {
+    return "{\"step\": " + std::to_string(step) + ", \"eval\": {\"overall\": " + overall +
+           ", \"tasks\": {}, \"difficulties\": {\"search/d1\": " + d1 + ", \"search/d2\": " + d2 + "}}}\n";
+  };
+  write(f.run + "/metrics.jsonl", eval(0, level(0.25, 50, 2), level(0.1, 80, 3)) + eval(10, level(0.5, 70, 3.5), level(0.3, 120, 5)));
+  ReportInputs in;
+  in.grpo_run = f.run;
+  in.out_dir = f.d.file("report");
+  std::string md = write_report(in);
+  EXPECT_NE(md.find("| search/d1 | 2 | 0.250 -> 0.500 | 50.0 -> 70.0 | 2.00 -> 3.50 | 1.0 -> 1.0 | 2.0 -> 2.0 |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("| search/d2 | 2 | 0.100 -> 0.300 | 80.0 -> 120.0 | 3.00 -> 5.00 |"), std::string::npos) << md;
+  std::string svg = read(in.out_dir + "/grpo_heldout_candidates_by_difficulty.svg");
+  EXPECT_NE(svg.find("search/d1 green, search/d2 orange"), std::string::npos);
+  EXPECT_TRUE(std::ifstream(in.out_dir + "/grpo_heldout_pass1_by_difficulty.svg").good());
+  EXPECT_TRUE(std::ifstream(in.out_dir + "/grpo_heldout_mean_length_by_difficulty.svg").good());
 }
 
 TEST(Report, FinalEvalNeedsAGrpoRunConfig) {

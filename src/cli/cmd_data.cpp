@@ -18,11 +18,11 @@ namespace r1 {
 
 static const char* kUsage =
     "usage: r1 data gen --task NAME --n N --seed S [--difficulty D] [--split S] --out FILE.jsonl [--json]\n"
-    "  --task        arith | countdown | linear | code | general\n"
+    "  --task        arith | countdown | linear | code | general | search\n"
     "  --n           number of rows (row i depends only on seed, i and difficulty)\n"
     "  --seed        generator seed (the eval sets use seed 1000000007; train with others)\n"
     "  --difficulty  1 = the default, learnable by a tiny model; arith and countdown 1..4,\n"
-    "                linear and code 1..3 (docs/tasks.md lists what each level means)\n"
+    "                linear and code 1..3, search 0..3 (0 = mixed)\n                (docs/tasks.md lists what each level means)\n"
     "  --split       train (default) | eval | all: rows whose prompt hashes to the eval split\n"
     "                (1 in 5) are never in train, so eval sets stay unseen whatever the seeds\n"
     "  --out         output JSONL file, written atomically\n"

@@ -21,7 +21,9 @@ static const char* kUsage =
     "  the R1 layout, a summary may precede <answer>), language consistency of the chain of thought\n"
     "  (share of words in the target script, over chains of thought with words), mixed (share of\n"
     "  samples with a word in another script; docs/rewards.md), mean response length\n"
-    "  (all / correct / incorrect, in tokens). Defaults: --n-samples 1 --temperature 1 --max-new-tokens 128\n"
+    "  (all / correct / incorrect, in tokens), rows by difficulty (rows with a \"difficulty\" field), candidates\n"
+    "  tried per completion, reflection words per 1k tokens (correct / incorrect) and, with K > 1, the\n"
+    "  unbiased pass@k for k = 1..K (--json: every k; docs/reproduction.md). Defaults: --n-samples 1 --temperature 1 --max-new-tokens 128\n"
     "  --template r1zero --seed 0 --batch 64; --limit 0 = all rows. Generations go to\n"
     "  --generations (default: FILE's name with .generations.jsonl, in the model directory).\n"
     "  --device cuda generates on the GPU (default cpu).";
@@ -73,7 +75,15 @@ static int run(Args& args) {
                   s.format_rate, s.language, s.mixed_rate, s.mean_length);
     };
     for (const auto& [name, s] : res.tasks) line(name, s);
+    for (const auto& [name, s] : res.difficulties) line(name, s);
     line("overall", res.overall);
+    std::printf("candidates per completion %.2f; reflection words per 1k tokens: correct %.2f, incorrect %.2f\n",
+                res.overall.candidates, res.overall.reflection_per_1k_correct, res.overall.reflection_per_1k_incorrect);
+    if (opt.n_samples > 1) {
+      std::printf("pass@k (unbiased):");
+      for (size_t k = 1; k <= res.overall.pass_at_k.size(); k *= 2) std::printf(" k=%zu %.3f", k, res.overall.pass_at_k[k - 1]);
+      std::printf("\n");
+    }
     std::printf("generations: %s\n", gen_path.c_str());
   }
   return 0;

@@ -73,6 +73,27 @@ FinalEval evaluate_model(const std::string& model_dir, const std::vector<Json>& 
   return out;
 }
 
+// pass@k for k = 1..K before and after RL (the unbiased estimator, rl/emergence.h): does RL only
+// sharpen (pass@K unchanged) or solve rows the base never solved? A table at powers of two and a chart.
+std::string pass_at_k_section(const TaskScore& base, const TaskScore& final, const std::string& out_dir) {
+  std::string md = "pass@k (unbiased estimator over the K samples of each row, mean over rows):\n\n| k |";
+  std::string line = "|---|", b = "| base |", f = "| GRPO |";
+  Points pb, pf;
+  for (size_t k = 1; k <= base.pass_at_k.size(); k++) {
+    pb.push_back({double(k), base.pass_at_k[k - 1]});
+    pf.push_back({double(k), final.pass_at_k[k - 1]});
+    if ((k & (k - 1)) != 0 && k != base.pass_at_k.size()) continue;  // powers of two and K
+    md += " " + std::to_string(k) + " |";
+    line += "---|";
+    b += " " + fmt(base.pass_at_k[k - 1]) + " |";
+    f += " " + fmt(final.pass_at_k[k - 1]) + " |";
+  }
+  md += "\n" + line + "\n" + b + "\n" + f + "\n\n";
+  write_file_atomic(out_dir + "/final_pass_at_k.svg",
+                    svg_line_chart("pass@k (base blue, GRPO green)", "k", {{"base", pb, "#1f77b4"}, {"GRPO", pf, "#2ca02c"}}));
+  return md + "![pass@k](final_pass_at_k.svg)\n\n";
+}
+
 // The "Final evaluation" section: base vs final model on all eval rows; also writes final_eval.json.
 std::string final_eval_section(const ReportInputs& in) {
   const std::string config_path = in.grpo_run + "/run_config.json";
@@ -83,6 +104,7 @@ std::string final_eval_section(const ReportInputs& in) {
   std::vector<Json> rows;
   for (const std::string& t : cfg.tasks) {
     std::vector<Json> r = read_jsonl(cfg.eval_dir + "/" + t + ".jsonl");
+    if (in.final_eval_rows > 0 && int64_t(r.size()) > in.final_eval_rows) r.resize(size_t(in.final_eval_rows));
     rows.insert(rows.end(), r.begin(), r.end());
   }
   const int K = in.final_eval_samples;
@@ -104,7 +126,10 @@ std::string final_eval_section(const ReportInputs& in) {
   j["final"] = side(in.grpo_run + "/model", final);
   write_file_atomic(in.out_dir + "/final_eval.json", j.dump() + "\n");
 
-  std::string md = "## Final evaluation: base vs GRPO model on every eval row\n\n";
+  std::string md = in.final_eval_rows > 0
+                       ? "## Final evaluation: base vs GRPO model on the first " + std::to_string(in.final_eval_rows) +
+                             " rows of each eval set\n\n"
+                       : std::string("## Final evaluation: base vs GRPO model on every eval row\n\n");
   md += std::to_string(K) + " samples per row at temperature " + fmt(cfg.eval_temperature, "%g") + " (seed " +
         std::to_string(in.final_eval_seed) + "), and greedy decoding. Greedy accuracy separates sharpening " +
         "(sampled pass@1 rising toward the greedy one) from new ability (greedy rising too).\n\n";
@@ -119,9 +144,59 @@ std::string final_eval_section(const ReportInputs& in) {
   };
   for (const auto& [task, b] : base.sampled.tasks)
     row(task, b, final.sampled.tasks.at(task), base.greedy.tasks.at(task), final.greedy.tasks.at(task));
+  for (const auto& [level, b] : base.sampled.difficulties)
+    row(level, b, final.sampled.difficulties.at(level), base.greedy.difficulties.at(level),
+        final.greedy.difficulties.at(level));
   if (base.sampled.tasks.size() > 1)
     row("overall", base.sampled.overall, final.sampled.overall, base.greedy.overall, final.greedy.overall);
-  return md + "\n";
+  md += "\n";
+  if (K > 1) md += pass_at_k_section(base.sampled.overall, final.sampled.overall, in.out_dir);
+  return md;
+}
+
+// Held-out curves per difficulty level (rows that record one, e.g. the search task): pass@1, length
+// and candidates tried, and a before/after table (adaptive compute: do harder rows get more tokens?).
+template <typename Chart>
+std::string difficulty_section(const std::vector<Json>& evals, Chart& chart) {
+  static const char* kColors[] = {"#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b"};
+  static const char* kNames[] = {"green", "orange", "red", "purple", "brown"};
+  const Json& first = evals.front().at("eval").at("difficulties");
+  const Json& last = evals.back().at("eval").at("difficulties");
+  std::string md = "Held-out by difficulty (step " + fmt(evals.front().at("step").as_number(), "%.0f") + " -> step " +
+                   fmt(evals.back().at("step").as_number(), "%.0f") + "):\n\n" +
+                   "| level | rows | pass@1 | length | candidates | reflection /1k correct | reflection /1k incorrect |\n" +
+                   "|---|---|---|---|---|---|---|\n";
+  auto pair = [&](const Json& a, const Json& b, const char* key, const char* f) {
+    return fmt(a.at(key).as_number(), f) + " -> " + fmt(b.at(key).as_number(), f);
+  };
+  for (const auto& [level, a] : first.as_object()) {
+    if (!last.contains(level)) continue;
+    const Json& b = last.at(level);
+    md += "| " + level + " | " + fmt(a.at("rows").as_number(), "%.0f") + " | " + pair(a, b, "pass@1", "%.3f") + " | " +
+          pair(a, b, "mean_length", "%.1f") + " | " + pair(a, b, "candidates", "%.2f") + " | " +
+          pair(a, b, "reflection_per_1k_correct", "%.1f") + " | " + pair(a, b, "reflection_per_1k_incorrect", "%.1f") +
+          " |\n";
+  }
+  md += "\n";
+  for (const auto& [key, title] : std::vector<std::pair<std::string, std::string>>{
+           {"pass@1", "held-out pass@1 by difficulty"},
+           {"mean_length", "held-out response length by difficulty (tokens)"},
+           {"candidates", "held-out candidates tried per completion by difficulty"}}) {
+    std::vector<Series> series;
+    std::string legend;
+    size_t c = 0;
+    for (const auto& [level, unused] : first.as_object()) {
+      legend += (legend.empty() ? "" : ", ") + level + " " + kNames[c % 5];
+      Points p;
+      for (const Json& e : evals)
+        if (e.at("eval").contains("difficulties") && e.at("eval").at("difficulties").contains(level))
+          p.push_back({e.at("step").as_number(), e.at("eval").at("difficulties").at(level).at(key).as_number()});
+      series.push_back({level, p, kColors[c++ % 5]});
+    }
+    std::string file = "grpo_heldout_" + std::string(key == "pass@1" ? "pass1" : key) + "_by_difficulty.svg";
+    chart(file, title + " (" + legend + ")", series);
+  }
+  return md;
 }
 
 }  // namespace
@@ -168,6 +243,7 @@ std::string write_report(const ReportInputs& in) {
     Points pass;
     for (const Json& e : evals) pass.push_back({e.at("step").as_number(), e.at("eval").at("overall").at("pass@1").as_number()});
     chart("grpo_heldout_pass1.svg", "held-out pass@1", {{"pass@1", pass, "#2ca02c"}});
+    if (first.contains("difficulties")) md += difficulty_section(evals, chart);
   }
   if (in.final_eval_samples > 0) md += final_eval_section(in);
   int w = in.smooth;
@@ -180,6 +256,13 @@ std::string write_report(const ReportInputs& in) {
          {"incorrect", smooth(m["response_length_incorrect"], w), "#d62728"}});
   chart("grpo_reflection.svg", "reflection words per 1k tokens (moving average)",
         {{"wait/check/verify/...", smooth(m["reflection_per_1k_tokens"], w), "#9467bd"}});
+  if (!m["candidates_per_completion"].empty()) {  // runs before the emergence metrics lack these
+    chart("grpo_reflection_split.svg", "reflection words per 1k tokens: correct (green) vs incorrect (red)",
+          {{"correct", smooth(m["reflection_per_1k_correct"], w), "#2ca02c"},
+           {"incorrect", smooth(m["reflection_per_1k_incorrect"], w), "#d62728"}});
+    chart("grpo_candidates.svg", "candidates tried per completion (moving average)",
+          {{"candidates", smooth(m["candidates_per_completion"], w), "#ff7f0e"}});
+  }
   chart("grpo_kl.svg", "KL to the reference (k3, moving average)", {{"kl", smooth(m["kl"], w), "#8c564b"}});
   chart("grpo_entropy.svg", "token entropy (moving average)", {{"entropy", smooth(m["entropy"], w), "#17becf"}});
   write_file_atomic(in.out_dir + "/report.md", md);

@@ -19,6 +19,8 @@ struct ReportInputs {
   // the greedy one) from new ability (greedy accuracy rising too).
   int final_eval_samples = 0;
   uint64_t final_eval_seed = 7;
+  int64_t final_eval_rows = 0;  // the first N rows of each eval set (0 = all); with K = 64, pass@1..64
+                                // on a subset keeps the final evaluation affordable on a CPU
 };
 
 // Writes out_dir/report.md and one SVG per chart (and out_dir/final_eval.json with the final

@@ -24,7 +24,7 @@ RewardBreakdown compute_reward(const Json& row, const std::string& completion, c
     r.accuracy = m.correct ? 1.0 : 0.0;
     r.verdict = m.verdict;
     r.extracted = m.extracted;
-  } else if (task == "countdown") {
+  } else if (task == "countdown" || task == "search") {  // search: countdown over chains (tasks/search.h)
     CountdownResult c = verify_countdown(countdown_problem_from_row(row), completion, /*whole_if_none=*/false);
     r.accuracy = c.correct ? 1.0 : 0.0;
     r.verdict = c.verdict;
@@ -40,7 +40,7 @@ RewardBreakdown compute_reward(const Json& row, const std::string& completion, c
     r.verdict = g.verdict;
     r.extracted = g.extracted;
   } else {
-    throw Error(cat("reward: unknown task '", task, "' (expected arith, linear, math, countdown, code or general)"));
+    throw Error(cat("reward: unknown task '", task, "' (expected arith, linear, math, countdown, search, code or general)"));
   }
   r.format = check_format(completion, w.allow_summary).ok ? 1.0 : 0.0;
   r.language = language_consistency(chain_of_thought(completion));

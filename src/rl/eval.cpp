@@ -2,6 +2,7 @@
 #include "rl/eval.h"
 
 #include "reward/format.h"
+#include "rl/emergence.h"
 #include "sample/generate.h"
 #include "sample/template.h"
 #include "tokenizer/tokenizer.h"
@@ -21,6 +22,10 @@ Json TaskScore::to_json() const {
   j["mean_length"] = mean_length;
   j["mean_length_correct"] = mean_length_correct;
   j["mean_length_incorrect"] = mean_length_incorrect;
+  j["candidates"] = candidates;
+  j["reflection_per_1k_correct"] = reflection_per_1k_correct;
+  j["reflection_per_1k_incorrect"] = reflection_per_1k_incorrect;
+  j["pass_at_k"] = Json(pass_at_k);
   return j;
 }
 
@@ -30,6 +35,11 @@ Json EvalResult::to_json() const {
   Json t = Json::object();
   for (const auto& [name, s] : tasks) t[name] = s.to_json();
   j["tasks"] = t;
+  if (!difficulties.empty()) {
+    Json d = Json::object();
+    for (const auto& [name, s] : difficulties) d[name] = s.to_json();
+    j["difficulties"] = d;
+  }
   return j;
 }
 
@@ -49,6 +59,14 @@ struct Tally {
   double len = 0, len_correct = 0, len_incorrect = 0;
   double language = 0;                    // sum of target-word shares over samples with words
   int64_t with_words = 0, mixed = 0;      // samples whose chain of thought has words / a foreign word
+  int64_t candidates = 0, reflections[2] = {0, 0};  // reflection words in [incorrect, correct] samples
+  std::vector<double> pass_at_k;          // (K) sums over rows
+  void add_row(int64_t n, int64_t c) {
+    pass_at_k.resize(size_t(n), 0.0);
+    for (int64_t k = 1; k <= n; k++) pass_at_k[size_t(k - 1)] += r1::pass_at_k(n, c, k);
+    rows++;
+    rows_any += c > 0;
+  }
   TaskScore score() const {
     TaskScore s;
     s.rows = rows;
@@ -61,6 +79,10 @@ struct Tally {
     s.mean_length = len / double(samples);
     s.mean_length_correct = correct ? len_correct / double(correct) : 0;
     s.mean_length_incorrect = samples > correct ? len_incorrect / double(samples - correct) : 0;
+    s.candidates = double(candidates) / double(samples);
+    s.reflection_per_1k_correct = len_correct > 0 ? 1000.0 * double(reflections[1]) / len_correct : 0;
+    s.reflection_per_1k_incorrect = len_incorrect > 0 ? 1000.0 * double(reflections[0]) / len_incorrect : 0;
+    for (double p : pass_at_k) s.pass_at_k.push_back(p / double(rows));
     return s;
   }
 };
@@ -92,7 +114,7 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
   RewardWeights weights = opt.weights;
   weights.allow_summary = opt.template_kind == "chat";
   EvalResult res;
-  std::map<std::string, Tally> tallies;
+  std::map<std::string, Tally> tallies, levels;
   Tally all;
   Progress bar(int64_t(prompts.size()), "eval");
   std::vector<Generation> gens;
@@ -107,7 +129,9 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
   for (size_t i = 0; i < rows.size(); i++) {
     const Json& row = rows[i];
     std::string task = row.at("task").as_string();
-    bool any = false;
+    Tally none;
+    Tally& level = row.contains("difficulty") ? levels[task + "/d" + std::to_string(row.at("difficulty").as_int())] : none;
+    int64_t n_correct = 0;
     for (int64_t k = 0; k < K; k++) {
       const Generation& gen = gens[i * size_t(K) + size_t(k)];
       std::string text = completion_text(tok, gen.tokens);
@@ -115,8 +139,11 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
       LanguageCount lang = count_language(chain_of_thought(text));
       bool ok = r.accuracy >= 1.0;
       double len = double(gen.tokens.size());
-      for (Tally* t : {&tallies[task], &all}) {
+      int64_t cands = count_candidates(text), refl = count_reflection_words(text);
+      for (Tally* t : {&tallies[task], &all, &level}) {
         t->samples++;
+        t->candidates += cands;
+        t->reflections[ok] += refl;
         t->correct += ok;
         t->formatted += r.format >= 1.0;
         if (lang.words > 0) {
@@ -127,7 +154,7 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
         t->len += len;
         (ok ? t->len_correct : t->len_incorrect) += len;
       }
-      any = any || ok;
+      n_correct += ok;
       Json out = Json::object();
       out["task"] = task;
       out["prompt"] = row.at("prompt");
@@ -141,12 +168,10 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tok, const std::vector<
       out["finish"] = gen.finish;
       res.generations.push_back(out);
     }
-    for (Tally* t : {&tallies[task], &all}) {
-      t->rows++;
-      t->rows_any += any;
-    }
+    for (Tally* t : {&tallies[task], &all, &level}) t->add_row(K, n_correct);
   }
   for (const auto& [name, t] : tallies) res.tasks[name] = t.score();
+  for (const auto& [name, t] : levels) res.difficulties[name] = t.score();
   res.overall = all.score();
   return res;
 }

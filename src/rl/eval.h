@@ -1,6 +1,8 @@
 // Evaluation: sample K completions per task row, score them with the rule-based rewards,
 // and report per task pass@1 (mean accuracy over the K samples), pass@K (a row counts when
-// any sample is right), the format rate and mean response lengths (all, correct, incorrect).
+// any sample is right), the unbiased pass@k for k = 1..K, the format rate, mean response lengths
+// (all, correct, incorrect), candidates tried and reflection words (correct vs incorrect), also
+// per difficulty level for rows that record one (the search task).
 // Used by `r1 eval`, by `r1 pretrain`'s report and by `r1 grpo`'s periodic held-out eval.
 // Sample k of row i uses the RNG stream (seed, i*K + k), so results do not depend on the
 // batch size. Generation runs on the model's device (sample/generate.h); scoring on the host.
@@ -33,14 +35,18 @@ struct TaskScore {
   int64_t rows = 0;
   double pass1 = 0, passk = 0, format_rate = 0, language = 1, mixed_rate = 0;
   double mean_length = 0, mean_length_correct = 0, mean_length_incorrect = 0;  // in tokens
+  double candidates = 0;  // candidates tried per completion (rl/emergence.h)
+  double reflection_per_1k_correct = 0, reflection_per_1k_incorrect = 0;  // reflection words per 1k tokens
+  std::vector<double> pass_at_k;  // (K) unbiased pass@k for k = 1..K, averaged over rows (rl/emergence.h)
   Json to_json() const;
 };
 
 struct EvalResult {
   std::map<std::string, TaskScore> tasks;  // by task name
+  std::map<std::string, TaskScore> difficulties;  // "<task>/d<level>", for rows with a "difficulty" field
   TaskScore overall;
   std::vector<Json> generations;  // one row per completion: task, prompt, answer, completion, scores
-  Json to_json() const;           // {"overall": {...}, "tasks": {"arith": {...}, ...}}
+  Json to_json() const;           // {"overall": {...}, "tasks": {"arith": {...}, ...}, "difficulties": {...}}
 };
 
 // rows: {"task", "prompt", "answer", ...}. Completions end at <|endoftext|>, at "</answer>",

@@ -186,28 +186,6 @@ Json GrpoConfig::to_json() const {
   return j;
 }
 
-// --- reflection words --------------------------------------------------------------------
-
-const std::vector<std::string>& reflection_words() {
-  static const std::vector<std::string> w = {"wait", "check", "recheck", "verify", "mistake", "wrong"};
-  return w;
-}
-
-int64_t count_reflection_words(const std::string& text) {
-  // Whole words, case-insensitive: a maximal run of ASCII letters equal to one of the words.
-  int64_t n = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (!isalpha((unsigned char)text[i])) { i++; continue; }
-    size_t j = i;
-    std::string word;
-    while (j < text.size() && isalpha((unsigned char)text[j])) word += char(tolower((unsigned char)text[j++]));
-    for (const std::string& w : reflection_words()) n += word == w;
-    i = j;
-  }
-  return n;
-}
-
 // --- pieces of a step ----------------------------------------------------------------------
 
 namespace {
@@ -231,7 +209,8 @@ struct Rollout {
   // from it (rewards, finish, length as `tokens.size()` zero tokens, prompt_tokens); never trained.
   bool local = true;
   int64_t prompt_tokens = 0;
-  int64_t reflections = 0;
+  int64_t reflections = 0;     // reflection words in the completion (rl/emergence.h)
+  int64_t candidates = 0;      // candidates it tried (search task)
 };
 
 // Data parallel: every rank's rollouts of this step, in global order (rank r's prompts are
@@ -239,12 +218,12 @@ struct Rollout {
 // `mine` are this rank's, moved in whole. The scalars travel through gather_slots (exact).
 std::vector<Rollout> gather_rollouts(Communicator& comm, std::vector<Rollout>& mine, int64_t first, int64_t total,
                                      const std::function<const Json*(int64_t)>& row_of) {
-  const int64_t F = 11;  // scalars per rollout
+  const int64_t F = 12;  // scalars per rollout
   std::vector<double> local;
   for (const Rollout& r : mine)
     local.insert(local.end(), {r.reward.accuracy, r.reward.format, r.reward.language, r.reward.total, r.total,
                                double(r.tokens.size()), double(r.finish == "length"), double(r.rm_scored), r.proxy,
-                               double(r.prompt_tokens), double(r.reflections)});
+                               double(r.prompt_tokens), double(r.reflections), double(r.candidates)});
   std::vector<double> all = gather_slots(comm, local, first * F, total * F);
   std::vector<Rollout> out(static_cast<size_t>(total));
   for (int64_t j = 0; j < total; j++) {
@@ -260,6 +239,7 @@ std::vector<Rollout> gather_rollouts(Communicator& comm, std::vector<Rollout>& m
     r.tokens.assign(size_t(v[5]), 0);
     r.finish = v[6] > 0 ? "length" : "stop";
     r.rm_scored = v[7] > 0, r.proxy = v[8], r.prompt_tokens = int64_t(v[9]), r.reflections = int64_t(v[10]);
+    r.candidates = int64_t(v[11]);
   }
   return out;
 }
@@ -461,7 +441,8 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
 
     // 3. rewards (with optional overlong shaping)
     auto t1 = Clock::now();
-    int64_t completion_tokens = 0, reflections = 0, truncated = 0;
+    int64_t completion_tokens = 0, reflections = 0, truncated = 0, candidates = 0;
+    int64_t refl_ok[2] = {0, 0}, tokens_ok[2] = {0, 0};  // [incorrect, correct]: reflection words, tokens
     std::vector<std::string> rm_prompts, rm_texts;
     std::vector<size_t> rm_rows;  // rollouts the reward model scores
     for (size_t j = 0; j < rolls.size(); j++) {
@@ -477,6 +458,7 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
       if (cfg.overlong_buffer > 0 && len > free_len)
         r.total -= cfg.overlong_penalty * double(len - free_len) / double(cfg.overlong_buffer);
       r.reflections = count_reflection_words(text);
+      r.candidates = count_candidates(text);
       if (rm_task(*r.row)) {
         rm_rows.push_back(j);
         rm_prompts.push_back(r.row->at("prompt").as_string());
@@ -502,6 +484,9 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
       completion_tokens += int64_t(r.tokens.size());
       tokens_total += r.prompt_tokens + int64_t(r.tokens.size());
       reflections += r.reflections;
+      candidates += r.candidates;
+      refl_ok[r.reward.accuracy >= 1] += r.reflections;
+      tokens_ok[r.reward.accuracy >= 1] += int64_t(r.tokens.size());
       truncated += r.finish == "length";
     }
     // 4. advantages, then the completions that enter the loss
@@ -648,6 +633,9 @@ void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tok
     m["truncation_rate"] = double(truncated) / double(rolls.size());
     m["zero_std_groups"] = double(zero_std_groups) / double(P);
     m["reflection_per_1k_tokens"] = 1000.0 * double(reflections) / double(std::max<int64_t>(1, completion_tokens));
+    m["reflection_per_1k_correct"] = 1000.0 * double(refl_ok[1]) / double(std::max<int64_t>(1, tokens_ok[1]));
+    m["reflection_per_1k_incorrect"] = 1000.0 * double(refl_ok[0]) / double(std::max<int64_t>(1, tokens_ok[0]));
+    m["candidates_per_completion"] = double(candidates) / double(rolls.size());
     m["completions_trained"] = int64_t(batch.size());
     if (updates > 0) {
       m["loss"] = loss_sum / double(updates);

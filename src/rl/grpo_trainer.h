@@ -26,6 +26,7 @@
 
 #include "model/transformer.h"
 #include "reward/reward.h"
+#include "rl/emergence.h"
 #include "rl/grpo.h"
 #include "util/json.h"
 
@@ -80,13 +81,10 @@ struct GrpoConfig {
 
 // Runs the loop in place on `model` (loaded from model_dir), writing metrics, checkpoints
 // and RUN_DIR/model. Per-step metrics include, besides rewards, accuracy, format, length, KL and
-// entropy: language_consistency, task_accuracy (per task) and, with a reward model, proxy_reward
+// entropy: language_consistency, task_accuracy (per task), candidates_per_completion and reflection
+// words per 1k tokens of correct and incorrect completions (rl/emergence.h) and, with a reward model, proxy_reward
 // (mean RM score) and gold_accuracy (the rule judge) over the RM-scored completions. With resume, continues from the run's latest checkpoint.
 void train_grpo(Transformer& model, const Tokenizer& tok, const std::string& tokenizer_json, const GrpoConfig& cfg,
                 RunDir& run, bool resume);
-
-// Reflection words counted in completions (per 1k completion tokens in the metrics).
-const std::vector<std::string>& reflection_words();
-int64_t count_reflection_words(const std::string& text);
 
 }  // namespace r1

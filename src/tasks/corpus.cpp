@@ -8,6 +8,7 @@
 
 #include "sample/template.h"
 #include "tasks/general.h"
+#include "tasks/search.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -299,7 +300,9 @@ std::string second_language(const std::string& reasoning) {
 CorpusConfig CorpusConfig::from_json(const Json& j, const std::string& source) {
   CorpusConfig c;
   if (!j.is_object()) throw Error(cat(source, ": the corpus section must be an object"));
-  reject_unknown_fields(j, {"n_docs", "seed", "w_arith", "w_linear", "w_countdown", "w_general", "w_facts", "difficulty",
+  reject_unknown_fields(j, {"n_docs", "seed", "w_arith", "w_linear", "w_countdown", "w_general", "w_facts", "w_search", "difficulty",
+                                "search_difficulty", "search_optimal", "search_give_up", "search_slip", "search_cutoff",
+                                "search_max_tries",
                                 "w_bare", "w_steps", "w_check", "w_slip", "w_explain", "w_mixed", "w_r1zero", "w_qa",
                                 "w_chat"}, source, "corpus field");
   try {
@@ -310,6 +313,13 @@ CorpusConfig CorpusConfig::from_json(const Json& j, const std::string& source) {
     c.w_countdown = j.get_number("w_countdown", c.w_countdown);
     c.w_general = j.get_number("w_general", c.w_general);
     c.w_facts = j.get_number("w_facts", c.w_facts);
+    c.w_search = j.get_number("w_search", c.w_search);
+    c.search_difficulty = int(j.get_int("search_difficulty", c.search_difficulty));
+    c.search_optimal = j.get_bool("search_optimal", c.search_optimal);
+    c.search_give_up = j.get_number("search_give_up", c.search_give_up);
+    c.search_slip = j.get_number("search_slip", c.search_slip);
+    c.search_cutoff = j.get_number("search_cutoff", c.search_cutoff);
+    c.search_max_tries = int(j.get_int("search_max_tries", c.search_max_tries));
     c.difficulty = int(j.get_int("difficulty", c.difficulty));
     c.w_bare = j.get_number("w_bare", c.w_bare);
     c.w_steps = j.get_number("w_steps", c.w_steps);
@@ -324,7 +334,10 @@ CorpusConfig CorpusConfig::from_json(const Json& j, const std::string& source) {
     throw Error(cat(source, ": ", e.what()));
   }
   if (c.n_docs < 1) throw Error(cat(source, ": corpus field 'n_docs' must be >= 1"));
-  for (double w : {c.w_arith, c.w_linear, c.w_countdown, c.w_general, c.w_facts, c.w_bare, c.w_steps, c.w_check,
+  for (double p : {c.search_give_up, c.search_slip, c.search_cutoff})
+    if (!(p >= 0 && p <= 1)) throw Error(cat(source, ": corpus fields search_give_up, search_slip, search_cutoff must be in [0, 1]"));
+  if (c.search_max_tries < 1) throw Error(cat(source, ": corpus field 'search_max_tries' must be >= 1"));
+  for (double w : {c.w_arith, c.w_linear, c.w_countdown, c.w_general, c.w_facts, c.w_search, c.w_bare, c.w_steps, c.w_check,
                    c.w_slip, c.w_explain, c.w_r1zero, c.w_qa, c.w_chat})
     if (!(w >= 0)) throw Error(cat(source, ": corpus weights must be >= 0"));
   if (!(c.w_mixed >= 0 && c.w_mixed <= 1)) throw Error(cat(source, ": corpus field 'w_mixed' must be in [0, 1]"));
@@ -340,6 +353,13 @@ Json CorpusConfig::to_json() const {
   j["w_countdown"] = w_countdown;
   j["w_general"] = w_general;
   j["w_facts"] = w_facts;
+  j["w_search"] = w_search;
+  j["search_difficulty"] = search_difficulty;
+  j["search_optimal"] = search_optimal;
+  j["search_give_up"] = search_give_up;
+  j["search_slip"] = search_slip;
+  j["search_cutoff"] = search_cutoff;
+  j["search_max_tries"] = search_max_tries;
   j["difficulty"] = difficulty;
   j["w_bare"] = w_bare;
   j["w_steps"] = w_steps;
@@ -368,14 +388,32 @@ static size_t pick(Rng& rng, const std::vector<double>& w) {
   return w.size() - 1;
 }
 
+// A search document: a train row and a solver's trace, in one of the formats.
+static std::string search_document(const CorpusConfig& cfg, Rng& rng) {
+  Json row = generate_tasks("search", 1, rng.next(), cfg.search_difficulty, Split::Train)[0];
+  SearchTraceOptions opt;
+  opt.optimal = cfg.search_optimal;
+  opt.give_up = cfg.search_give_up;
+  opt.max_tries = cfg.search_max_tries;
+  opt.slip = cfg.search_slip;
+  opt.cutoff = cfg.search_cutoff;
+  Rng trace_rng(rng.next());
+  SearchTrace t = search_trace(row, opt, trace_rng);
+  const std::string& prompt = row.at("prompt").as_string();
+  size_t format = pick(rng, {cfg.w_r1zero, cfg.w_qa, cfg.w_chat});
+  if (format == 1) return "Q: " + prompt + " A: " + t.reasoning + (t.cut_off ? "" : " The answer is " + t.answer + ".");
+  std::string head = format == 0 ? r1zero_prompt(prompt) + " <think> " : chat_prompt(prompt, false) + "<think> ";
+  return head + t.reasoning + (t.cut_off ? "" : " </think> <answer> " + t.answer + " </answer>");
+}
+
 std::vector<std::string> generate_corpus(const CorpusConfig& cfg) {
-  static const char* kTasks[] = {"arith", "linear", "countdown", "general", "facts"};
+  static const char* kTasks[] = {"arith", "linear", "countdown", "general", "facts", "search"};
   static const char* kStyles[] = {"bare", "steps", "check", "slip", "explain"};
   std::vector<std::string> docs;
   docs.reserve(size_t(cfg.n_docs));
   for (int64_t i = 0; i < cfg.n_docs; i++) {
     Rng rng(cfg.seed, uint64_t(i));
-    std::string task = kTasks[pick(rng, {cfg.w_arith, cfg.w_linear, cfg.w_countdown, cfg.w_general, cfg.w_facts})];
+    std::string task = kTasks[pick(rng, {cfg.w_arith, cfg.w_linear, cfg.w_countdown, cfg.w_general, cfg.w_facts, cfg.w_search})];
     if (task == "facts") {  // three statements of the fact table
       std::string doc;
       const auto& facts = general_facts();
@@ -384,6 +422,10 @@ std::vector<std::string> generate_corpus(const CorpusConfig& cfg) {
         doc += std::string(k ? " " : "") + thing + " is " + color + ".";
       }
       docs.push_back(doc);
+      continue;
+    }
+    if (task == "search") {
+      docs.push_back(search_document(cfg, rng));
       continue;
     }
     // One row of the task's train split: row (i) of a stream seeded per document.

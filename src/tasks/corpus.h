@@ -38,8 +38,14 @@ struct CorpusConfig {
   int64_t n_docs = 120000;
   uint64_t seed = 1;
   // Task mix (relative weights) and difficulty.
-  double w_arith = 0.45, w_linear = 0.45, w_countdown = 0.1, w_general = 0, w_facts = 0;
+  double w_arith = 0.45, w_linear = 0.45, w_countdown = 0.1, w_general = 0, w_facts = 0, w_search = 0;
   int difficulty = 1;
+  // Search documents (tasks/search.h): their reasoning is a solver's search trace whatever the
+  // style below; search_optimal keeps only the solution (the optimal-paths ablation).
+  int search_difficulty = 0;  // 0 = levels 1-3 mixed
+  bool search_optimal = false;
+  double search_give_up = 0.15, search_slip = 0.05, search_cutoff = 0.1;
+  int search_max_tries = 8;
   // Reasoning-style mix (relative weights). The slip rate is kept small.
   double w_bare = 0.3, w_steps = 0.45, w_check = 0.2, w_slip = 0.05, w_explain = 0;
   double w_mixed = 0;  // fraction of documents whose reasoning words are in the second language
@@ -50,6 +56,8 @@ struct CorpusConfig {
   Json to_json() const;
 };
 
+// Search documents: a trace that stops without an answer (cut off) ends the document after
+// "<think> ..." (or "A: ...") with no closing tag and no answer.
 // Document i depends only on (seed, i): a larger n_docs extends a smaller one.
 std::vector<std::string> generate_corpus(const CorpusConfig& cfg);
 

@@ -3,6 +3,7 @@
 
 #include "tasks/code.h"
 #include "tasks/general.h"
+#include "tasks/search.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -23,7 +24,7 @@ bool in_eval_split(const Json& row) {
   return h % 5 == 0;
 }
 
-std::vector<std::string> task_names() { return {"arith", "countdown", "linear", "code", "general"}; }
+std::vector<std::string> task_names() { return {"arith", "countdown", "linear", "code", "general", "search"}; }
 
 // The first n rows of the raw stream.
 static std::vector<Json> raw_rows(const std::string& task, int64_t n, uint64_t seed, int difficulty) {
@@ -32,7 +33,8 @@ static std::vector<Json> raw_rows(const std::string& task, int64_t n, uint64_t s
   if (task == "linear") return generate_linear_tasks(n, seed, difficulty);
   if (task == "code") return generate_code_tasks(n, seed, difficulty);
   if (task == "general") return generate_general_tasks(n, seed, difficulty);
-  throw Error(cat("unknown task '", task, "' (expected arith, countdown, linear, code or general)"));
+  if (task == "search") return generate_search_tasks(n, seed, difficulty);
+  throw Error(cat("unknown task '", task, "' (expected arith, countdown, linear, code, general or search)"));
 }
 
 std::vector<Json> generate_tasks(const std::string& task, int64_t n, uint64_t seed, int difficulty, Split split) {

@@ -39,7 +39,7 @@ Split parse_split(const std::string& name);  // "train" | "eval" | "all"
 bool in_eval_split(const Json& row);
 
 // The task names generate_tasks knows, and the dispatch by name ("arith", "countdown",
-// "linear", "code", "general" (tasks/general.h)): the first n rows of the task's stream (the per-task generators
+// "linear", "code", "general" (tasks/general.h), "search" (tasks/search.h)): the first n rows of the task's stream (the per-task generators
 // above, or generate_code_tasks) that fall in `split`. Deterministic, with the same
 // prefix property. Throws r1::Error on an unknown task or difficulty.
 std::vector<std::string> task_names();
