@@ -3,6 +3,8 @@
 // data/fixtures/checkpoints/make_checkpoints.py (numpy/torch encoders and a float64 PyTorch
 // model; nothing shared with r1).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <omp.h>
 
 #include <cmath>
 #include <cstring>
@@ -145,6 +147,16 @@ TEST(CheckpointLayouts, IndexAndShardsMustAgreeBothWays) {
        dir + "/model-00002-of-00003.safetensors: tensor 'model.layers.0.mlp.up_proj.weight' is listed in the index but absent"});
 }
 
+// A shard that is a FIFO is rejected at once (opening one for reading would wait for a writer).
+TEST(CheckpointLayouts, AFifoShardIsAnErrorNotAHang) {
+  TempDir tmp;
+  const std::string dir = copy_fixture(tmp, "qwen2_bf16_sharded");
+  const std::string shard = dir + "/model-00002-of-00003.safetensors";
+  std::filesystem::remove(shard);
+  ASSERT_EQ(mkfifo(shard.c_str(), 0600), 0);
+  expect_error_contains([&] { load_model(dir); }, {shard + ": not a regular file"});
+}
+
 TEST(CheckpointLayouts, Fp8NeedsTheConfigBlockSizeAndEveryScale) {
   TempDir tmp;
   const std::string dir = copy_fixture(tmp, "deepseek_v3_fp8");
@@ -264,7 +276,12 @@ TEST(CheckpointCli, ConvertDequantizesFp8AndRoundTripsBf16ThroughF32) {
 TEST(Bf16Kernel, MatchesAFloat64ReferenceForEveryKernelAndShape) {
   Rng rng(7);
   const int64_t shapes[][3] = {{1, 5, 1},   {1, 33, 16}, {1, 64, 17}, {2, 7, 100}, {3, 9, 31},   {4, 40, 64},
-                               {5, 3, 129}, {16, 70, 48}, {17, 5, 15}, {32, 9, 200}, {33, 300, 40}, {70, 260, 33}};
+                               {5, 3, 129}, {16, 70, 48}, {17, 5, 15}, {32, 9, 200}, {33, 300, 40}, {70, 260, 33},
+                               // past the kernels' thresholds for splitting over threads (dot path N*K >=
+                               // 32768, blocked path M*N*K >= 2^22), run with 2 threads below
+                               {3, 300, 128}, {40, 320, 384}};
+  const int saved_threads = omp_get_max_threads();
+  omp_set_num_threads(2);
   for (const auto& s : shapes) {
     const int64_t M = s[0], N = s[1], K = s[2];
     std::vector<float> x(size_t(M * K));
@@ -297,6 +314,7 @@ TEST(Bf16Kernel, MatchesAFloat64ReferenceForEveryKernelAndShape) {
       check(y, cpu::bf16_kernel_name(k));
     }
   }
+  omp_set_num_threads(saved_threads);
 }
 
 // linear() and embedding() on a BF16 weight (Tensor::from_bf16) under no-grad equal the float32

@@ -2,6 +2,7 @@
 // with BF16 kept in place and FP8 blocks dequantized for inference. See checkpoint.h.
 #include "model/checkpoint.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -210,8 +211,9 @@ Config load_model_config(const std::string& dir, Fp8Blocks* blocks) {
   std::string method = q.get_string("quant_method", "");
   check(method == "fp8", path, ": quantization_config.quant_method '", method, "' is not supported (r1 reads fp8)");
   const Json* bs = q.find("weight_block_size");
-  check(bs && bs->is_array() && bs->size() == 2 && (*bs)[0].is_number() && (*bs)[1].is_number(), path,
-        ": quantization_config.weight_block_size must be [rows, cols]");
+  auto whole = [](const Json& v) { return v.is_number() && v.as_number() == std::floor(v.as_number()); };
+  check(bs && bs->is_array() && bs->size() == 2 && whole((*bs)[0]) && whole((*bs)[1]), path,
+        ": quantization_config.weight_block_size must be [rows, cols] (integers), got ", bs ? bs->dump() : "nothing");
   blocks->rows = (*bs)[0].as_int();
   blocks->cols = (*bs)[1].as_int();
   check(blocks->rows > 0 && blocks->cols > 0, path, ": quantization_config.weight_block_size must be positive, got ",

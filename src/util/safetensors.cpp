@@ -264,7 +264,8 @@ bool valid_utf8(const std::string& s) {
 
 // Maps the whole file (read-only) and validates it; the data stays in the mapping.
 MappedSafetensors::MappedSafetensors(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is rejected just below).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error(cat(path, ": cannot open file (", std::strerror(errno), ")"));
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
