@@ -17,6 +17,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "test_util.h"
 
 using r1::ChatMessage;
 using r1::ChatTemplate;
@@ -24,13 +25,8 @@ using r1::Json;
 
 namespace {
 
-std::string root() {
-  const char* r = std::getenv("R1_ROOT");
-  return r ? r : ".";
-}
-
 const Json& fixture() {
-  static const Json j = Json::parse_file(root() + "/data/tokenizer/expected_chat_templates.json");
+  static const Json j = Json::parse_file(r1::testing::repo_root() + "/data/tokenizer/expected_chat_templates.json");
   return j;
 }
 

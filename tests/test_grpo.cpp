@@ -13,17 +13,13 @@
 #include "rl/grpo.h"
 #include "rl/grpo_case.h"
 #include "util/error.h"
+#include "test_util.h"
 
 using namespace r1;
 
-static std::string root() {
-  const char* r = std::getenv("R1_ROOT");
-  return r ? r : ".";
-}
-
 static std::vector<std::string> golden_files() {
   std::vector<std::string> out;
-  std::string dir = root() + "/data/golden/grpo";
+  std::string dir = r1::testing::repo_root() + "/data/golden/grpo";
   DIR* d = opendir(dir.c_str());
   if (!d) return out;
   while (dirent* e = readdir(d)) {

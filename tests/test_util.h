@@ -51,10 +51,13 @@ inline void expect_close(const std::vector<float>& a, const std::vector<float>& 
   EXPECT_EQ(worst, 0.0) << what << ": element " << at << " is " << a[at] << ", reference " << b[at];
 }
 
-// The path of a model fixture under data/fixtures/model/ ($R1_ROOT, or the current folder).
-inline std::string model_fixture(const std::string& name) {
+// The repository root: $R1_ROOT (make test sets it), or the current folder.
+inline std::string repo_root() {
   const char* r = std::getenv("R1_ROOT");
-  return std::string(r && *r ? r : ".") + "/data/fixtures/model/" + name;
+  return r && *r ? r : ".";
 }
+
+// The path of a model fixture under data/fixtures/model/.
+inline std::string model_fixture(const std::string& name) { return repo_root() + "/data/fixtures/model/" + name; }
 
 }  // namespace r1::testing
